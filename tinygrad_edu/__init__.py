@@ -1,0 +1,66 @@
+"""tinygrad_edu: a readable autograd framework to learn backpropagation with, and keep using.
+
+Read it bottom-up: :mod:`engine` (the graph and the chain rule) -> :mod:`value` (scalars)
+and :mod:`primitives` / :mod:`tensor` (n-d arrays) -> nn, optim -> gradcheck, reference,
+testing, viz, data, train -> cli.
+"""
+
+from .engine import GraphFreedError, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .tensor import (
+    Tensor,
+    arange,
+    concatenate,
+    eye,
+    full,
+    full_like,
+    get_default_dtype,
+    grad,
+    maximum,
+    minimum,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randn,
+    randn_like,
+    set_default_dtype,
+    stack,
+    uniform,
+    where,
+    zeros,
+    zeros_like,
+)
+from .value import Value
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "GraphFreedError",
+    "Tensor",
+    "Value",
+    "arange",
+    "concatenate",
+    "enable_grad",
+    "eye",
+    "full",
+    "full_like",
+    "get_default_dtype",
+    "grad",
+    "is_grad_enabled",
+    "maximum",
+    "minimum",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randn",
+    "randn_like",
+    "set_default_dtype",
+    "set_grad_enabled",
+    "stack",
+    "uniform",
+    "where",
+    "zeros",
+    "zeros_like",
+]

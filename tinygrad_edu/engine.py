@@ -1,0 +1,229 @@
+"""The autograd engine shared by :class:`~tinygrad_edu.Value` and :class:`~tinygrad_edu.Tensor`.
+
+Reverse-mode automatic differentiation in three steps:
+
+1. During the forward pass every result remembers its *parents* (a tuple, so the
+   order is deterministic) and the *op* that made it. That is the computation graph.
+2. ``backward`` orders the graph topologically (parents before children) with an
+   explicit stack -- never recursion, so a chain of a million ops is fine.
+3. It walks that order in reverse, asking each node for its vector-Jacobian
+   product (VJP): given the upstream gradient dL/d(out), the node returns
+   dL/d(parent) = dL/d(out) * d(out)/d(parent) for each parent -- the chain rule.
+   Gradients reaching a node along several paths are summed.
+
+A node type (``Value`` or ``Tensor``) implements this small protocol:
+
+* ``_parents``: tuple of parent nodes (empty for leaves and constants);
+* ``_op``: the op's name (``""`` for leaves);
+* ``requires_grad``: whether gradients flow to this node;
+* ``grad``: the stored gradient (``None`` until a backward pass reaches it);
+* ``_vjp(upstream)``: a sequence with one gradient (or ``None``) per parent;
+* ``_release()``: drop what the VJP saved, after a backward without ``retain_graph``;
+* ``_has_vjp()``: whether the saved state is still there.
+
+Semantics of calling ``backward`` more than once (same as PyTorch for leaves):
+
+* **Leaves accumulate**: ``leaf.grad`` is *added to* on every call; reset it with
+  ``zero_grad`` (or ``Module.zero_grad`` / ``optimizer.zero_grad``).
+* **Interior nodes are overwritten**: their ``.grad`` holds the gradient of the
+  *latest* backward call only, so it is never silently stale.
+* **The graph is released** after a backward call unless ``retain_graph=True``; a
+  second backward through the same graph raises :class:`GraphFreedError`. The
+  graph's *structure* (parents, ops, values, gradients) is kept so it can still be
+  drawn and explained; only the state saved for the VJP is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Protocol, TypeVar
+
+__all__ = [
+    "GraphFreedError",
+    "Node",
+    "backward",
+    "enable_grad",
+    "gradients",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+    "topological_order",
+]
+
+
+class GraphFreedError(RuntimeError):
+    """Raised when backward reaches a node whose saved state was released."""
+
+
+class Node(Protocol):
+    """What the engine needs from a graph node (see the module docstring)."""
+
+    _parents: tuple[Any, ...]
+    _op: str
+    requires_grad: bool
+    grad: Any
+
+    def _vjp(self, upstream: Any) -> Sequence[Any]: ...
+
+    def _release(self) -> None: ...
+
+    def _has_vjp(self) -> bool: ...
+
+
+# --------------------------------------------------------------------------- grad mode
+
+_grad_mode = threading.local()
+
+
+def is_grad_enabled() -> bool:
+    """True when new ops record the graph (the default, per thread)."""
+    return getattr(_grad_mode, "enabled", True)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Turn graph recording on or off inside a ``with`` block or a decorated function.
+
+    The setting is thread-local and restored on exit, so blocks nest.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = bool(enabled)
+        self._previous: list[bool] = []
+
+    def __enter__(self) -> set_grad_enabled:
+        self._previous.append(is_grad_enabled())
+        _grad_mode.enabled = self.enabled
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _grad_mode.enabled = self._previous.pop()
+
+
+class no_grad(set_grad_enabled):
+    """Stop recording the graph: ``with no_grad(): ...`` or ``@no_grad()``.
+
+    Results computed inside are constants (``requires_grad=False``, no parents), so
+    inference allocates no graph.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Record the graph again inside a ``no_grad`` block."""
+
+    def __init__(self) -> None:
+        super().__init__(True)
+
+
+# --------------------------------------------------------------------------- traversal
+
+
+def topological_order(root: Any) -> list[Any]:
+    """Nodes reachable from ``root`` through ``requires_grad`` parents, parents first.
+
+    An iterative depth-first search with an explicit stack: each node is pushed once
+    to be *expanded* (its parents pushed) and once more to be *emitted* after all its
+    parents. The order is deterministic because ``_parents`` is a tuple.
+    Time and memory are linear in the size of the graph.
+    """
+    order: list[Any] = []
+    visited: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        node, parents_done = stack.pop()
+        if parents_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for parent in reversed(node._parents):
+            if parent.requires_grad and id(parent) not in visited:
+                stack.append((parent, False))
+    return order
+
+
+def _propagate(
+    root: Any, seed: Any, retain_graph: bool, create_graph: bool
+) -> tuple[list[Any], dict[int, Any]]:
+    """Run the chain rule from ``root`` backwards; return the order and all gradients.
+
+    ``grads[id(node)]`` is dL/d(node) summed over every path from node to root.
+    """
+    order = topological_order(root)
+    grads: dict[int, Any] = {id(root): seed}
+    with set_grad_enabled(create_graph):
+        for node in reversed(order):
+            upstream = grads.get(id(node))
+            if upstream is None or not node._parents:
+                continue
+            if not node._has_vjp():
+                raise GraphFreedError(
+                    f"backward through the graph a second time: the saved state of op "
+                    f"'{node._op}' was released by the first backward call. Call "
+                    "backward(retain_graph=True) the first time if you need to go "
+                    "through the graph again, or recompute the forward pass."
+                )
+            for parent, parent_grad in zip(node._parents, node._vjp(upstream)):
+                if parent_grad is None or not parent.requires_grad:
+                    continue
+                key = id(parent)
+                previous = grads.get(key)
+                grads[key] = parent_grad if previous is None else previous + parent_grad
+    if not retain_graph:
+        for node in order:
+            if node._parents:
+                node._release()
+    return order, grads
+
+
+def backward(root: Any, seed: Any, retain_graph: bool = False, create_graph: bool = False) -> None:
+    """Store dL/d(node) in ``node.grad`` for every node that ``root`` depends on.
+
+    ``seed`` is dL/d(root) (1 for a scalar loss). Leaves accumulate into ``.grad``;
+    interior nodes have ``.grad`` overwritten (see the module docstring).
+    ``create_graph=True`` records the backward pass itself, so gradients can be
+    differentiated again (only node types whose VJPs are written in their own ops,
+    such as ``Tensor``, support this).
+    """
+    if not root.requires_grad:
+        raise RuntimeError(
+            f"backward: this {type(root).__name__} does not require grad, so there is "
+            "no graph to differentiate. Create the inputs with requires_grad=True "
+            "(and not inside no_grad())."
+        )
+    order, grads = _propagate(root, seed, retain_graph, create_graph)
+    for node in order:
+        g = grads.get(id(node))
+        if node._parents:
+            node.grad = g
+        elif g is not None:
+            node.grad = g if node.grad is None else node.grad + g
+
+
+def gradients(
+    root: Any,
+    seed: Any,
+    inputs: Iterable[Any],
+    retain_graph: bool = False,
+    create_graph: bool = False,
+) -> list[Any]:
+    """dL/d(input) for each of ``inputs`` without touching any ``.grad``.
+
+    An input that ``root`` does not depend on gets ``None``.
+    """
+    if not root.requires_grad:
+        raise RuntimeError(
+            f"grad: the output {type(root).__name__} does not require grad, so it "
+            "does not depend on any input that requires grad."
+        )
+    _, grads = _propagate(root, seed, retain_graph, create_graph)
+    return [grads.get(id(node)) for node in inputs]

@@ -1,0 +1,514 @@
+"""The primitive ops of ``Tensor``: the only ops that know calculus.
+
+Each primitive declares, in one place,
+
+* ``forward(*arrays, **params)``: the result as a numpy array, and
+* ``backward(g, out, *inputs, **params)``: its vector-Jacobian product (VJP). Given the
+  upstream gradient ``g`` = dL/d(out), it returns dL/d(input) for each input (``None``
+  for an input that does not require grad).
+
+The VJPs are written with ``Tensor`` ops, not numpy, so with
+``backward(create_graph=True)`` the backward pass is itself recorded and can be
+differentiated again (Hessian-vector products, gradient penalties). Without it the
+backward runs under ``no_grad`` and costs about as much as hand-written numpy.
+
+Every other op (mean, var, softmax, losses, layers, ...) is composed from these in
+:mod:`tinygrad_edu.tensor` and has no backward of its own. Primitive binary ops see
+inputs of one shape: broadcasting is the explicit :class:`Expand` primitive, whose
+VJP is a sum, so no other op reduces gradients by hand.
+
+Notation: ``x``, ``y`` inputs, ``z`` output, ``g`` = dL/dz, ``*`` elementwise.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+Grads = tuple[Any, ...]
+
+
+class Primitive:
+    """Base of all primitives (a namespace for ``forward`` and ``backward``)."""
+
+    name = "primitive"
+
+    @staticmethod
+    def forward(*arrays: np.ndarray, **params: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(g: Tensor, out: Tensor, *inputs: Tensor, **params: Any) -> Grads:
+        raise NotImplementedError
+
+
+def _errstate() -> Any:
+    """Edge-of-domain results (log 0 = -inf, 1/0 = inf) are documented, not warned about."""
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
+
+
+# ============================================================== unary elementwise
+
+
+class Neg(Primitive):
+    """z = -x;  dL/dx = -g."""
+
+    name = "neg"
+
+    @staticmethod
+    def forward(x):
+        return np.negative(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (-g,)
+
+
+class Exp(Primitive):
+    """z = e^x;  dz/dx = e^x = z, so dL/dx = g * z."""
+
+    name = "exp"
+
+    @staticmethod
+    def forward(x):
+        with _errstate():
+            return np.exp(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * out,)
+
+
+class Log(Primitive):
+    """z = ln x;  dz/dx = 1/x, so dL/dx = g / x.  ln 0 = -inf, ln(x<0) = nan (as numpy)."""
+
+    name = "log"
+
+    @staticmethod
+    def forward(x):
+        with _errstate():
+            return np.log(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g / x,)
+
+
+class Sqrt(Primitive):
+    """z = sqrt(x);  dz/dx = 1 / (2 sqrt(x)) = 1 / (2z), so dL/dx = g / (2z).  sqrt'(0) = inf."""
+
+    name = "sqrt"
+
+    @staticmethod
+    def forward(x):
+        with _errstate():
+            return np.sqrt(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g / (out * 2.0),)
+
+
+class Abs(Primitive):
+    """z = |x|;  dz/dx = sign(x), with sign(0) = 0 (as PyTorch)."""
+
+    name = "abs"
+
+    @staticmethod
+    def forward(x):
+        return np.abs(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * x.sign(),)
+
+
+class Tanh(Primitive):
+    """a = tanh(z);  da/dz = 1 - tanh(z)^2 = 1 - a^2, so dL/dz = g * (1 - a^2)."""
+
+    name = "tanh"
+
+    @staticmethod
+    def forward(x):
+        return np.tanh(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * (1.0 - out * out),)
+
+
+class Sigmoid(Primitive):
+    """a = sigma(z) = 1 / (1 + e^-z);  da/dz = sigma(z)(1 - sigma(z)) = a(1 - a).
+
+    Stable forward: with e = e^-|z| (never overflows), sigma(z) = 1/(1+e) for z >= 0
+    and e/(1+e) for z < 0.
+    """
+
+    name = "sigmoid"
+
+    @staticmethod
+    def forward(x):
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0, e) / (1.0 + e)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * out * (1.0 - out),)
+
+
+class Relu(Primitive):
+    """a = max(0, z);  da/dz = 1 if z > 0 else 0 (relu'(0) = 0, as PyTorch)."""
+
+    name = "relu"
+
+    @staticmethod
+    def forward(x):
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * (x > 0),)
+
+
+class Cast(Primitive):
+    """z = x as another float dtype;  dL/dx = g cast back to x's dtype."""
+
+    name = "cast"
+
+    @staticmethod
+    def forward(x, dtype):
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(g, out, x, dtype):
+        return (g.cast(x.dtype),)
+
+
+class PowConst(Primitive):
+    """z = x^c for a constant c;  dz/dx = c x^(c-1)."""
+
+    name = "pow"
+
+    @staticmethod
+    def forward(x, exponent):
+        with _errstate():
+            return np.power(x, exponent)
+
+    @staticmethod
+    def backward(g, out, x, exponent):
+        if exponent == 0:
+            return (g * 0.0,)
+        return (g * exponent * x ** (exponent - 1),)
+
+
+# ============================================================== binary elementwise (same shapes)
+
+
+class Add(Primitive):
+    """z = x + y;  dL/dx = g, dL/dy = g."""
+
+    name = "add"
+
+    @staticmethod
+    def forward(x, y):
+        return x + y
+
+    @staticmethod
+    def backward(g, out, x, y):
+        return g, g
+
+
+class Sub(Primitive):
+    """z = x - y;  dL/dx = g, dL/dy = -g."""
+
+    name = "sub"
+
+    @staticmethod
+    def forward(x, y):
+        return x - y
+
+    @staticmethod
+    def backward(g, out, x, y):
+        return g, (-g if y.requires_grad else None)
+
+
+class Mul(Primitive):
+    """z = x * y;  dL/dx = g * y, dL/dy = g * x."""
+
+    name = "mul"
+
+    @staticmethod
+    def forward(x, y):
+        return x * y
+
+    @staticmethod
+    def backward(g, out, x, y):
+        return (g * y if x.requires_grad else None), (g * x if y.requires_grad else None)
+
+
+class Div(Primitive):
+    """z = x / y;  dL/dx = g / y, dL/dy = -g x / y^2 = -g z / y."""
+
+    name = "div"
+
+    @staticmethod
+    def forward(x, y):
+        with _errstate():
+            return x / y
+
+    @staticmethod
+    def backward(g, out, x, y):
+        return (g / y if x.requires_grad else None), (-g * out / y if y.requires_grad else None)
+
+
+class Pow(Primitive):
+    """z = x^y;  dL/dx = g y x^(y-1), dL/dy = g x^y ln x (x > 0)."""
+
+    name = "pow"
+
+    @staticmethod
+    def forward(x, y):
+        with _errstate():
+            return np.power(x, y)
+
+    @staticmethod
+    def backward(g, out, x, y):
+        dx = g * y * x ** (y - 1.0) if x.requires_grad else None
+        dy = g * out * x.log() if y.requires_grad else None
+        return dx, dy
+
+
+class Maximum(Primitive):
+    """z = max(x, y) elementwise;  dL/dx = g where x > y, dL/dy = g where y > x.
+
+    Ties split the gradient evenly (g/2 each), as PyTorch.
+    """
+
+    name = "maximum"
+
+    @staticmethod
+    def forward(x, y):
+        return np.maximum(x, y)
+
+    @staticmethod
+    def backward(g, out, x, y):
+        x_share = (x > y) + (x == y) * 0.5
+        return (g * x_share if x.requires_grad else None), (g * (1.0 - x_share) if y.requires_grad else None)
+
+
+class Where(Primitive):
+    """z = x where cond else y (cond is a constant boolean array);  dL/dx = g where cond, dL/dy = g elsewhere."""
+
+    name = "where"
+
+    @staticmethod
+    def forward(x, y, cond):
+        return np.where(cond, x, y)
+
+    @staticmethod
+    def backward(g, out, x, y, cond):
+        zero = g.zeros_like()
+        dx = Where.apply(g, zero, cond=cond) if x.requires_grad else None
+        dy = Where.apply(zero, g, cond=cond) if y.requires_grad else None
+        return dx, dy
+
+    @staticmethod
+    def apply(x: Tensor, y: Tensor, cond: np.ndarray) -> Tensor:
+        return x._apply(Where, x, y, cond=cond)
+
+
+# ============================================================== reductions
+
+
+def _keepdims_shape(shape: tuple[int, ...], axis: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+class Sum(Primitive):
+    """z = sum of x over ``axis``;  dz/dx_i = 1, so dL/dx = g broadcast back to x's shape."""
+
+    name = "sum"
+
+    @staticmethod
+    def forward(x, axis, keepdims):
+        return np.sum(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(g, out, x, axis, keepdims):
+        if not keepdims:
+            g = g.reshape(_keepdims_shape(x.shape, axis))
+        return (g.expand(x.shape),)
+
+
+class Max(Primitive):
+    """z = max of x over ``axis``;  dL/dx_i = g / k where x_i is one of the k maxima, else 0.
+
+    Ties split the gradient evenly among the tied maxima (as PyTorch's ``amax``).
+    """
+
+    name = "max"
+
+    @staticmethod
+    def forward(x, axis, keepdims):
+        return np.max(x, axis=axis, keepdims=keepdims)
+
+    @staticmethod
+    def backward(g, out, x, axis, keepdims):
+        if not keepdims:
+            kshape = _keepdims_shape(x.shape, axis)
+            g, out = g.reshape(kshape), out.reshape(kshape)
+        is_max = x == out
+        count = is_max.sum(axis=axis, keepdims=True)
+        return (g.expand(x.shape) * (is_max / count),)
+
+
+# ============================================================== movement
+
+
+class Reshape(Primitive):
+    """z = x with a new shape (same elements in the same order);  dL/dx = g reshaped to x's shape."""
+
+    name = "reshape"
+
+    @staticmethod
+    def forward(x, shape):
+        return np.reshape(x, shape)
+
+    @staticmethod
+    def backward(g, out, x, shape):
+        return (g.reshape(x.shape),)
+
+
+class Permute(Primitive):
+    """z = x with axes reordered, z.shape[i] = x.shape[axes[i]];  dL/dx = g permuted by the inverse order."""
+
+    name = "permute"
+
+    @staticmethod
+    def forward(x, axes):
+        return np.transpose(x, axes)
+
+    @staticmethod
+    def backward(g, out, x, axes):
+        return (g.permute(*np.argsort(axes).tolist()),)
+
+
+class Expand(Primitive):
+    """z = x broadcast to ``shape`` (size-1 axes repeated, new leading axes added).
+
+    Each x_i is copied to several z_j, so dL/dx_i = sum of g_j over its copies: the VJP
+    of broadcasting is a *sum* over the broadcast axes ("sum in reverse").
+    """
+
+    name = "expand"
+
+    @staticmethod
+    def forward(x, shape):
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(g, out, x, shape):
+        lead = len(shape) - x.ndim
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(x.shape) if n == 1 and shape[lead + i] != 1
+        )
+        summed = g.sum(axis=axes, keepdims=True) if axes else g
+        return (summed.reshape(x.shape),)
+
+
+def _has_integer_array(index: tuple[Any, ...]) -> bool:
+    return any(isinstance(i, np.ndarray) and i.dtype != bool for i in index)
+
+
+def _without_boolean_arrays(index: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A boolean array in an index means the same as the integer arrays of its nonzero()."""
+    out: list[Any] = []
+    for i in index:
+        if isinstance(i, np.ndarray) and i.dtype == bool:
+            out.extend(np.nonzero(i))
+        else:
+            out.append(i)
+    return tuple(out)
+
+
+class Getitem(Primitive):
+    """z = x[index] (ints, slices, None, Ellipsis, integer and boolean arrays);  dL/dx = g scattered back.
+
+    Each selected x_i receives the gradient of every z_j that copied it, so an index
+    repeated k times accumulates k gradients (see :class:`ScatterAdd`).
+    """
+
+    name = "getitem"
+
+    @staticmethod
+    def forward(x, index):
+        return x[index]
+
+    @staticmethod
+    def backward(g, out, x, index):
+        return (g._apply(ScatterAdd, g, shape=x.shape, index=index),)
+
+
+class ScatterAdd(Primitive):
+    """z = zeros(shape) with z[index] += x (repeated indices add up);  dL/dx = g[index].
+
+    The VJP of :class:`Getitem`, and Getitem is its VJP: so indexing has gradients of
+    every order.
+    """
+
+    name = "scatter_add"
+
+    @staticmethod
+    def forward(x, shape, index):
+        z = np.zeros(shape, dtype=x.dtype)
+        if _has_integer_array(index):
+            np.add.at(z, _without_boolean_arrays(index), x)
+        else:
+            z[index] = x
+        return z
+
+    @staticmethod
+    def backward(g, out, x, shape, index):
+        return (g._apply(Getitem, g, index=index),)
+
+
+class Pad(Primitive):
+    """z = x with ``pad_width[i] = (before, after)`` zeros around axis i;  dL/dx = g without the padding."""
+
+    name = "pad"
+
+    @staticmethod
+    def forward(x, pad_width):
+        return np.pad(x, pad_width)
+
+    @staticmethod
+    def backward(g, out, x, pad_width):
+        inner = tuple(slice(lo, lo + n) for (lo, _), n in zip(pad_width, x.shape))
+        return (g._apply(Getitem, g, index=inner),)
+
+
+# ============================================================== matmul
+
+
+class MatMul(Primitive):
+    """Z = X @ Y over the last two axes (equal batch axes);  dL/dX = G @ Y^T, dL/dY = X^T @ G.
+
+    Here ^T swaps the last two axes. For one layer Z = W A + b of the lectures this is
+    dW = dZ A^T and dA = W^T dZ.
+    """
+
+    name = "matmul"
+
+    @staticmethod
+    def forward(x, y):
+        return np.matmul(x, y)
+
+    @staticmethod
+    def backward(g, out, x, y):
+        dx = g @ y.mT if x.requires_grad else None
+        dy = x.mT @ g if y.requires_grad else None
+        return dx, dy

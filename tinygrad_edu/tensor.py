@@ -1,0 +1,940 @@
+"""``Tensor``: an n-d array (over numpy) that records a computation graph.
+
+Two tiers, as in tinygrad:
+
+* **Primitives** (:mod:`tinygrad_edu.primitives`) know calculus: each has a forward in
+  numpy and a vector-Jacobian product written in Tensor ops.
+* **Composed ops** (everything else on this page: mean, var, softmax, log_softmax,
+  logsumexp, softplus, clip, elu, concatenate, ...) are built from primitives and have
+  no backward of their own; their gradients come from the chain rule.
+
+Broadcasting is explicit: a binary op expands every operand that needs a gradient to
+the common shape with the ``expand`` primitive (whose VJP is a sum), so the gradient
+of an input always has the input's shape. Constants are left to numpy's broadcasting.
+
+**Dtype policy.** float32 and float64 arrays keep their dtype. Python numbers, lists
+and integer or boolean arrays become the default float dtype, float64 unless changed
+with :func:`set_default_dtype` (float64 makes gradient checks exact to ~1e-10; use
+float32 for speed). float16 arrays become float32. Complex, object and string data
+are rejected with a ``TypeError``. A Python number in an expression takes the
+tensor's dtype (``x32 * 2.0`` stays float32); two tensors of different float dtypes
+promote to float64.
+
+**Comparisons** (``<``, ``==``, ...) return constant tensors of 0.0/1.0 in the
+operand's dtype, usable as masks and as ``where`` conditions.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any, Union
+
+import numpy as np
+
+from . import engine
+from . import primitives as P
+from .value import SELU_ALPHA, SELU_SCALE
+
+__all__ = [
+    "Tensor",
+    "arange",
+    "concatenate",
+    "eye",
+    "full",
+    "full_like",
+    "get_default_dtype",
+    "grad",
+    "maximum",
+    "minimum",
+    "ones",
+    "ones_like",
+    "rand",
+    "rand_like",
+    "randn",
+    "randn_like",
+    "set_default_dtype",
+    "stack",
+    "uniform",
+    "where",
+    "zeros",
+    "zeros_like",
+]
+
+ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
+Axis = Union[int, Sequence[int], None]
+Seed = Union[int, np.random.Generator, None]
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_default_dtype = np.dtype(np.float64)
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Set the float dtype that Python data and integer arrays become (float32 or float64)."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype not in _FLOAT_DTYPES:
+        raise TypeError(f"set_default_dtype: expected float32 or float64, got {dtype}")
+    _default_dtype = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    """The float dtype that Python data and integer arrays become (float64 by default)."""
+    return _default_dtype
+
+
+def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
+    """Apply the dtype policy (see the module docstring) to ``data``."""
+    if isinstance(data, Tensor):
+        array = data.data
+    elif type(data).__name__ == "Value":
+        raise TypeError(
+            f"{op}: cannot mix a Tensor with a Value. Use Tensor(v.data) for a constant "
+            "or Value(t.item()) for a scalar; they are separate graphs."
+        )
+    else:
+        array = np.asarray(data)
+    if dtype is not None:
+        target = np.dtype(dtype)
+        if target not in _FLOAT_DTYPES:
+            raise TypeError(f"{op}: dtype must be float32 or float64, got {target}")
+    elif array.dtype in _FLOAT_DTYPES:
+        return array
+    elif array.dtype == np.float16:
+        target = np.dtype(np.float32)
+    elif array.dtype.kind in "iub":
+        target = _default_dtype
+    else:
+        raise TypeError(
+            f"{op}: cannot make a float tensor from {array.dtype} data "
+            f"({'complex numbers' if array.dtype.kind == 'c' else 'not numbers'}); "
+            "expected real numbers (float, int or bool)."
+        )
+    if array.dtype.kind not in "iubf":
+        raise TypeError(f"{op}: cannot convert {array.dtype} data to {target}; expected real numbers.")
+    return array.astype(target, copy=False)
+
+
+def _rng(seed: Seed) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(int(a) % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out))
+
+
+def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[int, ...]:
+    """numpy's broadcasting rule, with an error that names the op and both shapes."""
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    out = []
+    for x, y in zip(pa, pb):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            raise ValueError(
+                f"{op}: shapes {a} and {b} cannot be broadcast together (axis sizes {x} and {y} "
+                "differ and neither is 1). Reshape or transpose one operand."
+            )
+    return tuple(out)
+
+
+class Tensor:
+    """An n-d float array in the computation graph.
+
+    ``data`` is the numpy array, ``grad`` the gradient dL/d(tensor) as a Tensor of the
+    same shape after ``backward`` (``None`` until a backward pass reaches it).
+    ``label`` is an optional name used by drawings.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "label", "_parents", "_op", "_fn", "_params", "__weakref__")
+    __array_ufunc__ = None  # numpy defers to our reflected ops: ndarray * Tensor -> Tensor
+
+    def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
+        self.data: np.ndarray = _to_float_array(data, dtype)
+        self.grad: Tensor | None = None
+        self.requires_grad = bool(requires_grad)
+        self.label = label
+        self._parents: tuple[Tensor, ...] = ()
+        self._op = ""
+        self._fn: type[P.Primitive] | None = None
+        self._params: dict[str, Any] = {}
+
+    # ================================================================== graph plumbing
+
+    @staticmethod
+    def _apply(fn: type[P.Primitive], *inputs: Tensor, **params: Any) -> Tensor:
+        """Run primitive ``fn`` on ``inputs`` and record it when any input needs grad."""
+        out = Tensor.__new__(Tensor)
+        out.data = fn.forward(*[t.data for t in inputs], **params)
+        out.grad = None
+        out.label = ""
+        out._params = params
+        if engine.is_grad_enabled() and any(t.requires_grad for t in inputs):
+            out.requires_grad = True
+            out._parents = inputs
+            out._op = fn.name
+            out._fn = fn
+        else:
+            out.requires_grad = False
+            out._parents = ()
+            out._op = ""
+            out._fn = None
+        if _anomaly_hooks:
+            for hook in _anomaly_hooks:
+                hook(out, fn, inputs)
+        return out
+
+    def _vjp(self, upstream: Tensor) -> P.Grads:
+        return self._fn.backward(upstream, self, *self._parents, **self._params)  # type: ignore[union-attr]
+
+    def _release(self) -> None:
+        self._fn = None
+
+    def _has_vjp(self) -> bool:
+        return self._fn is not None
+
+    def _constant(self, data: ArrayLike) -> Tensor:
+        """A constant operand for this tensor: Python numbers take this tensor's dtype."""
+        if isinstance(data, Tensor):
+            return data
+        if isinstance(data, (int, float)) and not isinstance(data, bool):
+            return Tensor(np.asarray(data, dtype=self.data.dtype))
+        return Tensor(data)
+
+    def _binary(self, fn: type[P.Primitive], other: ArrayLike, reverse: bool = False) -> Tensor:
+        """Apply a binary primitive with explicit broadcasting (see the module docstring)."""
+        other = self._constant(other)
+        x, y = (other, self) if reverse else (self, other)
+        if x.data.shape != y.data.shape:
+            shape = _broadcast_shape(x.data.shape, y.data.shape, fn.name)
+            if engine.is_grad_enabled():
+                x = x.expand(shape) if x.requires_grad and x.data.shape != shape else x
+                y = y.expand(shape) if y.requires_grad and y.data.shape != shape else y
+        if x.data.dtype != y.data.dtype:
+            common = np.result_type(x.data.dtype, y.data.dtype)
+            x, y = x.cast(common), y.cast(common)
+        return Tensor._apply(fn, x, y)
+
+    # ================================================================== autograd API
+
+    def backward(
+        self, gradient: ArrayLike | None = None, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """Fill ``.grad`` of every tensor this one depends on with dL/d(tensor).
+
+        A scalar (one-element) output is seeded with dL/dL = 1. For any other shape
+        pass ``gradient`` (dL/d(self), same shape). Leaves accumulate across calls,
+        interior tensors are overwritten, and the graph is released unless
+        ``retain_graph=True``. ``create_graph=True`` records the backward pass so that
+        the gradients can be differentiated again (it implies ``retain_graph``).
+        """
+        seed = self._seed(gradient, "backward")
+        engine.backward(self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+
+    def _seed(self, gradient: ArrayLike | None, op: str) -> Tensor:
+        if not self.requires_grad:
+            raise RuntimeError(
+                f"{op}: this tensor does not require grad (shape {self.shape}), so there is no "
+                "graph to differentiate. Create its inputs with requires_grad=True, outside no_grad()."
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"{op}: the output has shape {self.shape}, not a scalar, so dL/d(output) is "
+                    "ambiguous. Pass gradient= (an array of the same shape) or reduce the output "
+                    "first, e.g. out.sum() or out.mean()."
+                )
+            return Tensor(np.ones_like(self.data))
+        seed = self._constant(gradient)
+        if seed.shape != self.shape:
+            raise ValueError(f"{op}: gradient has shape {seed.shape} but the output has shape {self.shape}")
+        return seed.cast(self.dtype)
+
+    def detach(self) -> Tensor:
+        """A constant sharing this tensor's data, cut from the graph."""
+        out = Tensor.__new__(Tensor)
+        out.data, out.grad, out.requires_grad, out.label = self.data, None, False, self.label
+        out._parents, out._op, out._fn, out._params = (), "", None, {}
+        return out
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Mark this leaf as needing gradients (in place); returns self."""
+        if self._parents:
+            raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad; use detach() first")
+        self.requires_grad = requires_grad
+        return self
+
+    def zero_grad(self) -> None:
+        """Forget this tensor's gradient (``grad = None``)."""
+        self.grad = None
+
+    def draw(self, **options: Any):  # noqa: ANN201 - returns graphviz.Digraph
+        """Draw this tensor's graph (see :func:`tinygrad_edu.viz.draw_graph`)."""
+        from .viz import draw_graph
+
+        return draw_graph(self, **options)
+
+    # ================================================================== numpy interop
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def numpy(self) -> np.ndarray:
+        """The data as a numpy array (shared, not copied)."""
+        return self.data
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def item(self) -> float:
+        """The value of a one-element tensor as a Python float."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors convert to a Python float, got shape {self.shape}")
+        return float(self.data.reshape(()))
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __float__(self) -> float:
+        return self.item()
+
+    def __len__(self) -> int:
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(", threshold=50)
+        extra = []
+        if self.dtype != _default_dtype:
+            extra.append(f"dtype={self.dtype}")
+        if self.requires_grad:
+            extra.append("requires_grad=True")
+        if self._op:
+            extra.append(f"op={self._op!r}")
+        if self.label:
+            extra.append(f"label={self.label!r}")
+        return f"Tensor({body}{''.join(', ' + e for e in extra)})"
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; use .any() or .all()")
+        return bool(self.data.reshape(()))
+
+    __hash__ = object.__hash__
+
+    # ================================================================== arithmetic (primitives)
+
+    def __add__(self, other: ArrayLike) -> Tensor:
+        return self._binary(P.Add, other)
+
+    def __radd__(self, other: ArrayLike) -> Tensor:
+        return self._binary(P.Add, other, reverse=True)
+
+    def __sub__(self, other: ArrayLike) -> Tensor:
+        return self._binary(P.Sub, other)
+
+    def __rsub__(self, other: ArrayLike) -> Tensor:
+        return self._binary(P.Sub, other, reverse=True)
+
+    def __mul__(self, other: ArrayLike) -> Tensor:
+        return self._binary(P.Mul, other)
+
+    def __rmul__(self, other: ArrayLike) -> Tensor:
+        return self._binary(P.Mul, other, reverse=True)
+
+    def __truediv__(self, other: ArrayLike) -> Tensor:
+        return self._binary(P.Div, other)
+
+    def __rtruediv__(self, other: ArrayLike) -> Tensor:
+        return self._binary(P.Div, other, reverse=True)
+
+    def __pow__(self, exponent: ArrayLike) -> Tensor:
+        """x ** c for a number c (primitive ``PowConst``) or x ** y for a tensor y (``Pow``)."""
+        if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
+            return Tensor._apply(P.PowConst, self, exponent=float(exponent))
+        return self._binary(P.Pow, exponent)
+
+    def __rpow__(self, base: ArrayLike) -> Tensor:
+        return self._binary(P.Pow, base, reverse=True)
+
+    def __neg__(self) -> Tensor:
+        return Tensor._apply(P.Neg, self)
+
+    def __matmul__(self, other: ArrayLike) -> Tensor:
+        return self.matmul(other)
+
+    def __rmatmul__(self, other: ArrayLike) -> Tensor:
+        return self._constant(other).matmul(self)
+
+    def matmul(self, other: ArrayLike) -> Tensor:
+        """Matrix product with numpy's rules: 1-d operands are promoted to a row/column
+        and the added axis removed afterwards; leading (batch) axes broadcast.
+        Composed of ``reshape``, ``expand`` and the 2-d/batched ``MatMul`` primitive."""
+        other = self._constant(other)
+        x, y = self, other
+        if x.ndim == 0 or y.ndim == 0:
+            raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {x.shape} and {y.shape}")
+        if x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]:
+            raise ValueError(
+                f"matmul: shapes {x.shape} and {y.shape} are not aligned: the last axis of the first "
+                f"({x.shape[-1]}) must equal the {'second-to-last' if y.ndim > 1 else 'only'} axis of the "
+                f"second ({y.shape[-2 if y.ndim > 1 else 0]})"
+            )
+        squeeze_first, squeeze_last = x.ndim == 1, y.ndim == 1
+        if squeeze_first:
+            x = x.reshape(1, x.shape[0])
+        if squeeze_last:
+            y = y.reshape(y.shape[0], 1)
+        if x.ndim > 2 or y.ndim > 2:
+            batch = _broadcast_shape(x.shape[:-2], y.shape[:-2], "matmul")
+            if engine.is_grad_enabled():
+                if x.requires_grad and x.shape[:-2] != batch:
+                    x = x.expand(batch + x.shape[-2:])
+                if y.requires_grad and y.shape[:-2] != batch:
+                    y = y.expand(batch + y.shape[-2:])
+        if x.dtype != y.dtype:
+            common = np.result_type(x.dtype, y.dtype)
+            x, y = x.cast(common), y.cast(common)
+        out = Tensor._apply(P.MatMul, x, y)
+        if squeeze_first:
+            out = out.reshape(out.shape[:-2] + out.shape[-1:])
+        if squeeze_last:
+            out = out.reshape(out.shape[:-1])
+        return out
+
+    def dot(self, other: ArrayLike) -> Tensor:
+        """Alias of ``matmul`` (inner product for two 1-d tensors)."""
+        return self.matmul(other)
+
+    def cast(self, dtype: Any) -> Tensor:
+        """This tensor as float32 or float64 (primitive ``cast``; no-op if already that dtype)."""
+        dtype = np.dtype(dtype)
+        if dtype == self.dtype:
+            return self
+        if dtype not in _FLOAT_DTYPES:
+            raise TypeError(f"cast: dtype must be float32 or float64, got {dtype}")
+        return Tensor._apply(P.Cast, self, dtype=dtype)
+
+    astype = cast
+
+    def float(self) -> Tensor:
+        return self.cast(np.float32)
+
+    def double(self) -> Tensor:
+        return self.cast(np.float64)
+
+    # ================================================================== comparisons (no gradient)
+
+    def _compare(self, other: ArrayLike, op: Any, name: str) -> Tensor:
+        other_data = self._constant(other).data
+        if self.data.shape != other_data.shape:
+            _broadcast_shape(self.data.shape, other_data.shape, name)
+        return Tensor(op(self.data, other_data).astype(self.data.dtype))
+
+    def __lt__(self, other: ArrayLike) -> Tensor:
+        return self._compare(other, np.less, "lt")
+
+    def __le__(self, other: ArrayLike) -> Tensor:
+        return self._compare(other, np.less_equal, "le")
+
+    def __gt__(self, other: ArrayLike) -> Tensor:
+        return self._compare(other, np.greater, "gt")
+
+    def __ge__(self, other: ArrayLike) -> Tensor:
+        return self._compare(other, np.greater_equal, "ge")
+
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.equal, "eq")  # type: ignore[arg-type]
+
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
+        return self._compare(other, np.not_equal, "ne")  # type: ignore[arg-type]
+
+    def zeros_like(self) -> Tensor:
+        """A constant of zeros with this tensor's shape and dtype."""
+        return Tensor(np.zeros_like(self.data))
+
+    def sign(self) -> Tensor:
+        """sign(x) in {-1, 0, 1}: a constant (its derivative is 0 wherever it exists)."""
+        return Tensor(np.sign(self.data))
+
+    def any(self) -> bool:
+        return bool(np.any(self.data))
+
+    def all(self) -> bool:
+        return bool(np.all(self.data))
+
+    # ================================================================== unary functions
+
+    def exp(self) -> Tensor:
+        """e^x (primitive)."""
+        return Tensor._apply(P.Exp, self)
+
+    def log(self) -> Tensor:
+        """ln x (primitive); ln 0 = -inf, ln of a negative number = nan."""
+        return Tensor._apply(P.Log, self)
+
+    def sqrt(self) -> Tensor:
+        """sqrt(x) (primitive); sqrt'(0) = inf."""
+        return Tensor._apply(P.Sqrt, self)
+
+    def abs(self) -> Tensor:
+        """|x| (primitive); abs'(0) = 0."""
+        return Tensor._apply(P.Abs, self)
+
+    __abs__ = abs
+
+    def tanh(self) -> Tensor:
+        """tanh(z) (primitive); tanh'(z) = 1 - tanh(z)^2."""
+        return Tensor._apply(P.Tanh, self)
+
+    def sigmoid(self) -> Tensor:
+        """sigma(z) = 1 / (1 + e^-z) (primitive, stable); sigma' = sigma(1 - sigma)."""
+        return Tensor._apply(P.Sigmoid, self)
+
+    def relu(self) -> Tensor:
+        """max(0, z) (primitive); relu'(0) = 0."""
+        return Tensor._apply(P.Relu, self)
+
+    def leaky_relu(self, slope: float = 0.01) -> Tensor:
+        """z if z > 0 else slope*z (composed: where);  derivative 1 or slope, slope at 0."""
+        return where(self > 0, self, self * slope)
+
+    def elu(self, alpha: float = 1.0) -> Tensor:
+        """z if z > 0 else alpha(e^z - 1) (composed);  derivative 1 or alpha e^z, alpha at 0.
+
+        The exponential only sees min(z, 0), so large z never overflows.
+        """
+        positive = self > 0
+        negative_part = where(positive, 0.0, self)
+        return where(positive, self, (negative_part.exp() - 1.0) * alpha)
+
+    def selu(self) -> Tensor:
+        """scale * elu(z, alpha), alpha ~ 1.6733, scale ~ 1.0507 (composed)."""
+        return self.elu(SELU_ALPHA) * SELU_SCALE
+
+    def softplus(self) -> Tensor:
+        """ln(1 + e^z), computed stably as max(z, 0) + ln(1 + e^(z - 2 max(z, 0))) (composed).
+
+        z - 2 max(z, 0) = -|z|, so the exponential never overflows; the derivative is
+        sigma(z) everywhere, 1/2 at 0.
+        """
+        positive = self.relu()
+        return positive + ((self - positive * 2.0).exp() + 1.0).log()
+
+    def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
+        """min(max(x, low), high) (composed: where);  derivative 1 inside [low, high], 0 outside."""
+        out = self
+        if low is not None:
+            out = where(out < low, low, out)
+        if high is not None:
+            out = where(out > high, high, out)
+        return out
+
+    clamp = clip
+
+    # ================================================================== reductions
+
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """sum of x over ``axis`` (int, tuple or None for all) (primitive)."""
+        axes = _normalize_axis(axis, self.ndim, "sum")
+        return Tensor._apply(P.Sum, self, axis=axes, keepdims=keepdims)
+
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """max of x over ``axis`` (primitive); ties split the gradient evenly."""
+        axes = _normalize_axis(axis, self.ndim, "max")
+        if self.size == 0:
+            raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
+        return Tensor._apply(P.Max, self, axis=axes, keepdims=keepdims)
+
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """min x = -max(-x) (composed)."""
+        return -((-self).max(axis=axis, keepdims=keepdims))
+
+    def _count(self, axis: Axis) -> int:
+        return math.prod(self.shape[a] for a in _normalize_axis(axis, self.ndim, "mean"))
+
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """(1/n) sum x over ``axis`` (composed)."""
+        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / self._count(axis))
+
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """(1/(n - ddof)) sum (x - mean)^2 (composed). ``ddof=0`` as numpy; 1 for the unbiased estimate."""
+        n = self._count(axis)
+        if n - ddof <= 0:
+            raise ValueError(f"var: {n} elements with ddof={ddof} leaves no degrees of freedom")
+        centred = self - self.mean(axis=axis, keepdims=True)
+        return (centred * centred).sum(axis=axis, keepdims=keepdims) * (1.0 / (n - ddof))
+
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+        """sqrt(var) (composed)."""
+        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
+
+    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
+        """ln sum e^x = m + ln sum e^(x - m) with m = max x held constant (composed, stable)."""
+        m = self.max(axis=axis, keepdims=True).detach()
+        m = where(m.abs() == math.inf, 0.0, m)  # all -inf (or inf) rows: nothing to shift
+        out = (self - m).exp().sum(axis=axis, keepdims=True).log() + m
+        return out if keepdims else out.reshape(self._reduced_shape(axis))
+
+    def _reduced_shape(self, axis: Axis) -> tuple[int, ...]:
+        axes = _normalize_axis(axis, self.ndim, "reduce")
+        return tuple(n for i, n in enumerate(self.shape) if i not in axes)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """softmax(z)_i = e^(z_i) / sum_j e^(z_j), shifted by max z for stability (composed)."""
+        e = (self - self.max(axis=axis, keepdims=True).detach()).exp()
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """ln softmax(z)_i = z_i - logsumexp(z) (composed, stable)."""
+        return self - self.logsumexp(axis=axis, keepdims=True)
+
+    def argmax(self, axis: int | None = None) -> np.ndarray:
+        """Index of the maximum (a numpy array: indices have no gradient)."""
+        return np.argmax(self.data, axis=axis)
+
+    # ================================================================== movement
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        """The same elements in a new shape (primitive); one axis may be -1."""
+        new = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        try:
+            resolved = _resolve_shape(new, self.size)
+        except ValueError as err:
+            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} to {new}: {err}") from None
+        if resolved == self.shape:
+            return self
+        return Tensor._apply(P.Reshape, self, shape=resolved)
+
+    view = reshape
+
+    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        """Merge axes start_axis..end_axis into one (composed: reshape)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        start, end = start_axis % self.ndim, end_axis % self.ndim
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
+
+    def permute(self, *axes: int | Sequence[int]) -> Tensor:
+        """Reorder the axes (primitive)."""
+        order = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        if sorted(a % max(self.ndim, 1) for a in order) != list(range(self.ndim)):
+            raise ValueError(f"permute: {order} is not a permutation of the {self.ndim} axes of shape {self.shape}")
+        order = tuple(int(a) % self.ndim for a in order)
+        if order == tuple(range(self.ndim)):
+            return self
+        return Tensor._apply(P.Permute, self, axes=order)
+
+    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
+        """Permute the axes as numpy does: no arguments reverse them (composed: permute)."""
+        if not axes:
+            return self.permute(*reversed(range(self.ndim)))
+        return self.permute(*axes)
+
+    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
+        """Exchange two axes (composed: permute)."""
+        order = list(range(self.ndim))
+        order[axis1], order[axis2] = order[axis2], order[axis1]
+        return self.permute(*order)
+
+    @property
+    def T(self) -> Tensor:
+        """All axes reversed (the matrix transpose for 2-d)."""
+        return self.transpose()
+
+    @property
+    def mT(self) -> Tensor:
+        """The last two axes swapped (a batch of transposed matrices)."""
+        if self.ndim < 2:
+            raise ValueError(f"mT: needs at least 2 dimensions, got shape {self.shape}")
+        return self.swapaxes(-2, -1)
+
+    def expand(self, *shape: int | Sequence[int]) -> Tensor:
+        """Broadcast to ``shape`` (primitive; its VJP sums over the broadcast axes)."""
+        target = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+        if target == self.shape:
+            return self
+        if _broadcast_shape(self.shape, target, "expand") != target:
+            raise ValueError(f"expand: cannot broadcast shape {self.shape} to {target}")
+        return Tensor._apply(P.Expand, self, shape=target)
+
+    broadcast_to = expand
+
+    def squeeze(self, axis: Axis = None) -> Tensor:
+        """Remove size-1 axes (all, or the given ones) (composed: reshape)."""
+        if axis is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        else:
+            axes = _normalize_axis(axis, self.ndim, "squeeze")
+            for a in axes:
+                if self.shape[a] != 1:
+                    raise ValueError(f"squeeze: axis {a} has size {self.shape[a]}, not 1 (shape {self.shape})")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis: int) -> Tensor:
+        """Insert a size-1 axis at ``axis`` (composed: reshape)."""
+        if not -self.ndim - 1 <= axis <= self.ndim:
+            raise ValueError(f"unsqueeze: axis {axis} out of range for shape {self.shape}")
+        axis = axis % (self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def __getitem__(self, index: Any) -> Tensor:
+        """Indexing as numpy: ints, slices, None, Ellipsis, integer arrays (repeats accumulate
+        gradients) and boolean masks (primitive ``getitem``)."""
+        return Tensor._apply(P.Getitem, self, index=_normalize_index(index, self.shape))
+
+    def pad(self, pad_width: Sequence[tuple[int, int]] | int) -> Tensor:
+        """Zero padding: ``pad_width[i] = (before, after)`` for axis i (primitive)."""
+        if isinstance(pad_width, int):
+            widths = ((pad_width, pad_width),) * self.ndim
+        else:
+            widths = tuple((int(lo), int(hi)) for lo, hi in pad_width)
+        if len(widths) != self.ndim or any(lo < 0 or hi < 0 for lo, hi in widths):
+            raise ValueError(
+                f"pad: expected {self.ndim} non-negative (before, after) pairs for shape {self.shape}, got {pad_width}"
+            )
+        return Tensor._apply(P.Pad, self, pad_width=widths)
+
+
+# ====================================================================== helpers used above
+
+
+def _resolve_shape(shape: Sequence[int], size: int) -> tuple[int, ...]:
+    shape = tuple(int(n) for n in shape)
+    unknown = [i for i, n in enumerate(shape) if n == -1]
+    if len(unknown) > 1:
+        raise ValueError("only one axis may be -1")
+    known = math.prod(n for n in shape if n != -1)
+    if unknown:
+        if known == 0 or size % known:
+            raise ValueError(f"{size} elements do not fill a whole number of rows of {known}")
+        shape = shape[: unknown[0]] + (size // known,) + shape[unknown[0] + 1 :]
+    if math.prod(shape) != size or any(n < 0 for n in shape):
+        raise ValueError(f"{size} elements do not fit shape {shape}")
+    return shape
+
+
+def _normalize_index(index: Any, shape: tuple[int, ...]) -> Any:
+    """Tensors and lists in an index become numpy arrays; they carry no gradient."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for item in items:
+        if isinstance(item, Tensor):
+            item = item.data
+            if item.dtype.kind == "f":
+                if not np.all(item == np.round(item)):
+                    raise IndexError("getitem: a float tensor used as an index must hold whole numbers")
+                item = item.astype(np.intp)
+        elif isinstance(item, list):
+            item = np.asarray(item)
+        if isinstance(item, np.ndarray) and item.dtype.kind not in "iub":
+            raise IndexError(f"getitem: index arrays must be integer or boolean, got {item.dtype}")
+        out.append(item)
+    normalized = tuple(out)
+    try:
+        np.empty(shape, dtype=np.bool_)[normalized]  # validate cheaply (1 byte per element view)
+    except (IndexError, ValueError) as err:
+        raise IndexError(f"getitem: index {index!r} is invalid for shape {shape}: {err}") from None
+    return normalized
+
+
+# ====================================================================== module-level ops
+
+
+def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
+    """x where cond is true (nonzero) else y, broadcasting all three (primitive ``where``)."""
+    cond_array = np.asarray(cond.data if isinstance(cond, Tensor) else cond).astype(bool)
+    anchor = x if isinstance(x, Tensor) else (y if isinstance(y, Tensor) else Tensor(x))
+    tx, ty = anchor._constant(x), anchor._constant(y)
+    shape = _broadcast_shape(_broadcast_shape(cond_array.shape, tx.shape, "where"), ty.shape, "where")
+    if engine.is_grad_enabled():
+        tx = tx.expand(shape) if tx.requires_grad else tx
+        ty = ty.expand(shape) if ty.requires_grad else ty
+    if tx.dtype != ty.dtype:
+        common = np.result_type(tx.dtype, ty.dtype)
+        tx, ty = tx.cast(common), ty.cast(common)
+    return Tensor._apply(P.Where, tx, ty, cond=np.broadcast_to(cond_array, shape))
+
+
+def maximum(x: ArrayLike, y: ArrayLike) -> Tensor:
+    """Elementwise max(x, y) (primitive); ties split the gradient evenly."""
+    tx = x if isinstance(x, Tensor) else Tensor(x)
+    return tx._binary(P.Maximum, y)
+
+
+def minimum(x: ArrayLike, y: ArrayLike) -> Tensor:
+    """Elementwise min(x, y) = -max(-x, -y) (composed)."""
+    tx = x if isinstance(x, Tensor) else Tensor(x)
+    return -maximum(-tx, -tx._constant(y))
+
+
+def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along ``axis`` (composed: each is zero-padded to the full length, then summed)."""
+    parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not parts:
+        raise ValueError("concatenate: needs at least one tensor")
+    first = parts[0]
+    if first.ndim == 0:
+        raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; use stack")
+    axis = axis % first.ndim
+    for t in parts[1:]:
+        if t.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis):
+            raise ValueError(
+                f"concatenate: shapes {first.shape} and {t.shape} differ outside axis {axis}"
+            )
+    total = sum(t.shape[axis] for t in parts)
+    out, offset = None, 0
+    for t in parts:
+        widths = [(0, 0)] * t.ndim
+        widths[axis] = (offset, total - offset - t.shape[axis])
+        padded = t.pad(widths)
+        out = padded if out is None else out + padded
+        offset += t.shape[axis]
+    return out  # type: ignore[return-value]
+
+
+def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
+    """Join tensors along a new axis (composed: unsqueeze + concatenate)."""
+    parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not parts:
+        raise ValueError("stack: needs at least one tensor")
+    for t in parts[1:]:
+        if t.shape != parts[0].shape:
+            raise ValueError(f"stack: all tensors need the same shape, got {parts[0].shape} and {t.shape}")
+    return concatenate([t.unsqueeze(axis) for t in parts], axis=axis)
+
+
+def grad(
+    output: Tensor,
+    inputs: Tensor | Sequence[Tensor],
+    grad_output: ArrayLike | None = None,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> list[Tensor | None]:
+    """dL/d(input) for each input, without touching ``.grad`` (like ``torch.autograd.grad``).
+
+    ``grad_output`` seeds a non-scalar output. With ``create_graph=True`` the results
+    are themselves differentiable. An input the output does not depend on raises
+    unless ``allow_unused=True`` (then its entry is ``None``).
+    """
+    seq = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    seed = output._seed(grad_output, "grad")
+    result = engine.gradients(output, seed, seq, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+    for i, (t, g) in enumerate(zip(seq, result)):
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                f"grad: input {i} (shape {t.shape}) is not used to compute the output; "
+                "pass allow_unused=True to get None for it"
+            )
+    return result
+
+
+# ====================================================================== factories
+
+
+def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+
+
+def _factory(array: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
+    return Tensor(array.astype(dtype or _default_dtype, copy=False), requires_grad=requires_grad)
+
+
+def zeros(*shape: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.zeros(_shape_arg(shape)), dtype, requires_grad)
+
+
+def ones(*shape: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.ones(_shape_arg(shape)), dtype, requires_grad)
+
+
+def full(shape: Sequence[int], value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.full(tuple(shape), float(value)), dtype, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _factory(np.eye(n, m), dtype, requires_grad)
+
+
+def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
+    return _factory(values, dtype, requires_grad)
+
+
+def rand(*shape: int, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Uniform on [0, 1)."""
+    return _factory(_rng(seed).random(_shape_arg(shape)), dtype, requires_grad)
+
+
+def randn(*shape: int, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Standard normal N(0, 1)."""
+    return _factory(_rng(seed).standard_normal(_shape_arg(shape)), dtype, requires_grad)
+
+
+def uniform(
+    shape: Sequence[int], low: float = 0.0, high: float = 1.0, seed: Seed = None, dtype: Any = None,
+    requires_grad: bool = False,
+) -> Tensor:
+    """Uniform on [low, high)."""
+    return _factory(_rng(seed).uniform(low, high, tuple(shape)), dtype, requires_grad)
+
+
+def _like(t: Tensor, dtype: Any) -> Any:
+    return dtype or t.dtype
+
+
+def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros(t.shape, dtype=_like(t, dtype), requires_grad=requires_grad)
+
+
+def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return ones(t.shape, dtype=_like(t, dtype), requires_grad=requires_grad)
+
+
+def full_like(t: Tensor, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return full(t.shape, value, dtype=_like(t, dtype), requires_grad=requires_grad)
+
+
+def rand_like(t: Tensor, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return rand(t.shape, seed=seed, dtype=_like(t, dtype), requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return randn(t.shape, seed=seed, dtype=_like(t, dtype), requires_grad=requires_grad)
+
+
+# Hooks called after every primitive (used by detect_anomaly); empty means no cost.
+_anomaly_hooks: list[Any] = []

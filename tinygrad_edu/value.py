@@ -1,0 +1,362 @@
+"""``Value``: a scalar that remembers how it was computed (micrograd's idea, made robust).
+
+Every op computes its result *and its local derivatives* in the same few lines::
+
+    z = x * y        local derivatives: dz/dx = y, dz/dy = x
+
+The engine then applies the chain rule: a parent's gradient is the sum over its
+children of ``local derivative * upstream gradient``. Because the local
+derivatives are plain floats saved at forward time, ``Value`` supports first-order
+gradients; use :class:`~tinygrad_edu.Tensor` for higher-order ones.
+
+Derivatives at kinks follow PyTorch: relu'(0) = 0, leaky_relu'(0) = slope,
+elu'(0) = alpha, selu'(0) = scale*alpha, abs'(0) = 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Union
+
+from . import engine
+
+__all__ = ["Value", "SELU_ALPHA", "SELU_SCALE"]
+
+Number = Union[int, float]
+
+#: Constants of SELU (Klambauer et al., 2017), as in PyTorch.
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _stable_sigmoid(z: float) -> float:
+    """sigma(z) = 1 / (1 + e^-z), evaluated so that e^(|z|) is never formed."""
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+def _records(parents: tuple[Value, ...]) -> bool:
+    """Whether an op on ``parents`` joins the graph: grad mode is on and a parent needs grad."""
+    if not engine.is_grad_enabled():
+        return False
+    for parent in parents:
+        if parent.requires_grad:
+            return True
+    return False
+
+
+class Value:
+    """A scalar node of the computation graph.
+
+    ``data`` is the float value, ``grad`` is dL/d(this value) after ``backward``
+    (``None`` until a backward pass reaches it), ``label`` an optional name used by
+    drawings. Values you create require grad; numbers mixed into an expression
+    (``2 * v``) become constants that do not.
+    """
+
+    __slots__ = ("data", "grad", "label", "requires_grad", "_parents", "_op", "_local", "__weakref__")
+
+    def __init__(self, data: Number, label: str = "", requires_grad: bool = True) -> None:
+        if isinstance(data, Value):
+            raise TypeError("Value(data): data is already a Value; use it directly or call .detach()")
+        if not isinstance(data, (int, float)) or isinstance(data, bool):
+            try:
+                data = float(data)  # numpy scalars and 0-d arrays
+            except (TypeError, ValueError):
+                raise TypeError(
+                    f"Value(data) expects a real number, got {type(data).__name__}: {data!r}. "
+                    "For arrays use tinygrad_edu.Tensor."
+                ) from None
+        self.data = float(data)
+        self.grad: float | None = None
+        self.label = label
+        self.requires_grad = requires_grad
+        self._parents: tuple[Value, ...] = ()
+        self._op = ""
+        self._local: tuple[float, ...] | None = None
+
+    # ------------------------------------------------------------------ graph plumbing
+
+    @classmethod
+    def _result(cls, data: float, op: str, parents: tuple[Value, ...], local: tuple[float, ...]) -> Value:
+        """Make the output node of ``op``; ``local[i]`` is d(out)/d(parents[i])."""
+        out = cls.__new__(cls)
+        out.data = data
+        out.grad = None
+        out.label = ""
+        if _records(parents):
+            out.requires_grad = True
+            out._parents = parents
+            out._op = op
+            out._local = local
+        else:
+            out.requires_grad = False
+            out._parents = ()
+            out._op = ""
+            out._local = None
+        return out
+
+    def _vjp(self, upstream: float) -> list[float]:
+        """Chain rule: dL/d(parent_i) = d(out)/d(parent_i) * dL/d(out)."""
+        return [d * upstream for d in self._local]  # type: ignore[union-attr]
+
+    def _release(self) -> None:
+        self._local = None
+
+    def _has_vjp(self) -> bool:
+        return self._local is not None
+
+    @property
+    def local_grads(self) -> tuple[float, ...] | None:
+        """The local derivatives d(self)/d(parent) saved by the op (``None`` once released)."""
+        return self._local
+
+    @staticmethod
+    def _lift(x: Value | Number, op: str) -> Value:
+        if isinstance(x, Value):
+            return x
+        if isinstance(x, (int, float)) and not isinstance(x, bool):
+            return Value(x, requires_grad=False)
+        if type(x).__name__ == "Tensor":
+            raise TypeError(
+                f"{op}: cannot mix a Value with a Tensor. Convert the Value with "
+                "Tensor(v.data) (a constant) or the Tensor with Value(t.item()); "
+                "they are separate graphs."
+            )
+        try:
+            return Value(float(x), requires_grad=False)
+        except (TypeError, ValueError):
+            raise TypeError(f"{op}: expected a Value or a real number, got {type(x).__name__}: {x!r}") from None
+
+    def backward(self, gradient: float = 1.0, retain_graph: bool = False) -> None:
+        """Fill ``.grad`` of every node this value depends on with dL/d(node).
+
+        ``L`` is this value (seeded with dL/dL = ``gradient``, 1 by default).
+        Leaves accumulate across calls; interior nodes are overwritten; the graph is
+        released afterwards unless ``retain_graph=True`` (see :mod:`tinygrad_edu.engine`).
+        """
+        engine.backward(self, float(gradient), retain_graph=retain_graph)
+
+    def zero_grad(self) -> None:
+        """Forget this node's gradient (``grad = None``)."""
+        self.grad = None
+
+    def detach(self) -> Value:
+        """A constant with the same data, cut from the graph."""
+        return Value(self.data, label=self.label, requires_grad=False)
+
+    def item(self) -> float:
+        return self.data
+
+    def __float__(self) -> float:
+        return self.data
+
+    def __repr__(self) -> str:
+        parts = [f"data={self.data:.6g}"]
+        if self.grad is not None:
+            parts.append(f"grad={self.grad:.6g}")
+        if self.label:
+            parts.append(f"label={self.label!r}")
+        if self._op:
+            parts.append(f"op={self._op!r}")
+        return f"Value({', '.join(parts)})"
+
+    def draw(self, **options: object):  # noqa: ANN201 - returns graphviz.Digraph
+        """Draw this value's graph (see :func:`tinygrad_edu.viz.draw_graph`)."""
+        from .viz import draw_graph
+
+        return draw_graph(self, **options)
+
+    # ------------------------------------------------------------------ arithmetic
+
+    def __add__(self, other: Value | Number) -> Value:
+        """z = x + y;  dz/dx = 1, dz/dy = 1."""
+        other = Value._lift(other, "add")
+        return Value._result(self.data + other.data, "+", (self, other), (1.0, 1.0))
+
+    def __mul__(self, other: Value | Number) -> Value:
+        """z = x * y;  dz/dx = y, dz/dy = x."""
+        other = Value._lift(other, "mul")
+        return Value._result(self.data * other.data, "*", (self, other), (other.data, self.data))
+
+    def __sub__(self, other: Value | Number) -> Value:
+        """z = x - y;  dz/dx = 1, dz/dy = -1."""
+        other = Value._lift(other, "sub")
+        return Value._result(self.data - other.data, "-", (self, other), (1.0, -1.0))
+
+    def __truediv__(self, other: Value | Number) -> Value:
+        """z = x / y;  dz/dx = 1/y, dz/dy = -x/y^2."""
+        other = Value._lift(other, "div")
+        if other.data == 0.0:
+            raise ZeroDivisionError(f"div: division by zero ({self.data!r} / 0.0)")
+        inv = 1.0 / other.data
+        return Value._result(self.data * inv, "/", (self, other), (inv, -self.data * inv * inv))
+
+    def __pow__(self, exponent: Value | Number) -> Value:
+        """z = x^n;  dz/dx = n x^(n-1), and for a Value exponent dz/dn = x^n ln x (x > 0)."""
+        if isinstance(exponent, Value):
+            return self._pow_value(exponent)
+        n = float(Value._lift(exponent, "pow").data)
+        try:
+            out = self.data**n
+            local = n * self.data ** (n - 1) if n != 0 else 0.0
+        except ZeroDivisionError:
+            raise ZeroDivisionError(f"pow: 0.0 ** {n} is undefined (negative power of zero)") from None
+        if isinstance(out, complex):
+            raise ValueError(f"pow: {self.data} ** {n} is not real (negative base, fractional exponent)")
+        return Value._result(out, f"**{n:g}", (self,), (local,))
+
+    def _pow_value(self, exponent: Value) -> Value:
+        x, n = self.data, exponent.data
+        try:
+            out = x**n
+        except ZeroDivisionError:
+            raise ZeroDivisionError(f"pow: 0.0 ** {n} is undefined (negative power of zero)") from None
+        if isinstance(out, complex):
+            raise ValueError(f"pow: {x} ** {n} is not real (negative base, fractional exponent)")
+        dx = n * x ** (n - 1) if n != 0 else 0.0
+        if exponent.requires_grad and x <= 0:
+            raise ValueError(f"pow: d(x^n)/dn = x^n ln x needs x > 0, got x = {x}")
+        dn = out * math.log(x) if x > 0 else 0.0
+        return Value._result(out, "**", (self, exponent), (dx, dn))
+
+    def __neg__(self) -> Value:
+        """z = -x;  dz/dx = -1."""
+        return Value._result(-self.data, "neg", (self,), (-1.0,))
+
+    def __radd__(self, other: Number) -> Value:
+        return Value._lift(other, "add") + self
+
+    def __rsub__(self, other: Number) -> Value:
+        return Value._lift(other, "sub") - self
+
+    def __rmul__(self, other: Number) -> Value:
+        return Value._lift(other, "mul") * self
+
+    def __rtruediv__(self, other: Number) -> Value:
+        return Value._lift(other, "div") / self
+
+    def __rpow__(self, base: Number) -> Value:
+        """z = a^x for a constant a > 0;  dz/dx = a^x ln a."""
+        return Value._lift(base, "pow")._pow_value(self)
+
+    # ------------------------------------------------------------------ comparisons (plain bools)
+
+    def _compare_data(self, other: Value | Number) -> float:
+        return other.data if isinstance(other, Value) else float(other)
+
+    def __lt__(self, other: Value | Number) -> bool:
+        return self.data < self._compare_data(other)
+
+    def __le__(self, other: Value | Number) -> bool:
+        return self.data <= self._compare_data(other)
+
+    def __gt__(self, other: Value | Number) -> bool:
+        return self.data > self._compare_data(other)
+
+    def __ge__(self, other: Value | Number) -> bool:
+        return self.data >= self._compare_data(other)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Value, int, float)):
+            return self.data == self._compare_data(other)
+        return NotImplemented
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    __hash__ = object.__hash__  # identity, so Values can key dicts and sets
+
+    # ------------------------------------------------------------------ n-ary sum
+
+    @staticmethod
+    def sum(values: Iterable[Value | Number]) -> Value:
+        """z = x_1 + ... + x_n as one node;  dz/dx_i = 1.
+
+        One node instead of a chain of n-1 additions: smaller graphs, faster backward.
+        """
+        nodes = tuple(Value._lift(v, "sum") for v in values)
+        if not nodes:
+            return Value(0.0, requires_grad=False)
+        return Value._result(math.fsum(v.data for v in nodes), "sum", nodes, (1.0,) * len(nodes))
+
+    @staticmethod
+    def dot(weights: Sequence[Value], inputs: Sequence[Value | Number]) -> Value:
+        """z = sum_i w_i x_i (composed: products, then one ``sum`` node)."""
+        if len(weights) != len(inputs):
+            raise ValueError(f"dot: lengths differ ({len(weights)} weights, {len(inputs)} inputs)")
+        return Value.sum(w * x for w, x in zip(weights, inputs))
+
+    # ------------------------------------------------------------------ functions
+
+    def exp(self) -> Value:
+        """z = e^x;  dz/dx = e^x = z."""
+        try:
+            out = math.exp(self.data)
+        except OverflowError:
+            raise OverflowError(f"exp: e^{self.data} overflows a float (x must be <= ~709.78)") from None
+        return Value._result(out, "exp", (self,), (out,))
+
+    def log(self) -> Value:
+        """z = ln x (x > 0);  dz/dx = 1/x."""
+        if self.data <= 0:
+            raise ValueError(f"log: input must be > 0, got {self.data}")
+        return Value._result(math.log(self.data), "log", (self,), (1.0 / self.data,))
+
+    def sqrt(self) -> Value:
+        """z = sqrt(x) (x >= 0);  dz/dx = 1 / (2 sqrt(x)) (x > 0)."""
+        if self.data < 0:
+            raise ValueError(f"sqrt: input must be >= 0, got {self.data}")
+        out = math.sqrt(self.data)
+        local = 0.5 / out if out > 0 else math.inf
+        return Value._result(out, "sqrt", (self,), (local,))
+
+    def abs(self) -> Value:
+        """z = |x|;  dz/dx = sign(x), with sign(0) = 0 (as PyTorch)."""
+        x = self.data
+        return Value._result(abs(x), "abs", (self,), (1.0 if x > 0 else (-1.0 if x < 0 else 0.0),))
+
+    __abs__ = abs
+
+    def tanh(self) -> Value:
+        """a = tanh(z) = (e^z - e^-z) / (e^z + e^-z);  da/dz = 1 - tanh(z)^2 = 1 - a^2."""
+        t = math.tanh(self.data)
+        return Value._result(t, "tanh", (self,), (1.0 - t * t,))
+
+    def sigmoid(self) -> Value:
+        """a = sigma(z) = 1 / (1 + e^-z);  da/dz = sigma(z)(1 - sigma(z)) = a(1 - a).
+
+        Evaluated stably: never forms e^|z|, so |z| up to 1e4 (and beyond) is fine.
+        """
+        s = _stable_sigmoid(self.data)
+        return Value._result(s, "sigmoid", (self,), (s * (1.0 - s),))
+
+    def relu(self) -> Value:
+        """a = max(0, z);  da/dz = 1 if z > 0 else 0 (relu'(0) = 0, as PyTorch)."""
+        z = self.data
+        return Value._result(z if z > 0 else 0.0, "relu", (self,), (1.0 if z > 0 else 0.0,))
+
+    def leaky_relu(self, slope: float = 0.01) -> Value:
+        """a = max(slope*z, z) = z if z > 0 else slope*z;  da/dz = 1 if z > 0 else slope."""
+        z = self.data
+        return Value._result(z if z > 0 else slope * z, "leaky_relu", (self,), (1.0 if z > 0 else slope,))
+
+    def elu(self, alpha: float = 1.0) -> Value:
+        """a = z if z > 0 else alpha(e^z - 1);  da/dz = 1 if z > 0 else alpha e^z."""
+        z = self.data
+        if z > 0:
+            return Value._result(z, "elu", (self,), (1.0,))
+        e = math.exp(z)
+        return Value._result(alpha * (e - 1.0), "elu", (self,), (alpha * e,))
+
+    def selu(self) -> Value:
+        """a = scale * elu(z, alpha) with alpha ~ 1.6733, scale ~ 1.0507;  da/dz = scale * elu'(z)."""
+        z = self.data
+        if z > 0:
+            return Value._result(SELU_SCALE * z, "selu", (self,), (SELU_SCALE,))
+        e = math.exp(z)
+        return Value._result(SELU_SCALE * SELU_ALPHA * (e - 1.0), "selu", (self,), (SELU_SCALE * SELU_ALPHA * e,))
