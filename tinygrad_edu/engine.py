@@ -44,10 +44,12 @@ __all__ = [
     "GraphFreedError",
     "Node",
     "backward",
+    "current_scope",
     "enable_grad",
     "gradients",
     "is_grad_enabled",
     "no_grad",
+    "scope",
     "set_grad_enabled",
     "topological_order",
 ]
@@ -120,6 +122,31 @@ class enable_grad(set_grad_enabled):
 
     def __init__(self) -> None:
         super().__init__(True)
+
+
+# --------------------------------------------------------------------------- scopes
+
+_scope_state = threading.local()
+
+
+def current_scope() -> tuple[Any, ...]:
+    """The stack of scope entries (e.g. ``nn.Module`` objects) active in this thread."""
+    return getattr(_scope_state, "entries", ())
+
+
+@contextlib.contextmanager
+def scope(entry: Any) -> Any:
+    """Tag every op recorded inside the block with ``entry`` (pushed on the scope stack).
+
+    ``nn.Module.__call__`` enters ``scope(module)``, so a drawing can group the nodes
+    a module created. Nodes store the stack as it was when they were made.
+    """
+    previous = current_scope()
+    _scope_state.entries = previous + (entry,)
+    try:
+        yield
+    finally:
+        _scope_state.entries = previous
 
 
 # --------------------------------------------------------------------------- traversal

@@ -159,7 +159,9 @@ class Tensor:
     ``label`` is an optional name used by drawings.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "label", "_parents", "_op", "_fn", "_params", "__weakref__")
+    __slots__ = (
+        "data", "grad", "requires_grad", "label", "_parents", "_op", "_fn", "_params", "_scope", "__weakref__"
+    )
     __array_ufunc__ = None  # numpy defers to our reflected ops: ndarray * Tensor -> Tensor
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
@@ -171,6 +173,7 @@ class Tensor:
         self._op = ""
         self._fn: type[P.Primitive] | None = None
         self._params: dict[str, Any] = {}
+        self._scope: tuple[Any, ...] = ()
 
     # ================================================================== graph plumbing
 
@@ -187,11 +190,13 @@ class Tensor:
             out._parents = inputs
             out._op = fn.name
             out._fn = fn
+            out._scope = engine.current_scope()
         else:
             out.requires_grad = False
             out._parents = ()
             out._op = ""
             out._fn = None
+            out._scope = ()
         if _anomaly_hooks:
             for hook in _anomaly_hooks:
                 hook(out, fn, inputs)
@@ -267,7 +272,7 @@ class Tensor:
         """A constant sharing this tensor's data, cut from the graph."""
         out = Tensor.__new__(Tensor)
         out.data, out.grad, out.requires_grad, out.label = self.data, None, False, self.label
-        out._parents, out._op, out._fn, out._params = (), "", None, {}
+        out._parents, out._op, out._fn, out._params, out._scope = (), "", None, {}, ()
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
