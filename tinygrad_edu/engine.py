@@ -36,6 +36,7 @@ Semantics of calling ``backward`` more than once (same as PyTorch for leaves):
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -178,6 +179,20 @@ def topological_order(root: Any) -> list[Any]:
     return order
 
 
+# Hooks wrapped around every vector-Jacobian product (used by tinygrad_edu.anomaly to
+# check gradients). Each is called as hook(node, vjp, upstream) and returns vjp(upstream).
+# The list is empty unless anomaly mode is on, which costs one truth test per node.
+_vjp_hooks: list[Callable[[Any, Callable[[Any], Sequence[Any]], Any], Sequence[Any]]] = []
+
+
+def _hooked_vjp(node: Any, upstream: Any) -> Sequence[Any]:
+    """``node._vjp(upstream)`` passed through every hook in ``_vjp_hooks``."""
+    vjp: Callable[[Any], Sequence[Any]] = node._vjp
+    for hook in _vjp_hooks:
+        vjp = functools.partial(hook, node, vjp)  # hook(node, inner vjp, upstream)
+    return vjp(upstream)
+
+
 def _propagate(
     root: Any, seed: Any, retain_graph: bool, create_graph: bool
 ) -> tuple[list[Any], dict[int, Any]]:
@@ -199,7 +214,8 @@ def _propagate(
                     "backward(retain_graph=True) the first time if you need to go "
                     "through the graph again, or recompute the forward pass."
                 )
-            for parent, parent_grad in zip(node._parents, node._vjp(upstream)):
+            parent_grads = _hooked_vjp(node, upstream) if _vjp_hooks else node._vjp(upstream)
+            for parent, parent_grad in zip(node._parents, parent_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
                 key = id(parent)
