@@ -5,6 +5,9 @@ and :mod:`primitives` / :mod:`tensor` (n-d arrays) -> nn, optim -> gradcheck, re
 testing, viz, data, train -> cli.
 """
 
+from . import checkpoint as checkpoint  # submodules as attributes: tinygrad_edu.nn, ...
+from . import nn as nn
+from .checkpoint import load, save
 from .engine import GraphFreedError, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .tensor import (
     Tensor,
@@ -47,6 +50,7 @@ __all__ = [
     "get_default_dtype",
     "grad",
     "is_grad_enabled",
+    "load",
     "maximum",
     "minimum",
     "no_grad",
@@ -56,6 +60,7 @@ __all__ = [
     "rand_like",
     "randn",
     "randn_like",
+    "save",
     "set_default_dtype",
     "set_grad_enabled",
     "stack",

@@ -1,0 +1,252 @@
+"""Convolution and pooling: ``Conv2d``, ``MaxPool2d``, ``AvgPool2d`` (and functional forms).
+
+Images are batches of shape (N, C, H, W). A convolution slides one small kernel over
+every position of the image: the units of the output map all *share the same weights*
+(the lectures' parameter sharing), so a 3x3 kernel on C channels has only 9*C weights
+however large the image. For output channel o and position (i, j), with stride s and
+zero padding p (x padded first):
+
+    z[n, o, i, j] = b[o] + sum_{c, u, v} W[o, c, u, v] * x_pad[n, c, s*i + u, s*j + v]
+
+Output size: H' = floor((H + 2p - kH) / s) + 1 (and likewise W').
+
+How it is computed (both composed of Tensor ops, so the backward pass comes from the
+chain rule and nothing is hand-written):
+
+* ``method="im2col"``: gather every kH x kW patch into a column with one integer-array
+  index (``getitem``), giving a (C*kH*kW, N*H'*W') matrix; then the whole convolution is
+  one matrix product W_flat @ columns. The VJP of the gather scatter-adds the patches'
+  gradients back (overlapping patches accumulate).
+* ``method="shifted"``: for each of the kH*kW kernel offsets (u, v), take the strided
+  slice x_pad[:, :, u::s, v::s] and add W[:, :, u, v] @ slice. kH*kW small matrix
+  products and no gather.
+
+``benchmarks/bench_conv.py`` compares them with a plain numpy im2col; "shifted" was the
+faster on this machine for small kernels (see that file), so it is the default ("auto").
+
+Pooling has no weights: max-pool takes the largest value of each window (its gradient
+goes to the maximum; ties share it evenly), average-pool the mean (each input of a
+window gets 1/(kH*kW) of the gradient).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import init as _init
+from .module import Module, Parameter
+
+__all__ = ["AvgPool2d", "Conv2d", "MaxPool2d", "avg_pool2d", "conv2d", "max_pool2d"]
+
+Seed = int | np.random.Generator | None
+Pair = int | tuple[int, int]
+
+
+def _pair(v: Pair, name: str, op: str, minimum: int) -> tuple[int, int]:
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
+    if len(pair) != 2 or any(int(n) != n or n < minimum for n in pair):
+        raise ValueError(f"{op}: {name} must be an int >= {minimum} or a pair of them, got {v!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _check_image(x: Any, op: str, channels: int | None = None) -> Tensor:
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if x.ndim != 4:
+        raise ValueError(f"{op}: expected an input of shape (N, C, H, W), got {x.shape}")
+    if channels is not None and x.shape[1] != channels:
+        raise ValueError(f"{op}: expected {channels} input channels (shape (N, {channels}, H, W)), got {x.shape}")
+    return x
+
+
+def _out_size(n: int, k: int, s: int, p: int, axis: str, op: str) -> int:
+    out = (n + 2 * p - k) // s + 1
+    if out < 1:
+        raise ValueError(
+            f"{op}: the {k}-wide kernel does not fit the input's {axis} of {n} with padding {p} "
+            f"(output size floor(({n} + 2*{p} - {k}) / {s}) + 1 = {out} < 1)"
+        )
+    return out
+
+
+def _pad_hw(x: Tensor, padding: tuple[int, int]) -> Tensor:
+    ph, pw = padding
+    return x if ph == pw == 0 else x.pad(((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+def _patch_index(
+    hp: int, wp: int, kernel: tuple[int, int], stride: tuple[int, int], out: tuple[int, int]
+) -> np.ndarray:
+    """Flat indices into an (Hp*Wp) image: entry [u*kW + v, i*W' + j] = (s*i + u)*Wp + (s*j + v)."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out
+    rows = (np.arange(kh)[:, None] + sh * np.arange(oh)[None, :])  # (kH, H')
+    cols = (np.arange(kw)[:, None] + sw * np.arange(ow)[None, :])  # (kW, W')
+    flat = rows[:, None, :, None] * wp + cols[None, :, None, :]  # (kH, kW, H', W')
+    return flat.reshape(kh * kw, oh * ow)
+
+
+def _patches(xp: Tensor, kernel: tuple[int, int], stride: tuple[int, int], out: tuple[int, int]) -> Tensor:
+    """All kernel windows of a padded (N, C, Hp, Wp) image: shape (N, C, kH*kW, H'*W') (one gather)."""
+    n, c, hp, wp = xp.shape
+    return xp.reshape(n, c, hp * wp)[:, :, _patch_index(hp, wp, kernel, stride, out)]
+
+
+def conv2d(
+    x: Any, weight: Tensor, bias: Tensor | None = None, stride: Pair = 1, padding: Pair = 0, method: str = "auto"
+) -> Tensor:
+    """2-d convolution (cross-correlation, as in every deep-learning library) of x (N, C, H, W).
+
+    z[n, o, i, j] = b[o] + sum_{c,u,v} W[o, c, u, v] x_pad[n, c, s*i + u, s*j + v], with
+    ``weight`` W of shape (C_out, C, kH, kW) and ``bias`` b of shape (C_out,).
+    Returns shape (N, C_out, H', W'), H' = floor((H + 2p - kH)/s) + 1.
+    """
+    op = "conv2d"
+    if weight.ndim != 4:
+        raise ValueError(f"{op}: weight must have shape (C_out, C_in, kH, kW), got {weight.shape}")
+    c_out, c_in, kh, kw = weight.shape
+    x = _check_image(x, op, c_in)
+    s, p = _pair(stride, "stride", op, 1), _pair(padding, "padding", op, 0)
+    n, _, h, w = x.shape
+    oh, ow = _out_size(h, kh, s[0], p[0], "height", op), _out_size(w, kw, s[1], p[1], "width", op)
+    xp = _pad_hw(x, p)
+    if method in ("auto", "shifted"):
+        # channels first, so each kernel offset is one 2-d product (C_out, C) @ (C, N*H'*W')
+        xc = xp.permute(1, 0, 2, 3)
+        out = None
+        for u in range(kh):
+            for v in range(kw):
+                window = xc[:, :, u : u + s[0] * (oh - 1) + 1 : s[0], v : v + s[1] * (ow - 1) + 1 : s[1]]
+                term = weight[:, :, u, v] @ window.reshape(c_in, n * oh * ow)
+                out = term if out is None else out + term
+        z = out.reshape(c_out, n, oh, ow).permute(1, 0, 2, 3)  # type: ignore[union-attr]
+    elif method == "im2col":
+        cols = _patches(xp, (kh, kw), s, (oh, ow))  # (N, C, kH*kW, H'*W')
+        cols = cols.permute(1, 2, 0, 3).reshape(c_in * kh * kw, n * oh * ow)
+        z = (weight.reshape(c_out, c_in * kh * kw) @ cols).reshape(c_out, n, oh, ow).permute(1, 0, 2, 3)
+    else:
+        raise ValueError(f"{op}: method must be 'auto', 'shifted' or 'im2col', got {method!r}")
+    if bias is not None:
+        z = z + bias.reshape(1, c_out, 1, 1)
+    return z
+
+
+class Conv2d(Module):
+    """A 2-d convolution layer with shared weights: z = W * x + b (see :func:`conv2d`).
+
+    ``weight`` W: (out_channels, in_channels, kH, kW), initialised by ``init`` (He by
+    default, with fan_in = in_channels*kH*kW); ``bias`` b: (out_channels,), set to
+    ``bias_init``. Every output position uses the same W and b (parameter sharing), so
+    dW sums the contributions of all positions: dW[o,c,u,v] = sum_{n,i,j} dZ[n,o,i,j] x_pad[n,c,si+u,sj+v].
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: Pair,
+        stride: Pair = 1,
+        padding: Pair = 0,
+        bias: bool = True,
+        init: str | Any = "he",
+        bias_init: float = 0.0,
+        seed: Seed = None,
+        method: str = "auto",
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        op = "Conv2d"
+        if int(in_channels) < 1 or int(out_channels) < 1:
+            raise ValueError(f"{op}: in_channels and out_channels must be >= 1, got {in_channels}, {out_channels}")
+        if method not in ("auto", "shifted", "im2col"):
+            raise ValueError(f"{op}: method must be 'auto', 'shifted' or 'im2col', got {method!r}")
+        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.kernel_size = _pair(kernel_size, "kernel_size", op, 1)
+        self.stride = _pair(stride, "stride", op, 1)
+        self.padding = _pair(padding, "padding", op, 0)
+        self.method = method
+        fill = _init.get_initializer(init, op)
+        self.weight = Parameter(np.zeros((self.out_channels, self.in_channels) + self.kernel_size), dtype=dtype)
+        fill(self.weight, seed=seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed))
+        self.bias = Parameter(np.full(self.out_channels, float(bias_init)), dtype=dtype) if bias else None
+
+    def forward(self, x: Any) -> Tensor:
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.method)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, bias={self.bias is not None}"
+        )
+
+
+# ============================================================== pooling
+
+
+def _pool(x: Any, kernel_size: Pair, stride: Pair | None, padding: Pair, kind: str) -> Tensor:
+    op = f"{kind}_pool2d"
+    x = _check_image(x, op)
+    k = _pair(kernel_size, "kernel_size", op, 1)
+    s = k if stride is None else _pair(stride, "stride", op, 1)
+    p = _pair(padding, "padding", op, 0)
+    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
+        raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k}")
+    n, c, h, w = x.shape
+    oh, ow = _out_size(h, k[0], s[0], p[0], "height", op), _out_size(w, k[1], s[1], p[1], "width", op)
+    if s == k and p == (0, 0):
+        # non-overlapping windows: a reshape exposes them, no gather needed
+        windows = x[:, :, : oh * k[0], : ow * k[1]].reshape(n, c, oh, k[0], ow, k[1])
+        return windows.max(axis=(3, 5)) if kind == "max" else windows.mean(axis=(3, 5))
+    xp = _pad_hw(x, p)
+    if kind == "max" and p != (0, 0):
+        # padding must never win a max: add -inf where the zeros of the padding are
+        border = np.full(xp.shape[2:], -np.inf, dtype=x.dtype)
+        border[p[0] : p[0] + h, p[1] : p[1] + w] = 0.0
+        xp = xp + border
+    windows = _patches(xp, k, s, (oh, ow))  # (N, C, kH*kW, H'*W')
+    pooled = windows.max(axis=2) if kind == "max" else windows.mean(axis=2)
+    return pooled.reshape(n, c, oh, ow)
+
+
+def max_pool2d(x: Any, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0) -> Tensor:
+    """z[n, c, i, j] = max over the window x_pad[n, c, s*i : s*i + kH, s*j : s*j + kW].
+
+    dL/dx goes to the window's maximum (split evenly between tied maxima); padding is -inf.
+    """
+    return _pool(x, kernel_size, stride, padding, "max")
+
+
+def avg_pool2d(x: Any, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0) -> Tensor:
+    """z[n, c, i, j] = mean over the window (zero padding counts); each input gets g / (kH*kW) per window."""
+    return _pool(x, kernel_size, stride, padding, "avg")
+
+
+class MaxPool2d(Module):
+    """Max pooling over kH x kW windows (stride defaults to the kernel size): see :func:`max_pool2d`."""
+
+    def __init__(self, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0) -> None:
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        _pair(kernel_size, "kernel_size", "MaxPool2d", 1)
+
+    def forward(self, x: Any) -> Tensor:
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AvgPool2d(Module):
+    """Average pooling over kH x kW windows (stride defaults to the kernel size): see :func:`avg_pool2d`."""
+
+    def __init__(self, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0) -> None:
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
+        _pair(kernel_size, "kernel_size", "AvgPool2d", 1)
+
+    def forward(self, x: Any) -> Tensor:
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

@@ -1,0 +1,171 @@
+"""Weight initialisation: fill a tensor in place with a chosen distribution.
+
+Why not all zeros? With W = 0 every hidden unit of a layer computes the same
+activation, receives the same gradient (a_1 = a_2 and delta_1 = delta_2) and so gets
+the same update: the units stay identical forever (the *symmetry problem*; see
+``examples/symmetry.py``). Random initialisation breaks the symmetry.
+
+For a weight of shape (n[l], n[l-1]) (the lectures' W[l]) the *fans* are
+fan_in = n[l-1] and fan_out = n[l]; for a convolution kernel (C_out, C_in, kH, kW)
+they are C_in*kH*kW and C_out*kH*kW.
+
+=====================  ==========================================================
+``zeros_``             W = 0 (fine for biases b, never for weights)
+``constant_``          W = c; ``small_positive_`` b = 0.01 for ReLU layers
+``uniform_``           W ~ U[-eps, eps] (small; the lectures' random initialisation)
+``normal_``            W ~ N(0, sigma^2), e.g. ``np.random.randn(...) * 0.01``
+``xavier_normal_``     W ~ N(0, sigma^2), sigma = sqrt(2 / (n[l] + n[l-1]))  (Glorot)
+``xavier_uniform_``    W ~ U[-a, a],     a = sqrt(6 / (n[l] + n[l-1]))
+``he_normal_``         W ~ N(0, sigma^2), sigma = sqrt(2 / n[l-1])          (Kaiming)
+``he_uniform_``        W ~ U[-a, a],     a = sqrt(6 / n[l-1])
+=====================  ==========================================================
+
+Xavier keeps the variance of a layer's outputs close to that of its inputs for
+tanh/sigmoid units; He doubles it to make up for ReLU zeroing half the units.
+Every function takes ``seed=`` (an int or a ``np.random.Generator``), fills the
+tensor's ``data`` in place (keeping its dtype) and returns the tensor.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+
+__all__ = [
+    "calculate_fans",
+    "constant_",
+    "get_initializer",
+    "he_normal_",
+    "he_uniform_",
+    "kaiming_normal_",
+    "kaiming_uniform_",
+    "normal_",
+    "small_positive_",
+    "uniform_",
+    "xavier_normal_",
+    "xavier_uniform_",
+    "zeros_",
+]
+
+Seed = int | np.random.Generator | None
+
+
+def _rng(seed: Seed) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _fill(t: Tensor, values: np.ndarray | float, op: str) -> Tensor:
+    if not isinstance(t, Tensor):
+        raise TypeError(f"init.{op}: expected a Tensor (e.g. layer.weight), got {type(t).__name__}")
+    t.data[...] = values
+    return t
+
+
+def calculate_fans(shape: tuple[int, ...], op: str = "calculate_fans") -> tuple[int, int]:
+    """(fan_in, fan_out) of a weight: (n[l-1], n[l]) for (n[l], n[l-1]); times kH*kW for a conv kernel."""
+    if len(shape) < 2:
+        raise ValueError(
+            f"init.{op}: needs a weight with at least 2 dimensions (out, in, ...) to know its fans, "
+            f"got shape {tuple(shape)}; use zeros_/constant_/normal_ for biases"
+        )
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def zeros_(t: Tensor) -> Tensor:
+    """W = 0 in place. Right for biases; for weights it causes the symmetry problem."""
+    return _fill(t, 0.0, "zeros_")
+
+
+def constant_(t: Tensor, value: float) -> Tensor:
+    """W = value in place."""
+    return _fill(t, float(value), "constant_")
+
+
+def small_positive_(t: Tensor, value: float = 0.01) -> Tensor:
+    """b = small positive constant (default 0.01) in place.
+
+    The lectures' advice for the biases of ReLU hidden units: each unit's output starts
+    positive for most examples, so it starts learning instead of sitting at relu'(z) = 0.
+    """
+    if value <= 0:
+        raise ValueError(f"init.small_positive_: value must be > 0, got {value}")
+    return _fill(t, float(value), "small_positive_")
+
+
+def uniform_(t: Tensor, eps: float = 0.12, seed: Seed = None) -> Tensor:
+    """W ~ U[-eps, eps] in place (the lectures' "randomly initialise each Theta_ij in [-eps, eps]")."""
+    if eps < 0:
+        raise ValueError(f"init.uniform_: eps must be >= 0, got {eps}")
+    return _fill(t, _rng(seed).uniform(-eps, eps, t.shape), "uniform_")
+
+
+def normal_(t: Tensor, std: float = 0.01, mean: float = 0.0, seed: Seed = None) -> Tensor:
+    """W ~ N(mean, std^2) in place (default ``randn * 0.01``)."""
+    if std < 0:
+        raise ValueError(f"init.normal_: std must be >= 0, got {std}")
+    return _fill(t, mean + std * _rng(seed).standard_normal(t.shape), "normal_")
+
+
+def xavier_normal_(t: Tensor, gain: float = 1.0, seed: Seed = None) -> Tensor:
+    """Xavier/Glorot: W ~ N(0, sigma^2) with sigma = gain * sqrt(2 / (n[l] + n[l-1])) in place."""
+    fan_in, fan_out = calculate_fans(t.shape, "xavier_normal_")
+    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    return _fill(t, std * _rng(seed).standard_normal(t.shape), "xavier_normal_")
+
+
+def xavier_uniform_(t: Tensor, gain: float = 1.0, seed: Seed = None) -> Tensor:
+    """Xavier/Glorot uniform: W ~ U[-a, a], a = gain * sqrt(6 / (n[l] + n[l-1])) (variance a^2/3 as above)."""
+    fan_in, fan_out = calculate_fans(t.shape, "xavier_uniform_")
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return _fill(t, _rng(seed).uniform(-a, a, t.shape), "xavier_uniform_")
+
+
+def he_normal_(t: Tensor, seed: Seed = None) -> Tensor:
+    """He/Kaiming: W ~ N(0, sigma^2) with sigma = sqrt(2 / n[l-1]) (fan_in) in place; for ReLU layers."""
+    fan_in, _ = calculate_fans(t.shape, "he_normal_")
+    return _fill(t, math.sqrt(2.0 / fan_in) * _rng(seed).standard_normal(t.shape), "he_normal_")
+
+
+def he_uniform_(t: Tensor, seed: Seed = None) -> Tensor:
+    """He/Kaiming uniform: W ~ U[-a, a], a = sqrt(6 / n[l-1]) (variance 2 / n[l-1]) in place."""
+    fan_in, _ = calculate_fans(t.shape, "he_uniform_")
+    a = math.sqrt(6.0 / fan_in)
+    return _fill(t, _rng(seed).uniform(-a, a, t.shape), "he_uniform_")
+
+
+kaiming_normal_ = he_normal_
+kaiming_uniform_ = he_uniform_
+
+Initializer = Callable[..., Any]
+
+_BY_NAME: dict[str, Initializer] = {
+    "he": he_normal_,
+    "he_normal": he_normal_,
+    "kaiming": he_normal_,
+    "kaiming_normal": he_normal_,
+    "he_uniform": he_uniform_,
+    "kaiming_uniform": he_uniform_,
+    "xavier": xavier_normal_,
+    "xavier_normal": xavier_normal_,
+    "glorot": xavier_normal_,
+    "xavier_uniform": xavier_uniform_,
+    "glorot_uniform": xavier_uniform_,
+    "normal": normal_,
+    "uniform": uniform_,
+    "zeros": lambda t, seed=None: zeros_(t),
+}
+
+
+def get_initializer(init: str | Initializer, op: str = "init") -> Initializer:
+    """The function ``f(tensor, seed=...)`` for a name such as ``"he"`` or ``"xavier"``, or a callable as is."""
+    if callable(init):
+        return init
+    if isinstance(init, str) and init.lower() in _BY_NAME:
+        return _BY_NAME[init.lower()]
+    raise ValueError(f"{op}: unknown init {init!r}; expected a callable or one of {sorted(_BY_NAME)}")

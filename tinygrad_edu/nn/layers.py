@@ -1,0 +1,370 @@
+"""Layers: ``Linear``, ``Sequential``, ``MLP``, activation modules, ``Flatten``, ``Dropout``, ``Identity``.
+
+Layout. The lectures stack examples as *columns*: X has shape (n_x, m) and one layer is
+Z[l] = W[l] A[l-1] + b[l] with W[l] of shape (n[l], n[l-1]). Like most libraries we
+stack examples as *rows* (x has shape (m, n[l-1]), a batch first), so the same layer
+reads Z^T = A^T W^T + b^T, i.e. ``z = x @ W.T + b``. The weight keeps the lectures'
+shape (n[l], n[l-1]), so ``layer.weight`` *is* W[l] and ``layer.weight.grad`` is dW[l].
+
+Every layer is composed from Tensor ops; the gradients come from the chain rule.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from . import init as _init
+from .module import Module, Parameter
+
+__all__ = [
+    "ELU",
+    "MLP",
+    "SELU",
+    "Dropout",
+    "Flatten",
+    "Identity",
+    "LeakyReLU",
+    "Linear",
+    "LogSoftmax",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "Tanh",
+    "get_activation",
+]
+
+Seed = int | np.random.Generator | None
+
+
+def _rng(seed: Seed) -> np.random.Generator:
+    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+# ============================================================== Linear
+
+
+class Linear(Module):
+    """A fully connected layer: z = x @ W.T + b (the lectures' Z[l] = W[l] A[l-1] + b[l], batch first).
+
+    * ``weight`` W: shape (out_features, in_features) = (n[l], n[l-1]), drawn by ``init``
+      ("he" (default), "xavier", "xavier_uniform", "he_uniform", "normal", "uniform",
+      "zeros", or a callable ``f(tensor, seed=rng)`` from :mod:`tinygrad_edu.nn.init`).
+    * ``bias`` b: shape (out_features,), set to ``bias_init`` (0 by default; a small
+      positive value such as 0.01 for ReLU layers, as the lectures advise).
+
+    Gradients (from the chain rule, nothing hand-written): dW = dZ^T X, db = sum of dZ
+    over the batch, dX = dZ W.
+    """
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        init: str | Any = "he",
+        bias_init: float = 0.0,
+        seed: Seed = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if int(in_features) <= 0 or int(out_features) <= 0:
+            raise ValueError(f"Linear: in_features and out_features must be >= 1, got {in_features}, {out_features}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        fill = _init.get_initializer(init, "Linear")
+        self.weight = Parameter(np.zeros((self.out_features, self.in_features)), dtype=dtype)
+        fill(self.weight, seed=_rng(seed))
+        self.bias = Parameter(np.full(self.out_features, float(bias_init)), dtype=dtype) if bias else None
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_tensor(x)
+        if x.ndim == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"Linear({self.in_features}, {self.out_features}): expected input of shape (batch, "
+                f"{self.in_features}), got {x.shape}. Rows are examples here (the transpose of the lectures' X)."
+            )
+        z = x @ self.weight.T
+        return z + self.bias if self.bias is not None else z
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+# ============================================================== containers
+
+
+class Sequential(Module):
+    """Modules applied one after another: a[l] = module_l(a[l-1]). Children are named "0", "1", ..."""
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
+            modules = tuple(modules[0])
+        for m in modules:
+            self.append(m)
+
+    def append(self, module: Module) -> Sequential:
+        """Add ``module`` at the end (named by its position); returns self."""
+        if not isinstance(module, Module):
+            raise TypeError(f"Sequential: expected a Module, got {type(module).__name__}")
+        setattr(self, str(len(self._modules)), module)
+        return self
+
+    def forward(self, x: Any) -> Any:
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(list(self._modules.values()))
+
+    def __getitem__(self, index: int | slice) -> Any:
+        layers = list(self._modules.values())
+        if isinstance(index, slice):
+            return Sequential(*layers[index])
+        return layers[index]
+
+
+# ============================================================== activations
+
+
+class Identity(Module):
+    """a = z (the "linear" activation);  da/dz = 1."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor(x)
+
+
+class Sigmoid(Module):
+    """a = sigma(z) = 1 / (1 + e^-z);  sigma'(z) = sigma(z)(1 - sigma(z))."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor(x).sigmoid()
+
+
+class Tanh(Module):
+    """a = tanh(z) = (e^z - e^-z) / (e^z + e^-z);  tanh'(z) = 1 - tanh(z)^2."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor(x).tanh()
+
+
+class ReLU(Module):
+    """a = max(0, z);  relu'(z) = 1 if z > 0 else 0 (0 at z = 0)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor(x).relu()
+
+
+class LeakyReLU(Module):
+    """a = max(slope*z, z) = z if z > 0 else slope*z;  derivative 1 or slope (slope at 0)."""
+
+    def __init__(self, slope: float = 0.01) -> None:
+        super().__init__()
+        self.slope = float(slope)
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor(x).leaky_relu(self.slope)
+
+    def extra_repr(self) -> str:
+        return f"slope={self.slope}"
+
+
+class ELU(Module):
+    """a = z if z > 0 else alpha(e^z - 1);  derivative 1 or alpha e^z."""
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = float(alpha)
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor(x).elu(self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class SELU(Module):
+    """a = scale * elu(z, alpha) with alpha ~ 1.6733, scale ~ 1.0507 (self-normalising)."""
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor(x).selu()
+
+
+class Softmax(Module):
+    """a_i = e^(z_i) / sum_j e^(z_j) along ``axis`` (stable: shifted by max z)."""
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = int(axis)
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor(x).softmax(axis=self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+class LogSoftmax(Module):
+    """a_i = z_i - ln sum_j e^(z_j) along ``axis`` (stable log of softmax)."""
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = int(axis)
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor(x).log_softmax(axis=self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+_ACTIVATIONS: dict[str, type[Module]] = {
+    "sigmoid": Sigmoid,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "elu": ELU,
+    "selu": SELU,
+    "softmax": Softmax,
+    "log_softmax": LogSoftmax,
+    "identity": Identity,
+    "linear": Identity,
+}
+
+
+def get_activation(spec: str | type[Module] | Module | None) -> Module:
+    """An activation module from a name ("relu", "tanh", ...), a Module class, an instance, or None (identity)."""
+    if spec is None:
+        return Identity()
+    if isinstance(spec, Module):
+        return spec
+    if isinstance(spec, type) and issubclass(spec, Module):
+        return spec()
+    if isinstance(spec, str) and spec.lower() in _ACTIVATIONS:
+        return _ACTIVATIONS[spec.lower()]()
+    raise ValueError(
+        f"activation: unknown activation {spec!r}; expected None, a Module class or instance, "
+        f"or one of {sorted(_ACTIVATIONS)}"
+    )
+
+
+# ============================================================== reshaping and regularisation
+
+
+class Flatten(Module):
+    """Merge axes ``start_axis``..``end_axis`` into one: (N, C, H, W) -> (N, C*H*W) by default."""
+
+    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+        super().__init__()
+        self.start_axis, self.end_axis = int(start_axis), int(end_axis)
+
+    def forward(self, x: Any) -> Tensor:
+        return _as_tensor(x).flatten(self.start_axis, self.end_axis)
+
+    def extra_repr(self) -> str:
+        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, each unit is kept with probability keep_prob = 1 - p.
+
+    As in the lectures: ``d = np.random.rand(*a.shape) < keep_prob; a = a * d / keep_prob``.
+    Dividing by keep_prob keeps E[a] unchanged, so at test time (``eval()``) the layer
+    is the identity. The gradient is the same mask: dA = dA_out * d / keep_prob.
+    ``seed`` makes the sequence of masks reproducible; the last mask (already scaled,
+    a numpy array) is kept in ``self.mask``.
+    """
+
+    def __init__(self, p: float = 0.5, seed: Seed = None) -> None:
+        super().__init__()
+        if not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f"Dropout: p (the probability of dropping a unit) must be in [0, 1], got {p}")
+        self.p = float(p)
+        self._rng = _rng(seed)
+        self.mask: np.ndarray | None = None
+
+    def forward(self, x: Any) -> Tensor:
+        x = _as_tensor(x)
+        if not self.training or self.p == 0.0:
+            return x
+        keep_prob = 1.0 - self.p
+        d = self._rng.random(x.shape) < keep_prob
+        self.mask = (d / keep_prob if keep_prob > 0 else d * 0.0).astype(x.dtype)
+        return x * self.mask
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+# ============================================================== MLP
+
+_RELU_FAMILY = (ReLU, LeakyReLU, ELU, SELU)
+
+
+class MLP(Sequential):
+    """A multilayer perceptron: Linear -> activation -> ... -> Linear [-> output_activation].
+
+    ``sizes`` = [n[0], n[1], ..., n[L]] (inputs, hidden units, outputs), e.g. [2, 16, 16, 1]
+    gives W[1] (16, 2), W[2] (16, 16), W[3] (1, 16). ``activation`` is g[l] for the hidden
+    layers: a name, a Module class or instance, or a list with one per hidden layer
+    (per-layer choice). ``output_activation`` is g[L] (None: the raw scores z[L], e.g.
+    for ``cross_entropy`` or ``binary_cross_entropy_with_logits``).
+
+    ``init="auto"`` uses He for ReLU-like hidden layers and Xavier otherwise (and Xavier
+    for the output layer); any name or callable accepted by :class:`Linear` applies to
+    every layer. ``seed`` seeds all layers (one generator drawn in order).
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: Any = "relu",
+        output_activation: Any = None,
+        init: str | Any = "auto",
+        bias_init: float = 0.0,
+        seed: Seed = None,
+        dtype: Any = None,
+    ) -> None:
+        sizes = [int(n) for n in sizes]
+        if len(sizes) < 2 or any(n <= 0 for n in sizes):
+            raise ValueError(f"MLP: sizes must list at least 2 positive layer widths, got {sizes}")
+        hidden = len(sizes) - 2
+        if isinstance(activation, (list, tuple)):
+            if len(activation) != hidden:
+                raise ValueError(
+                    f"MLP: got {len(activation)} activations for {hidden} hidden layers (sizes {sizes})"
+                )
+            acts = list(activation)
+        else:
+            acts = [activation] * hidden
+        super().__init__()
+        self.sizes = sizes
+        rng = _rng(seed)
+        for l in range(1, len(sizes)):
+            is_output = l == len(sizes) - 1
+            act = get_activation(output_activation if is_output else acts[l - 1])
+            if is_output and output_activation is None:
+                act = None
+            layer_init = init
+            if init == "auto":
+                layer_init = "he" if (not is_output and isinstance(act, _RELU_FAMILY)) else "xavier"
+            self.append(Linear(sizes[l - 1], sizes[l], init=layer_init, bias_init=bias_init, seed=rng, dtype=dtype))
+            if act is not None:
+                # one instance passed for every layer: give each layer its own copy
+                self.append(copy.deepcopy(act) if any(act is m for m in self.children()) else act)
+
+    def extra_repr(self) -> str:
+        return f"sizes={self.sizes}"
