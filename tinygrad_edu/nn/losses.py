@@ -1,0 +1,379 @@
+"""Loss functions and regularisation penalties, composed from ``Tensor`` ops.
+
+Every loss here is a few Tensor ops (no backward of its own: the gradients come from
+the chain rule through the primitives). Notation follows the lectures: ``m`` (or ``N``)
+examples in a batch, prediction y_hat, label y, logits z, and the cost is the mean
+of the per-example losses,
+
+    J = (1/m) * sum_i L(y_hat^(i), y^(i)).
+
+Layout is **batch first**, as ``nn.Linear`` produces it: predictions have shape
+``(N, ...)`` and class scores ``(N, C)``.
+
+``reduction`` (every loss takes it):
+
+* ``"mean"`` (default): the mean over all elements. For one output per example
+  (shape ``(N,)`` or ``(N, 1)``) that is exactly the lectures' J = (1/m) sum_i L(i).
+  The class losses (``cross_entropy``, ``nll_loss``) first sum over the C classes,
+  so they divide by N only.
+* ``"sum"``: the plain sum.
+* ``"none"``: the per-element (per-example for the class losses) losses, unreduced.
+
+Shapes must match exactly: a prediction of shape ``(N, 1)`` with a target of shape
+``(N,)`` is an error, not a silent broadcast to ``(N, N)``.
+
+Regularisation (the lectures' L2 term, weights only, biases excluded)::
+
+    J_reg = J + (lambda / 2m) * sum_l ||W[l]||_F^2      -> l2_penalty(model, lam, m)
+    J_reg = J + (lambda / m)  * sum_l sum |W[l]_ij|     -> l1_penalty(model, lam, m)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+from .module import Module
+
+__all__ = [
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "L1Loss",
+    "MSELoss",
+    "NLLLoss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "l1_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "mse_loss",
+    "nll_loss",
+]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+# ====================================================================== helpers
+
+
+def _as_tensor(x: Any, op: str, name: str) -> Tensor:
+    """A Tensor from a Tensor, numpy array, list or number (targets are constants)."""
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return Tensor(x)
+    except TypeError as err:
+        raise TypeError(f"{op}: {name} must be a Tensor, numpy array, list or number: {err}") from None
+
+
+def _same_shape(pred: Tensor, target: Tensor, op: str, names: tuple[str, str] = ("input", "target")) -> None:
+    if pred.shape != target.shape:
+        hint = ""
+        if pred.shape[:1] == target.shape[:1] and sorted((pred.ndim, target.ndim)) == [1, 2]:
+            hint = " (reshape one of them, e.g. target.reshape(-1, 1) or input.reshape(-1); broadcasting them would " \
+                   "silently compare every prediction with every target)"
+        raise ValueError(
+            f"{op}: {names[0]} has shape {pred.shape} but {names[1]} has shape {target.shape}; "
+            f"they must be equal{hint}"
+        )
+
+
+def _reduce(losses: Tensor, reduction: str, op: str, count: int | None = None) -> Tensor:
+    """Reduce elementwise losses: mean (over ``count`` items if given), sum or none."""
+    if reduction == "mean":
+        if losses.size == 0:
+            raise ValueError(f"{op}: cannot take the mean of an empty batch (shape {losses.shape})")
+        return losses.sum() * (1.0 / (count if count is not None else losses.size))
+    if reduction == "sum":
+        return losses.sum()
+    if reduction == "none":
+        return losses
+    raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _labels(target: Any, n: int, n_classes: int, op: str) -> np.ndarray:
+    """Validate integer class labels of shape (n,) in [0, n_classes); return them as intp."""
+    raw = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
+        raise TypeError(f"{op}: class labels must be integers, got dtype {raw.dtype}")
+    if raw.shape != (n,):
+        raise ValueError(f"{op}: labels have shape {raw.shape} but the input has {n} rows; expected shape ({n},)")
+    if raw.dtype.kind == "f":
+        bad = ~np.isfinite(raw) | (raw != np.round(raw))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"{op}: class labels must be whole numbers, got {float(raw[i])} at position {i}; "
+                "pass integer labels of shape (N,) or one-hot / probability targets of shape (N, C)"
+            )
+    labels = raw.astype(np.intp)
+    bad = (labels < 0) | (labels >= n_classes)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{op}: label {labels[i]} at position {i} is out of range for {n_classes} classes; "
+            f"labels must be in [0, {n_classes - 1}]"
+        )
+    return labels
+
+
+def _check_2d(x: Tensor, op: str, name: str) -> None:
+    if x.ndim != 2:
+        raise ValueError(f"{op}: {name} must have shape (N, C) (one row of class scores per example), got {x.shape}")
+
+
+# ====================================================================== regression losses
+
+
+def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error:  J = (1/m) sum_i (y_hat^(i) - y^(i))^2.
+
+    Gradient: dJ/dy_hat^(i) = (2/m) (y_hat^(i) - y^(i)). ``pred`` and ``target`` must
+    have the same shape.
+    """
+    target = _as_tensor(target, "mse_loss", "target")
+    _same_shape(pred, target, "mse_loss")
+    diff = pred - target
+    return _reduce(diff * diff, reduction, "mse_loss")
+
+
+def l1_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean absolute error:  J = (1/m) sum_i |y_hat^(i) - y^(i)|.
+
+    Gradient: dJ/dy_hat^(i) = sign(y_hat^(i) - y^(i)) / m, and 0 where they are equal
+    (abs'(0) = 0, as PyTorch).
+    """
+    target = _as_tensor(target, "l1_loss", "target")
+    _same_shape(pred, target, "l1_loss")
+    return _reduce((pred - target).abs(), reduction, "l1_loss")
+
+
+# ====================================================================== binary classification
+
+
+def binary_cross_entropy(prob: Tensor, target: Any, eps: float = 1e-12, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy on probabilities a = y_hat in [0, 1] (e.g. after a sigmoid):
+
+        L(a, y) = -( y log a + (1 - y) log(1 - a) ),   J = (1/m) sum_i L(a^(i), y^(i)).
+
+    Gradient: dL/da = -y/a + (1 - y)/(1 - a) = (a - y) / (a (1 - a)).
+
+    **Clipping.** ``a`` is first clipped to [eps, 1 - eps], so ``log`` never sees 0 and
+    a confident wrong prediction costs at most -log(eps) (27.6 for eps = 1e-12) instead
+    of infinity. Where ``a`` is clipped its gradient is 0 (the clip is flat there). For
+    float32 inputs eps is raised to float32's machine epsilon (~1.2e-7), since
+    1 - 1e-12 rounds to 1 in float32. Prefer :func:`binary_cross_entropy_with_logits`
+    on the pre-sigmoid z: it needs no clipping and is exact for every z.
+    """
+    op = "binary_cross_entropy"
+    target = _as_tensor(target, op, "target")
+    _same_shape(prob, target, op)
+    if not 0.0 < eps < 0.5:
+        raise ValueError(f"{op}: eps must be in (0, 0.5), got {eps}")
+    data = prob.data
+    if np.any((data < 0) | (data > 1)):
+        raise ValueError(
+            f"{op}: input must hold probabilities in [0, 1], got values in [{np.nanmin(data)}, {np.nanmax(data)}]"
+            " (apply sigmoid first, or use binary_cross_entropy_with_logits on the raw scores)"
+        )
+    eps = max(eps, float(np.finfo(prob.dtype).eps))
+    a = prob.clip(eps, 1.0 - eps)
+    losses = -(target * a.log() + (1.0 - target) * (1.0 - a).log())
+    return _reduce(losses, reduction, op)
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy on logits z (a = sigma(z) is never formed), computed stably:
+
+        L(z, y) = -( y log sigma(z) + (1 - y) log(1 - sigma(z)) )
+                = max(z, 0) - z y + log(1 + e^(-|z|)).
+
+    The exponential only sees -|z| <= 0, so it never overflows, for any z.
+    (``max(z, 0) + log(1 + e^(-|z|))`` is ``Tensor.softplus``, which also gets the
+    derivative at z = 0 right.) Gradient: dL/dz = sigma(z) - y, so
+    dJ/dz^(i) = (sigma(z^(i)) - y^(i)) / m.
+    """
+    op = "binary_cross_entropy_with_logits"
+    target = _as_tensor(target, op, "target")
+    _same_shape(logits, target, op)
+    losses = logits.softplus() - logits * target
+    return _reduce(losses, reduction, op)
+
+
+# ====================================================================== multi-class classification
+
+
+def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities (e.g. from ``log_softmax``), shape (N, C):
+
+        L^(i) = -sum_k y_k^(i) log(a_k^(i)) = -log a_{y^(i)}^(i),   J = (1/N) sum_i L^(i).
+
+    ``target`` is either integer class labels of shape (N,) (numpy array, list or
+    Tensor of whole numbers in [0, C)) or one-hot / probability rows of shape (N, C).
+    """
+    op = "nll_loss"
+    _check_2d(log_probs, op, "log_probs")
+    return _class_loss(log_probs, target, reduction, op)
+
+
+def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Softmax cross-entropy on logits z of shape (N, C) (the softmax output layer's loss):
+
+        a^(i) = softmax(z^(i)),   L^(i) = -sum_k y_k^(i) log a_k^(i),   J = (1/N) sum_i L^(i).
+
+    Computed stably as ``nll_loss(log_softmax(z), y)`` with
+    log a_k = z_k - logsumexp(z) (the max is subtracted first, so nothing overflows).
+    Gradient: dJ/dz^(i) = (a^(i) - y^(i)) / N, with y^(i) the one-hot row.
+
+    ``target``: integer labels of shape (N,) (numpy array, list or Tensor of whole
+    numbers in [0, C)) or one-hot / probability rows of shape (N, C).
+    """
+    op = "cross_entropy"
+    _check_2d(logits, op, "logits")
+    return _class_loss(logits.log_softmax(axis=1), target, reduction, op)
+
+
+def _class_loss(log_probs: Tensor, target: Any, reduction: str, op: str) -> Tensor:
+    n, n_classes = log_probs.shape
+    target_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
+    if len(target_shape) == 2:
+        y = _as_tensor(target, op, "target")
+        _same_shape(log_probs, y, op, ("input", "target (one-hot / probabilities)"))
+        losses = -(y * log_probs).sum(axis=1)
+    elif len(target_shape) == 1:
+        labels = _labels(target, n, n_classes, op)
+        losses = -log_probs[np.arange(n), labels]
+    else:
+        raise ValueError(
+            f"{op}: input has shape {log_probs.shape}; target must be labels of shape ({n},) or "
+            f"one-hot / probability rows of shape ({n}, {n_classes}), got shape {tuple(target_shape)}"
+        )
+    return _reduce(losses, reduction, op, count=n)
+
+
+# ====================================================================== regularisation penalties
+
+
+def _weights(model: Any, op: str) -> list[Tensor]:
+    """The tensors a penalty applies to: a module's params whose name ends in "weight",
+    or every tensor of an explicit iterable."""
+    if hasattr(model, "named_parameters"):
+        return [p for name, p in model.named_parameters() if name.rsplit(".", 1)[-1] == "weight"]
+    if isinstance(model, Tensor):
+        return [model]
+    if isinstance(model, Iterable):
+        tensors = list(model)
+        for t in tensors:
+            if not isinstance(t, Tensor):
+                raise TypeError(f"{op}: expected a Module or an iterable of Tensors, got an item of type {type(t)}")
+        return tensors
+    raise TypeError(f"{op}: expected a Module (its weights are penalised) or an iterable of Tensors, got {type(model)}")
+
+
+def _check_lam_m(lam: float, m: int, op: str) -> None:
+    if lam < 0:
+        raise ValueError(f"{op}: lam (the regularisation strength lambda) must be >= 0, got {lam}")
+    if m <= 0:
+        raise ValueError(f"{op}: m (the number of training examples) must be positive, got {m}")
+
+
+def l2_penalty(model: Any, lam: float, m: int) -> Tensor:
+    """The lectures' L2 (weight decay) term: (lambda / 2m) * sum_l sum_ij (W[l]_ij)^2.
+
+    Only weights are penalised: for a Module, the parameters whose qualified name ends in
+    ``weight`` (``layers.0.weight``); biases are excluded, as in the lectures. An iterable
+    of Tensors penalises all of them. Gradient: d/dW[l] = (lambda/m) W[l], which turns the
+    update into W := (1 - alpha lambda/m) W - alpha dW ("weight decay").
+    """
+    _check_lam_m(lam, m, "l2_penalty")
+    weights = _weights(model, "l2_penalty")
+    if not weights:
+        return Tensor(0.0)
+    total = sum(((w * w).sum() for w in weights[1:]), (weights[0] * weights[0]).sum())
+    return total * (lam / (2.0 * m))
+
+
+def l1_penalty(model: Any, lam: float, m: int) -> Tensor:
+    """L1 term: (lambda / m) * sum_l sum_ij |W[l]_ij| (weights only, biases excluded).
+
+    Gradient: (lambda/m) sign(W[l]) (0 at exactly 0). It pushes small weights to exactly 0
+    (sparse models). Which parameters count is as in :func:`l2_penalty`.
+    """
+    _check_lam_m(lam, m, "l1_penalty")
+    weights = _weights(model, "l1_penalty")
+    if not weights:
+        return Tensor(0.0)
+    total = sum((w.abs().sum() for w in weights[1:]), weights[0].abs().sum())
+    return total * (lam / m)
+
+
+# ====================================================================== module forms
+
+
+class _Loss(Module):
+    """Base of the loss modules: ``loss(pred, target)`` calls the function above."""
+
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        if reduction not in _REDUCTIONS:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+class MSELoss(_Loss):
+    """Module form of :func:`mse_loss`: J = (1/m) sum_i (y_hat^(i) - y^(i))^2."""
+
+    def forward(self, pred: Tensor, target: Any) -> Tensor:
+        return mse_loss(pred, target, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Module form of :func:`l1_loss`: J = (1/m) sum_i |y_hat^(i) - y^(i)|."""
+
+    def forward(self, pred: Tensor, target: Any) -> Tensor:
+        return l1_loss(pred, target, reduction=self.reduction)
+
+
+class BCELoss(_Loss):
+    """Module form of :func:`binary_cross_entropy` (probabilities, clipped to [eps, 1 - eps]):
+    J = -(1/m) sum_i [y log a + (1 - y) log(1 - a)]."""
+
+    def __init__(self, eps: float = 1e-12, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.eps = eps
+
+    def forward(self, prob: Tensor, target: Any) -> Tensor:
+        return binary_cross_entropy(prob, target, eps=self.eps, reduction=self.reduction)
+
+    def extra_repr(self) -> str:
+        return f"eps={self.eps}, reduction={self.reduction!r}"
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Module form of :func:`binary_cross_entropy_with_logits` (stable):
+    L = max(z, 0) - z y + log(1 + e^(-|z|))."""
+
+    def forward(self, logits: Tensor, target: Any) -> Tensor:
+        return binary_cross_entropy_with_logits(logits, target, reduction=self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """Module form of :func:`cross_entropy`: J = -(1/N) sum_i sum_k y_k^(i) log softmax(z^(i))_k."""
+
+    def forward(self, logits: Tensor, target: Any) -> Tensor:
+        return cross_entropy(logits, target, reduction=self.reduction)
+
+
+class NLLLoss(_Loss):
+    """Module form of :func:`nll_loss`: J = -(1/N) sum_i log a_{y^(i)}^(i) on log-probabilities."""
+
+    def forward(self, log_probs: Tensor, target: Any) -> Tensor:
+        return nll_loss(log_probs, target, reduction=self.reduction)
