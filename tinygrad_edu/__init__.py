@@ -9,6 +9,7 @@ from . import checkpoint as checkpoint  # submodules as attributes: tinygrad_edu
 from . import nn as nn
 from .checkpoint import load, save
 from .engine import GraphFreedError, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
 from .tensor import (
     Tensor,
     arange,
@@ -38,6 +39,8 @@ from .value import Value
 __version__ = "0.1.0"
 
 __all__ = [
+    "GradcheckError",
+    "GradcheckResult",
     "GraphFreedError",
     "Tensor",
     "Value",
@@ -49,11 +52,13 @@ __all__ = [
     "full_like",
     "get_default_dtype",
     "grad",
+    "gradcheck",
     "is_grad_enabled",
     "load",
     "maximum",
     "minimum",
     "no_grad",
+    "numerical_grad",
     "ones",
     "ones_like",
     "rand",

@@ -1,0 +1,588 @@
+"""Gradient checking: compare autograd's gradients with central finite differences.
+
+The lectures' recipe: for every parameter theta_j,
+
+    dJ/dtheta_j  ~  (J(theta + eps e_j) - J(theta - eps e_j)) / (2 eps)
+
+and check that this numeric estimate agrees with backprop. :func:`gradcheck` does this for
+every element of every input that requires grad, for ``Value`` and ``Tensor`` inputs, and
+returns a :class:`GradcheckResult` whose report is a small table. :func:`numerical_grad` is
+the estimate alone.
+
+Outputs of any shape
+--------------------
+For an output ``y`` with several elements the gradient is a Jacobian. Autograd computes
+vector-Jacobian products u^T (dy/dx) for a cotangent u, so gradcheck compares those:
+
+* a scalar output: one cotangent, 1 (the gradient itself);
+* a small output (at most ``jacobian_max_outputs`` elements): every one-hot cotangent, i.e.
+  the **full Jacobian**, row by row;
+* a larger output: ``n_cotangents`` random normal cotangents (seeded). A random u, never
+  all ones, so that transposed or mis-broadcast gradients cannot cancel out.
+
+The numeric side is sum(u * (y(x + eps) - y(x - eps))) / (2 eps): the difference is taken
+element-wise *before* summing, otherwise round-off from large outputs swamps it.
+
+Choice of eps and tolerances (float64)
+--------------------------------------
+* ``eps = 1e-6``: the central difference has truncation error ~ eps^2 |f'''| / 6 and
+  round-off error ~ eps_machine |f| / eps with eps_machine ~ 1.1e-16. Both are ~1e-10 near
+  eps = 1e-6 (for moderate |f|, |f'''|): the sweet spot. The step is absolute, so inputs of
+  order 1 are assumed; for inputs of size ~s, use eps ~ 1e-6 * s.
+* Pass if ``|analytic - numeric| <= atol + rtol * |numeric|`` for every element, with
+  ``rtol = 1e-4`` (leaves 4-5 digits of headroom above the ~1e-10 error, yet a derivative
+  wrong by 0.1 % fails) and ``atol = 1e-6`` (needed where the true gradient is ~0, e.g. in
+  the flat tails of sigmoid and tanh, where a relative test alone would demand the
+  impossible).
+* Everything runs on **float64 copies** of the inputs; float32 inputs trigger a warning,
+  because in float32 (eps_machine ~ 6e-8) the round-off alone is ~0.06 at eps = 1e-6, so a
+  float32 check would be meaningless. The copies also mean the caller's inputs -- their data
+  and their ``.grad`` -- are never touched.
+* Kinks (relu, abs, max at ties): finite differences across a kink measure an average of the
+  two one-sided slopes, so keep inputs at least ~1e-3 away from kinks.
+
+``fn`` receives the copies as its arguments and must compute its output from them (a
+closure over the original tensors would not see the perturbations).
+
+Localising a failure
+--------------------
+When a ``Tensor`` check fails, gradcheck also checks every primitive op recorded in the
+graph on its own: the op's VJP against finite differences of the op's own forward, at the
+inputs it saw. Ops that fail are listed as *suspects* in the report, by name and primitive
+class, so a wrong ``backward`` in a primitive is named directly.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import engine
+from .tensor import Tensor
+from .tensor import grad as tensor_grad
+from .value import Value
+
+__all__ = [
+    "DEFAULT_ATOL",
+    "DEFAULT_EPS",
+    "DEFAULT_RTOL",
+    "GradcheckError",
+    "GradcheckResult",
+    "InputCheck",
+    "OpCheck",
+    "gradcheck",
+    "numerical_grad",
+]
+
+#: Central-difference step (see the module docstring for why 1e-6 in float64).
+DEFAULT_EPS = 1e-6
+#: Absolute tolerance: gradients near 0 (sigmoid/tanh tails) need one.
+DEFAULT_ATOL = 1e-6
+#: Relative tolerance: catches a derivative wrong by 0.1 %, with headroom over round-off.
+DEFAULT_RTOL = 1e-4
+
+
+class GradcheckError(AssertionError):
+    """Raised by ``gradcheck(..., raise_on_failure=True)``; the message is the report table.
+
+    ``.result`` holds the :class:`GradcheckResult`.
+    """
+
+    def __init__(self, result: GradcheckResult) -> None:
+        super().__init__(result.report())
+        self.result = result
+
+
+@dataclass
+class InputCheck:
+    """How one input's gradient compared: errors, and the worst element.
+
+    ``analytic`` and ``numeric`` hold the compared vector-Jacobian products, shape
+    ``(number of cotangents, *input shape)``; for a scalar output, ``analytic[0]`` is the gradient.
+    """
+
+    position: int
+    name: str
+    shape: tuple[int, ...]
+    ok: bool
+    max_abs_error: float
+    max_rel_error: float
+    worst_index: tuple[int, ...]
+    worst_output: str
+    worst_analytic: float
+    worst_numeric: float
+    analytic: np.ndarray = field(repr=False)
+    numeric: np.ndarray = field(repr=False)
+
+
+@dataclass
+class OpCheck:
+    """A recorded primitive whose VJP disagrees with finite differences of its own forward."""
+
+    node: int
+    op: str
+    primitive: str
+    label: str
+    scope: str
+    input: int
+    input_shape: tuple[int, ...]
+    max_abs_error: float
+    worst_index: tuple[int, ...]
+    worst_analytic: float
+    worst_numeric: float
+
+    def describe(self) -> str:
+        where = f" in {self.scope}" if self.scope else ""
+        label = f" label {self.label!r}" if self.label else ""
+        return (
+            f"op #{self.node} '{self.op}' (primitive {self.primitive}){label}{where}: gradient of its input "
+            f"{self.input} (shape {self.input_shape}) is off by {self.max_abs_error:.3e}; at "
+            f"{_fmt_index(self.worst_index)} its backward gives {self.worst_analytic:.6g}, finite differences "
+            f"of its forward give {self.worst_numeric:.6g}"
+        )
+
+
+@dataclass
+class GradcheckResult:
+    """The outcome of :func:`gradcheck`: ``ok``, one :class:`InputCheck` per checked input, and
+    the suspects (failing primitives) when a ``Tensor`` check fails. ``str(result)`` is the report.
+    """
+
+    ok: bool
+    inputs: list[InputCheck]
+    output_shape: tuple[int, ...]
+    mode: str
+    eps: float
+    atol: float
+    rtol: float
+    suspects: list[OpCheck] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def report(self) -> str:
+        """A readable table: per input the max absolute and relative error and the worst element."""
+        status = "passed" if self.ok else "FAILED: autograd and central finite differences disagree"
+        lines = [
+            f"gradcheck {status}",
+            f"  output shape {self.output_shape}, {self.mode}; eps={self.eps:g}, "
+            f"element passes if |analytic - numeric| <= {self.atol:g} + {self.rtol:g} * |numeric|",
+            "",
+        ]
+        header = ("input", "shape", "max abs err", "max rel err", "worst element", "analytic", "numeric", "")
+        rows = [header]
+        for c in self.inputs:
+            where = ("-" if c.worst_index is None else _fmt_index(c.worst_index) if c.shape else "(scalar)") + (
+                f", {c.worst_output}" if c.worst_output else ""
+            )
+            rows.append(
+                (
+                    f"{c.name} (#{c.position})" if not c.name.startswith("input ") else c.name,
+                    str(c.shape),
+                    f"{c.max_abs_error:.3e}",
+                    f"{c.max_rel_error:.3e}",
+                    where,
+                    f"{c.worst_analytic:.8g}",
+                    f"{c.worst_numeric:.8g}",
+                    "ok" if c.ok else "FAIL",
+                )
+            )
+        widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
+        for r in rows:
+            lines.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+        if self.suspects:
+            lines += ["", "  Suspect ops (each recorded primitive's backward vs finite differences of its forward):"]
+            lines += [f"  - {s.describe()}" for s in self.suspects]
+        for note in self.notes:
+            lines += ["", f"  {note}"]
+        return "\n".join(lines)
+
+    __str__ = report
+
+
+# ====================================================================== inputs and outputs
+
+
+def _fmt_index(index: tuple[int, ...] | None, name: str = "") -> str:
+    if index is None:
+        return "-"
+    if not index:
+        return name or "()"
+    return f"{name}[{', '.join(str(i) for i in index)}]"
+
+
+def _copy_inputs(inputs: Sequence[Any], op: str, numbers_are_variables: bool) -> tuple[list[Any], list[int]]:
+    """float64 copies of Value/Tensor inputs (constants stay constants) and the positions to check."""
+    args: list[Any] = []
+    checked: list[int] = []
+    for i, x in enumerate(inputs):
+        if isinstance(x, Tensor):
+            if x.dtype == np.float32:
+                warnings.warn(
+                    f"{op}: input {i} is float32; checking a float64 copy instead (in float32, round-off "
+                    "alone is ~0.06 at eps=1e-6, so finite differences would be meaningless)",
+                    UserWarning,
+                    stacklevel=3,
+                )
+            args.append(Tensor(np.array(x.data, dtype=np.float64), requires_grad=x.requires_grad, label=x.label))
+            if x.requires_grad:
+                checked.append(i)
+        elif isinstance(x, Value):
+            args.append(Value(x.data, label=x.label, requires_grad=x.requires_grad))
+            if x.requires_grad:
+                checked.append(i)
+        elif numbers_are_variables and isinstance(x, (int, float, np.ndarray)) and not isinstance(x, bool):
+            args.append(np.array(x, dtype=np.float64) if isinstance(x, np.ndarray) else float(x))
+            checked.append(i)
+        else:
+            args.append(x)
+    if not checked:
+        raise ValueError(
+            f"{op}: none of the {len(inputs)} inputs requires grad, so there is nothing to check. "
+            "Pass Tensors created with requires_grad=True, or Values."
+        )
+    return args, checked
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    if isinstance(x, Tensor):
+        return x.shape
+    if isinstance(x, np.ndarray):
+        return x.shape
+    return ()
+
+
+def _get(args: list[Any], i: int, idx: tuple[int, ...]) -> float:
+    x = args[i]
+    if isinstance(x, Tensor):
+        return float(x.data[idx])
+    if isinstance(x, np.ndarray):
+        return float(x[idx])
+    return float(x.data) if isinstance(x, Value) else float(x)
+
+
+def _set(args: list[Any], i: int, idx: tuple[int, ...], value: float) -> None:
+    x = args[i]
+    if isinstance(x, Tensor):
+        x.data[idx] = value
+    elif isinstance(x, np.ndarray):
+        x[idx] = value
+    elif isinstance(x, Value):
+        x.data = value
+    else:
+        args[i] = value
+
+
+def _output_array(out: Any, op: str) -> np.ndarray:
+    """fn's output as a new float64 array (a copy: outputs may be views of the inputs)."""
+    if isinstance(out, Tensor):
+        return np.array(out.data, dtype=np.float64)
+    if isinstance(out, Value):
+        return np.array(out.data, dtype=np.float64)
+    if isinstance(out, (int, float, np.ndarray, np.floating)) and not isinstance(out, bool):
+        return np.array(out, dtype=np.float64)
+    raise TypeError(
+        f"{op}: fn must return a Value or a Tensor (any shape), got {type(out).__name__}. "
+        "For several outputs, check them one at a time or combine them, e.g. (a * r1).sum() + (b * r2).sum()."
+    )
+
+
+def _numeric_vjps(
+    fn: Callable[..., Any], args: list[Any], checked: Sequence[int], cotangents: np.ndarray, eps: float, op: str
+) -> list[np.ndarray]:
+    """For each checked input, sum(u * (f(x + eps e_j) - f(x - eps e_j))) / 2 eps for every cotangent u.
+
+    ``cotangents`` has shape (C, output size); the result per input has shape (C, *input shape).
+    """
+    results = []
+    with engine.no_grad():
+        for i in checked:
+            shape = _shape(args[i])
+            numeric = np.zeros((cotangents.shape[0],) + shape)
+            for idx in np.ndindex(shape):
+                saved = _get(args, i, idx)
+                try:
+                    _set(args, i, idx, saved + eps)
+                    plus = _output_array(fn(*args), op)
+                    _set(args, i, idx, saved - eps)
+                    minus = _output_array(fn(*args), op)
+                finally:
+                    _set(args, i, idx, saved)
+                with np.errstate(invalid="ignore", over="ignore"):
+                    diff = (plus - minus).reshape(-1)  # subtract element-wise BEFORE summing
+                    numeric[(slice(None),) + idx] = cotangents @ diff / (2.0 * eps)
+            results.append(numeric)
+    return results
+
+
+def numerical_grad(
+    fn: Callable[..., Any], *inputs: Any, eps: float = DEFAULT_EPS, cotangent: Any = None
+) -> list[Any]:
+    """Central-difference gradient (J(theta + eps) - J(theta - eps)) / (2 eps) of ``fn(*inputs)``.
+
+    Differentiates with respect to every ``Value`` and every ``Tensor`` with ``requires_grad``,
+    and also plain Python numbers and numpy arrays (so ``numerical_grad(lambda t: t**3, 1.0,
+    eps=0.01)`` works on plain functions). Returns one entry per input: a float for a scalar
+    input, a numpy array of the input's shape for an array input, ``None`` for a constant.
+    A non-scalar output needs ``cotangent`` u (then the result is the gradient of sum(u * fn)).
+    Runs on float64 copies and never records a graph or touches the inputs.
+    """
+    args, checked = _copy_inputs(inputs, "numerical_grad", numbers_are_variables=True)
+    with engine.no_grad():
+        out = _output_array(fn(*args), "numerical_grad")
+    if cotangent is None:
+        if out.size != 1:
+            raise ValueError(
+                f"numerical_grad: fn returned shape {out.shape}, not a scalar; pass cotangent= "
+                "(an array of that shape) to get the gradient of sum(cotangent * fn(...))"
+            )
+        u = np.ones((1, 1))
+    else:
+        u = np.asarray(cotangent.data if isinstance(cotangent, Tensor) else cotangent, dtype=np.float64)
+        if u.shape != out.shape:
+            raise ValueError(f"numerical_grad: cotangent has shape {u.shape} but fn returned shape {out.shape}")
+        u = u.reshape(1, -1)
+    numeric = _numeric_vjps(fn, args, checked, u, eps, "numerical_grad")
+    result: list[Any] = [None] * len(inputs)
+    for i, n in zip(checked, numeric):
+        result[i] = float(n[0]) if not _shape(args[i]) and not isinstance(args[i], Tensor) else n[0]
+    return result
+
+
+# ====================================================================== the check
+
+
+def _analytic_vjps(out: Any, args: list[Any], checked: Sequence[int], cotangents: np.ndarray) -> list[np.ndarray]:
+    """Autograd's u^T (dy/dx) for every cotangent u (rows of ``cotangents``), per checked input."""
+    nodes = [args[i] for i in checked]
+    results = [np.zeros((cotangents.shape[0],) + _shape(x)) for x in nodes]
+    if not getattr(out, "requires_grad", False):
+        return results  # the output does not depend on any input: all gradients are 0
+    for c, u in enumerate(cotangents):
+        if isinstance(out, Tensor):
+            grads = tensor_grad(out, nodes, grad_output=u.reshape(out.shape), retain_graph=True, allow_unused=True)
+            values = [None if g is None else g.data for g in grads]
+        else:
+            values = engine.gradients(out, float(u[0]), nodes, retain_graph=True)
+        for k, g in enumerate(values):
+            if g is not None:
+                g = np.asarray(g, dtype=np.float64)
+                if g.shape != results[k].shape[1:]:
+                    raise ValueError(
+                        f"gradcheck: autograd returned a gradient of shape {g.shape} for input {checked[k]} of "
+                        f"shape {results[k].shape[1:]}; a primitive's backward returns the wrong shape"
+                    )
+                results[k][c] = g
+    return results
+
+
+def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> dict[str, Any]:
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        abs_err = np.abs(analytic - numeric)
+        allowed = atol + rtol * np.abs(numeric)
+        ratio = np.where(np.isfinite(abs_err), abs_err / allowed, np.inf)
+        scale = np.maximum(np.abs(analytic), np.abs(numeric))
+        rel = np.where(scale > 0, abs_err / scale, 0.0)
+        rel = np.where(np.isfinite(rel), rel, np.inf)
+    if analytic.size == 0:
+        return {"ok": True, "max_abs": 0.0, "max_rel": 0.0, "worst": None}
+    worst = np.unravel_index(int(np.argmax(ratio)), analytic.shape)
+    return {
+        "ok": bool(np.all(ratio <= 1.0)),
+        "max_abs": float(np.max(np.where(np.isfinite(abs_err), abs_err, np.inf))),
+        "max_rel": float(np.max(rel)),
+        "worst": tuple(int(i) for i in worst),
+    }
+
+
+def _input_name(x: Any, position: int) -> str:
+    label = getattr(x, "label", "")
+    return label if label else f"input {position}"
+
+
+def gradcheck(
+    fn: Callable[..., Any],
+    *inputs: Any,
+    eps: float = DEFAULT_EPS,
+    atol: float = DEFAULT_ATOL,
+    rtol: float = DEFAULT_RTOL,
+    raise_on_failure: bool = False,
+    seed: int = 0,
+    n_cotangents: int = 3,
+    jacobian_max_outputs: int = 16,
+    locate: bool = True,
+) -> GradcheckResult:
+    """Check autograd's gradients of ``fn(*inputs)`` against central finite differences.
+
+    For every input that requires grad (``Value`` or ``Tensor``) and each of its elements,
+    numeric = sum(u * (fn(x + eps) - fn(x - eps))) / (2 eps) is compared with autograd's
+    u^T (d fn / dx): an element passes if |analytic - numeric| <= atol + rtol |numeric|.
+    The cotangents u are 1 for a scalar output, every one-hot u (the full Jacobian) for at
+    most ``jacobian_max_outputs`` outputs, else ``n_cotangents`` random normal u drawn with
+    ``seed``. ``fn`` is called with float64 copies of the inputs (Python numbers and other
+    objects are passed through), so the caller's data and ``.grad`` are never changed.
+
+    Returns a :class:`GradcheckResult` (truthy when ok; ``print(result)`` shows the table).
+    With ``raise_on_failure=True`` a failure raises :class:`GradcheckError` with the report.
+    ``locate=True`` also checks each recorded primitive of a failing ``Tensor`` graph on its
+    own and lists those that fail as suspects. See the module docstring for the defaults.
+    """
+    if not (eps > 0 and math.isfinite(eps)):
+        raise ValueError(f"gradcheck: eps must be a positive finite number, got {eps}")
+    if atol < 0 or rtol < 0:
+        raise ValueError(f"gradcheck: atol and rtol must be >= 0, got atol={atol}, rtol={rtol}")
+    args, checked = _copy_inputs(inputs, "gradcheck", numbers_are_variables=False)
+    saved = [np.array(args[i].data, dtype=np.float64) for i in checked]
+
+    out = fn(*args)
+    out_array = _output_array(out, "gradcheck")
+    notes: list[str] = []
+    if isinstance(out, Tensor) and out.dtype == np.float32:
+        warnings.warn(
+            "gradcheck: fn returned a float32 tensor although its inputs are float64 copies; the check "
+            "is only as precise as float32 (about 1e-7 relative)",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    size = out_array.size
+    if size == 1:
+        cotangents, mode = np.ones((1, 1)), "scalar output: the gradient itself"
+    elif size <= jacobian_max_outputs:
+        cotangents, mode = np.eye(size), f"full Jacobian ({size} one-hot cotangents)"
+    else:
+        rng = np.random.default_rng(seed)
+        cotangents = rng.standard_normal((n_cotangents, size))
+        mode = f"{n_cotangents} random cotangents u (vector-Jacobian products u^T J, seed={seed})"
+
+    analytic = _analytic_vjps(out, args, checked, cotangents)
+    for k, i in enumerate(checked):
+        if not np.array_equal(np.asarray(args[i].data), saved[k], equal_nan=True):
+            notes.append(f"fn modified {_input_name(args[i], i)} in place; gradients of such a fn are not checkable.")
+            _set_all(args[i], saved[k])
+    numeric = _numeric_vjps(fn, args, checked, cotangents, eps, "gradcheck")
+
+    checks = []
+    for k, i in enumerate(checked):
+        cmp = _compare(analytic[k], numeric[k], atol, rtol)
+        worst = cmp["worst"]
+        if worst is None:
+            worst_out, index, a_val, n_val = "", None, 0.0, 0.0
+        else:
+            c, index = worst[0], worst[1:]
+            a_val, n_val = float(analytic[k][worst]), float(numeric[k][worst])
+            if size == 1:
+                worst_out = ""
+            elif size <= jacobian_max_outputs:
+                worst_out = "output" + _fmt_index(tuple(int(j) for j in np.unravel_index(c, out_array.shape)))
+            else:
+                worst_out = f"cotangent {c}"
+        checks.append(
+            InputCheck(
+                position=i,
+                name=_input_name(args[i], i),
+                shape=_shape(args[i]),
+                ok=cmp["ok"],
+                max_abs_error=cmp["max_abs"],
+                max_rel_error=cmp["max_rel"],
+                worst_index=index,
+                worst_output=worst_out,
+                worst_analytic=a_val,
+                worst_numeric=n_val,
+                analytic=analytic[k],
+                numeric=numeric[k],
+            )
+        )
+    ok = all(c.ok for c in checks) and not notes
+    result = GradcheckResult(
+        ok=ok, inputs=checks, output_shape=out_array.shape, mode=mode, eps=eps, atol=atol, rtol=rtol, notes=notes
+    )
+    if not ok and locate:
+        if isinstance(out, Tensor) and out.requires_grad:
+            result.suspects = _locate(out, eps, atol, rtol, seed)
+            if not result.suspects:
+                result.notes.append(
+                    "Every recorded primitive agrees with finite differences of its own forward, so the error "
+                    "is in how fn composes them: look for .detach(), no_grad(), edits of .data, a constant "
+                    "that depends on the inputs, or inputs within eps of a kink (relu, abs, max)."
+                )
+        elif isinstance(out, Value):
+            result.notes.append(
+                "Value graphs save only local derivatives, not forward functions, so suspects cannot be "
+                "located per op; check the Value op's local derivative formula."
+            )
+    if raise_on_failure and not ok:
+        raise GradcheckError(result)
+    return result
+
+
+def _set_all(x: Any, data: np.ndarray) -> None:
+    if isinstance(x, Tensor):
+        x.data[...] = data
+    else:
+        x.data = float(data)
+
+
+def _locate(root: Tensor, eps: float, atol: float, rtol: float, seed: int, max_elements: int = 4096) -> list[OpCheck]:
+    """Check each recorded primitive alone: its VJP at the inputs it saw vs differences of its forward."""
+    rng = np.random.default_rng(seed)
+    suspects = []
+    order = engine.topological_order(root)
+    for number, node in enumerate(order):
+        fn_cls = node._fn
+        if not node._parents or fn_cls is None or fn_cls.name == "cast":
+            continue  # leaves, released nodes, and dtype casts (a float32 forward cannot be differenced)
+        parents = node._parents
+        if sum(p.data.size for p in parents if p.requires_grad) > max_elements:
+            continue
+        params = node._params
+        leaves = [Tensor(np.array(p.data, dtype=np.float64), requires_grad=p.requires_grad) for p in parents]
+        wanted = [k for k, p in enumerate(parents) if p.requires_grad]
+        try:
+            out = Tensor._apply(fn_cls, *leaves, **params)
+            u = rng.standard_normal(out.shape)
+            grads = tensor_grad(out, [leaves[k] for k in wanted], grad_output=u, allow_unused=True)
+        except Exception:  # noqa: BLE001 - a primitive that cannot even run its backward is a suspect itself
+            continue
+        for k, g in zip(wanted, grads):
+            analytic = np.zeros(leaves[k].shape) if g is None else np.asarray(g.data, dtype=np.float64)
+            if analytic.shape != leaves[k].shape:
+                analytic = np.full(leaves[k].shape, np.nan)
+            numeric = np.zeros(leaves[k].shape)
+            data = leaves[k].data
+            for idx in np.ndindex(data.shape):
+                saved = data[idx]
+                try:
+                    data[idx] = saved + eps
+                    plus = np.array(fn_cls.forward(*[t.data for t in leaves], **params), dtype=np.float64)
+                    data[idx] = saved - eps
+                    minus = np.array(fn_cls.forward(*[t.data for t in leaves], **params), dtype=np.float64)
+                finally:
+                    data[idx] = saved
+                with np.errstate(invalid="ignore", over="ignore"):
+                    numeric[idx] = np.sum(u * (plus - minus)) / (2.0 * eps)
+            cmp = _compare(analytic, numeric, atol, rtol)
+            if not cmp["ok"]:
+                worst = cmp["worst"]
+                suspects.append(
+                    OpCheck(
+                        node=number,
+                        op=node._op,
+                        primitive=fn_cls.__name__,
+                        label=node.label,
+                        scope="/".join(type(s).__name__ for s in getattr(node, "_scope", ())),
+                        input=k,
+                        input_shape=leaves[k].shape,
+                        max_abs_error=cmp["max_abs"],
+                        worst_index=worst,
+                        worst_analytic=float(analytic[worst]),
+                        worst_numeric=float(numeric[worst]),
+                    )
+                )
+    return suspects
