@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Tensor, Value
+from tinygrad_edu.nn import losses
 
 DTYPES = [np.float32, np.float64]
 # The guarantee: error <= RTOL * |exact| + ATOL, i.e. a few ulps relative to the value OR to 1.
@@ -178,7 +179,6 @@ def test_log_softmax_extremes(dtype: type) -> None:
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_binary_cross_entropy_with_logits_extremes(dtype: type) -> None:
-    losses = pytest.importorskip("tinygrad_edu.nn.losses")
     z = Z.astype(dtype)
     y = (np.arange(Z.size) % 2).astype(dtype)  # confident right and confident wrong predictions
     with strict():
@@ -195,7 +195,6 @@ def test_binary_cross_entropy_with_logits_extremes(dtype: type) -> None:
 
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_cross_entropy_extremes(dtype: type) -> None:
-    losses = pytest.importorskip("tinygrad_edu.nn.losses")
     labels = np.array([1, 2, 0, 3])  # row 0: the label has logit -1e4 (a confident, wrong prediction)
     with strict():
         logits = Tensor(ROWS.astype(dtype), requires_grad=True)
