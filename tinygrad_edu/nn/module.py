@@ -169,7 +169,8 @@ class Module:
     def named_parameters(self) -> list[tuple[str, Parameter]]:
         """Every parameter with its qualified name (``"layers.0.weight"``), each listed once.
 
-        The order is deterministic: modules depth first, parameters in assignment order.
+        The order is deterministic: modules depth first, each module's own parameters (in
+        assignment order) before its children's.
         A parameter shared by two modules keeps the first name it was found under.
         """
         out: list[tuple[str, Parameter]] = []
