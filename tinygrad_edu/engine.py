@@ -38,7 +38,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Protocol, TypeVar
 
 __all__ = [
@@ -91,20 +91,23 @@ F = TypeVar("F", bound=Callable[..., Any])
 class set_grad_enabled(contextlib.ContextDecorator):
     """Turn graph recording on or off inside a ``with`` block or a decorated function.
 
-    The setting is thread-local and restored on exit, so blocks nest.
+    The setting is thread-local and restored on exit, so blocks nest. One object may be
+    entered by several threads at once (a decorated function called from two threads):
+    the settings to restore are kept per thread.
     """
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = bool(enabled)
-        self._previous: list[bool] = []
+        self._saved = threading.local()  # per thread: a stack of the modes to restore
 
     def __enter__(self) -> set_grad_enabled:
-        self._previous.append(is_grad_enabled())
+        stack = self._saved.__dict__.setdefault("stack", [])
+        stack.append(is_grad_enabled())
         _grad_mode.enabled = self.enabled
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _grad_mode.enabled = self._previous.pop()
+        _grad_mode.enabled = self._saved.stack.pop()
 
 
 class no_grad(set_grad_enabled):
@@ -156,26 +159,26 @@ def scope(entry: Any) -> Any:
 def topological_order(root: Any) -> list[Any]:
     """Nodes reachable from ``root`` through ``requires_grad`` parents, parents first.
 
-    An iterative depth-first search with an explicit stack: each node is pushed once
-    to be *expanded* (its parents pushed) and once more to be *emitted* after all its
-    parents. The order is deterministic because ``_parents`` is a tuple.
-    Time and memory are linear in the size of the graph.
+    An iterative depth-first search with an explicit stack (never recursion, so a chain
+    of a million ops is fine). Each stack entry is a node and an iterator over the
+    parents it has not looked at yet: the top node descends into its next unvisited
+    parent, and once it has none left it is emitted -- after all its parents. The order
+    is deterministic because ``_parents`` is a tuple. Each node is pushed once and each
+    edge looked at once, so time and memory are linear in the size of the graph.
     """
     order: list[Any] = []
-    visited: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    visited: set[int] = {id(root)}
+    stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(root._parents))]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
-            order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in reversed(node._parents):
+        node, parents = stack[-1]
+        for parent in parents:  # resumes where this node's iterator stopped
             if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
+                visited.add(id(parent))
+                stack.append((parent, iter(parent._parents)))
+                break  # descend first; come back to this node's other parents later
+        else:  # every parent is done
+            stack.pop()
+            order.append(node)
     return order
 
 
@@ -228,8 +231,10 @@ def _propagate(
     return order, grads
 
 
-def backward(root: Any, seed: Any, retain_graph: bool = False, create_graph: bool = False) -> None:
+def backward(root: Any, seed: Any, retain_graph: bool = False, create_graph: bool = False) -> list[Any]:
     """Store dL/d(node) in ``node.grad`` for every node that ``root`` depends on.
+
+    Returns the nodes it reached, parents first (so a node type can post-process its leaves).
 
     ``seed`` is dL/d(root) (1 for a scalar loss). Leaves accumulate into ``.grad``;
     interior nodes have ``.grad`` overwritten (see the module docstring).
@@ -250,6 +255,7 @@ def backward(root: Any, seed: Any, retain_graph: bool = False, create_graph: boo
             node.grad = g
         elif g is not None:
             node.grad = g if node.grad is None else node.grad + g
+    return order
 
 
 def gradients(

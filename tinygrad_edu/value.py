@@ -16,14 +16,14 @@ elu'(0) = alpha, selu'(0) = scale*alpha, abs'(0) = 0.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterable, Sequence
-from typing import Union
 
 from . import engine
 
 __all__ = ["Value", "SELU_ALPHA", "SELU_SCALE"]
 
-Number = Union[int, float]
+Number = int | float
 
 #: Constants of SELU (Klambauer et al., 2017), as in PyTorch.
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -36,6 +36,26 @@ def _stable_sigmoid(z: float) -> float:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
+
+
+def _power(x: float, n: float) -> tuple[float, float]:
+    """x^n and its derivative n x^(n-1), with clear errors; the derivative is inf at x = 0 when 0 < n < 1."""
+    try:
+        out = x**n
+    except ZeroDivisionError:
+        raise ZeroDivisionError(f"pow: 0.0 ** {n} is undefined (negative power of zero)") from None
+    except OverflowError:
+        raise OverflowError(f"pow: {x} ** {n} overflows a float") from None
+    if isinstance(out, complex):
+        raise ValueError(f"pow: {x} ** {n} is not real (negative base with a fractional exponent)")
+    if n == 0:
+        return out, 0.0
+    try:
+        return out, n * x ** (n - 1)
+    except ZeroDivisionError:  # x = 0 and 0 < n < 1: the slope is vertical, as sqrt'(0)
+        return out, math.inf
+    except OverflowError:
+        return out, math.copysign(math.inf, n * x)
 
 
 def _records(parents: tuple[Value, ...]) -> bool:
@@ -63,6 +83,8 @@ class Value:
         if isinstance(data, Value):
             raise TypeError("Value(data): data is already a Value; use it directly or call .detach()")
         if not isinstance(data, (int, float)) or isinstance(data, bool):
+            if isinstance(data, (str, bytes)):
+                raise TypeError(f"Value(data) expects a real number, got a string: {data!r}")
             try:
                 data = float(data)  # numpy scalars and 0-d arrays
             except (TypeError, ValueError):
@@ -120,7 +142,7 @@ class Value:
             return x
         if isinstance(x, (int, float)) and not isinstance(x, bool):
             return Value(x, requires_grad=False)
-        if type(x).__name__ == "Tensor":
+        if any(cls.__name__ == "Tensor" for cls in type(x).__mro__):  # Tensor or a subclass (Parameter)
             raise TypeError(
                 f"{op}: cannot mix a Value with a Tensor. Convert the Value with "
                 "Tensor(v.data) (a constant) or the Tensor with Value(t.item()); "
@@ -200,26 +222,15 @@ class Value:
         if isinstance(exponent, Value):
             return self._pow_value(exponent)
         n = float(Value._lift(exponent, "pow").data)
-        try:
-            out = self.data**n
-            local = n * self.data ** (n - 1) if n != 0 else 0.0
-        except ZeroDivisionError:
-            raise ZeroDivisionError(f"pow: 0.0 ** {n} is undefined (negative power of zero)") from None
-        if isinstance(out, complex):
-            raise ValueError(f"pow: {self.data} ** {n} is not real (negative base, fractional exponent)")
-        return Value._result(out, f"**{n:g}", (self,), (local,))
+        out, dx = _power(self.data, n)
+        return Value._result(out, f"**{n:g}", (self,), (dx,))
 
     def _pow_value(self, exponent: Value) -> Value:
+        """z = x^n with n a Value;  dz/dx = n x^(n-1), dz/dn = x^n ln x (0 at x = 0, as PyTorch)."""
         x, n = self.data, exponent.data
-        try:
-            out = x**n
-        except ZeroDivisionError:
-            raise ZeroDivisionError(f"pow: 0.0 ** {n} is undefined (negative power of zero)") from None
-        if isinstance(out, complex):
-            raise ValueError(f"pow: {x} ** {n} is not real (negative base, fractional exponent)")
-        dx = n * x ** (n - 1) if n != 0 else 0.0
-        if exponent.requires_grad and x <= 0:
-            raise ValueError(f"pow: d(x^n)/dn = x^n ln x needs x > 0, got x = {x}")
+        out, dx = _power(x, n)
+        if x < 0 and exponent.requires_grad and engine.is_grad_enabled():
+            raise ValueError(f"pow: d(x^n)/dn = x^n ln x needs x >= 0, got x = {x} (exponent {n})")
         dn = out * math.log(x) if x > 0 else 0.0
         return Value._result(out, "**", (self, exponent), (dx, dn))
 
@@ -245,25 +256,37 @@ class Value:
 
     # ------------------------------------------------------------------ comparisons (plain bools)
 
-    def _compare_data(self, other: Value | Number) -> float:
-        return other.data if isinstance(other, Value) else float(other)
+    # Comparisons look at ``data`` only and are not recorded (they have no derivative).
+    # Anything other than a Value or a real number gives NotImplemented, so Python
+    # raises its usual TypeError (or, for ==, falls back to identity).
+
+    @staticmethod
+    def _compare_data(other: object) -> float | None:
+        if isinstance(other, Value):
+            return other.data
+        if isinstance(other, (int, float)):
+            return float(other)
+        return None
 
     def __lt__(self, other: Value | Number) -> bool:
-        return self.data < self._compare_data(other)
+        y = Value._compare_data(other)
+        return NotImplemented if y is None else self.data < y
 
     def __le__(self, other: Value | Number) -> bool:
-        return self.data <= self._compare_data(other)
+        y = Value._compare_data(other)
+        return NotImplemented if y is None else self.data <= y
 
     def __gt__(self, other: Value | Number) -> bool:
-        return self.data > self._compare_data(other)
+        y = Value._compare_data(other)
+        return NotImplemented if y is None else self.data > y
 
     def __ge__(self, other: Value | Number) -> bool:
-        return self.data >= self._compare_data(other)
+        y = Value._compare_data(other)
+        return NotImplemented if y is None else self.data >= y
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, (Value, int, float)):
-            return self.data == self._compare_data(other)
-        return NotImplemented
+        y = Value._compare_data(other)
+        return NotImplemented if y is None else self.data == y
 
     def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)
@@ -278,18 +301,28 @@ class Value:
         """z = x_1 + ... + x_n as one node;  dz/dx_i = 1.
 
         One node instead of a chain of n-1 additions: smaller graphs, faster backward.
+        Adds left to right like ``x_1 + x_2 + ...``; the empty sum is the constant 0.
         """
         nodes = tuple(Value._lift(v, "sum") for v in values)
         if not nodes:
             return Value(0.0, requires_grad=False)
-        return Value._result(math.fsum(v.data for v in nodes), "sum", nodes, (1.0,) * len(nodes))
+        return Value._result(sum(v.data for v in nodes), "sum", nodes, (1.0,) * len(nodes))
 
     @staticmethod
-    def dot(weights: Sequence[Value], inputs: Sequence[Value | Number]) -> Value:
-        """z = sum_i w_i x_i (composed: products, then one ``sum`` node)."""
-        if len(weights) != len(inputs):
-            raise ValueError(f"dot: lengths differ ({len(weights)} weights, {len(inputs)} inputs)")
-        return Value.sum(w * x for w, x in zip(weights, inputs))
+    def dot(weights: Sequence[Value | Number], inputs: Sequence[Value | Number]) -> Value:
+        """z = sum_i w_i x_i = w . x as one node;  dz/dw_i = x_i, dz/dx_i = w_i.
+
+        A neuron's pre-activation z = w . x + b is ``Value.dot(w, x) + b``: two nodes
+        instead of 2n (n products and a sum), which makes a Value MLP several times faster.
+        The parents are ``(w_1, ..., w_n, x_1, ..., x_n)``.
+        """
+        ws = tuple(Value._lift(w, "dot") for w in weights)
+        xs = tuple(Value._lift(x, "dot") for x in inputs)
+        if len(ws) != len(xs):
+            raise ValueError(f"dot: lengths differ ({len(ws)} weights, {len(xs)} inputs); expected equal lengths")
+        w_data = tuple(w.data for w in ws)
+        x_data = tuple(x.data for x in xs)
+        return Value._result(sum(map(operator.mul, w_data, x_data)), "dot", ws + xs, x_data + w_data)
 
     # ------------------------------------------------------------------ functions
 
