@@ -152,7 +152,8 @@ class Sigmoid(Primitive):
 
     @staticmethod
     def forward(x):
-        e = np.exp(-np.abs(x))
+        with _errstate():  # e^-|z| underflows to 0 for |z| > ~745: the right limit
+            e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1.0, e) / (1.0 + e)
 
     @staticmethod

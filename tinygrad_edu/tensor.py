@@ -62,8 +62,8 @@ __all__ = [
 ]
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
-Axis = Union[int, Sequence[int], None]
-Seed = Union[int, np.random.Generator, None]
+Axis = int | Sequence[int] | None
+Seed = int | np.random.Generator | None
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _default_dtype = np.dtype(np.float64)
@@ -133,6 +133,16 @@ def _normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
+def _records(inputs: tuple[Tensor, ...]) -> bool:
+    """Whether an op on ``inputs`` joins the graph: grad mode is on and an input needs grad."""
+    if not engine.is_grad_enabled():
+        return False
+    for t in inputs:  # a plain loop: faster than any(...) on this hot path
+        if t.requires_grad:
+            return True
+    return False
+
+
 def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[int, ...]:
     """numpy's broadcasting rule, with an error that names the op and both shapes."""
     n = max(len(a), len(b))
@@ -185,7 +195,7 @@ class Tensor:
         out.grad = None
         out.label = ""
         out._params = params
-        if engine.is_grad_enabled() and any(t.requires_grad for t in inputs):
+        if _records(inputs):
             out.requires_grad = True
             out._parents = inputs
             out._op = fn.name
@@ -211,17 +221,25 @@ class Tensor:
     def _has_vjp(self) -> bool:
         return self._fn is not None
 
-    def _constant(self, data: ArrayLike) -> Tensor:
-        """A constant operand for this tensor: Python numbers take this tensor's dtype."""
+    def _constant(self, data: ArrayLike, op: str = "Tensor") -> Tensor:
+        """A constant operand for this tensor.
+
+        Python numbers and integer/boolean data take this tensor's dtype (``x32 * 2``
+        stays float32); float arrays keep theirs.
+        """
         if isinstance(data, Tensor):
             return data
         if isinstance(data, (int, float)) and not isinstance(data, bool):
             return Tensor(np.asarray(data, dtype=self.data.dtype))
-        return Tensor(data)
+        if isinstance(data, (np.ndarray, list, tuple)):
+            array = np.asarray(data)
+            if array.dtype.kind in "iub":
+                return Tensor(array, dtype=self.data.dtype)
+        return Tensor(_to_float_array(data, op=op))
 
     def _binary(self, fn: type[P.Primitive], other: ArrayLike, reverse: bool = False) -> Tensor:
         """Apply a binary primitive with explicit broadcasting (see the module docstring)."""
-        other = self._constant(other)
+        other = self._constant(other, fn.name)
         x, y = (other, self) if reverse else (self, other)
         if x.data.shape != y.data.shape:
             shape = _broadcast_shape(x.data.shape, y.data.shape, fn.name)
@@ -247,7 +265,9 @@ class Tensor:
         the gradients can be differentiated again (it implies ``retain_graph``).
         """
         seed = self._seed(gradient, "backward")
-        engine.backward(self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+        order = engine.backward(self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph)
+        if not create_graph:  # with create_graph the gradients are graph nodes: keep them
+            _own_leaf_grads(order)
 
     def _seed(self, gradient: ArrayLike | None, op: str) -> Tensor:
         if not self.requires_grad:
@@ -263,10 +283,10 @@ class Tensor:
                     "first, e.g. out.sum() or out.mean()."
                 )
             return Tensor(np.ones_like(self.data))
-        seed = self._constant(gradient)
+        seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)  # a copy
         if seed.shape != self.shape:
             raise ValueError(f"{op}: gradient has shape {seed.shape} but the output has shape {self.shape}")
-        return seed.cast(self.dtype)
+        return Tensor(seed)
 
     def detach(self) -> Tensor:
         """A constant sharing this tensor's data, cut from the graph."""
@@ -623,8 +643,17 @@ class Tensor:
         return e / e.sum(axis=axis, keepdims=True)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        """ln softmax(z)_i = z_i - logsumexp(z) (composed, stable)."""
-        return self - self.logsumexp(axis=axis, keepdims=True)
+        """ln softmax(z)_i = z_i - logsumexp(z) (composed, stable).
+
+        Computed as (z_i - m) - ln sum_j e^(z_j - m) with m = max z held constant: the
+        shift is exact, whereas z_i - logsumexp(z) would lose ulp(|z|) of accuracy
+        (~1e-3 in float32 at |z| = 1e4). The gradient is the same (softmax is
+        shift-invariant).
+        """
+        m = self.max(axis=axis, keepdims=True).detach()
+        m = where(m.abs() == math.inf, 0.0, m)  # all -inf (or inf) rows: nothing to shift
+        shifted = self - m
+        return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
     def argmax(self, axis: int | None = None) -> np.ndarray:
         """Index of the maximum (a numpy array: indices have no gradient)."""
@@ -734,6 +763,30 @@ class Tensor:
 
 
 # ====================================================================== helpers used above
+
+
+def _own_leaf_grads(order: Sequence[Tensor]) -> None:
+    """Give every leaf a gradient array it can safely change in place.
+
+    VJPs may hand the same array to several inputs (``add`` passes g to both) or a
+    read-only broadcast view (the VJP of ``sum``). An optimiser that does
+    ``p.grad.data *= scale`` must not scale a neighbour's gradient too, so a leaf
+    gradient that is read-only or shares its memory with an earlier leaf's is copied.
+    Fresh arrays (the common case: matmul results) are kept as they are.
+    """
+    seen: set[int] = set()
+    for node in order:
+        if node._parents or node.grad is None:
+            continue
+        array = node.grad.data
+        base = array
+        while base.base is not None:
+            base = base.base
+        if not array.flags.writeable or id(base) in seen:
+            array = array.copy()
+            node.grad = Tensor(array)
+            base = array
+        seen.add(id(base))
 
 
 def _resolve_shape(shape: Sequence[int], size: int) -> tuple[int, ...]:
@@ -894,7 +947,9 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     return _factory(np.eye(n, m), dtype, requires_grad)
 
 
-def arange(start: float, stop: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: float, stop: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False
+) -> Tensor:
     values = np.arange(start, stop, step) if stop is not None else np.arange(start)
     return _factory(values, dtype, requires_grad)
 
