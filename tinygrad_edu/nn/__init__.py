@@ -28,6 +28,22 @@ from .layers import (
     Tanh,
     get_activation,
 )
+from .losses import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    l1_loss,
+    l1_penalty,
+    l2_penalty,
+    mse_loss,
+    nll_loss,
+)
 from .module import LoadResult, Module, Parameter, StateDictError
 
 __all__ = [
@@ -57,4 +73,19 @@ __all__ = [
     "get_activation",
     "init",
     "max_pool2d",
+    # losses
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "L1Loss",
+    "MSELoss",
+    "NLLLoss",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "l1_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "mse_loss",
+    "nll_loss",
 ]
