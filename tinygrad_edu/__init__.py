@@ -7,6 +7,7 @@ testing, viz, data, train -> cli.
 
 from . import checkpoint as checkpoint  # submodules as attributes: tinygrad_edu.nn, ...
 from . import nn as nn
+from . import optim as optim
 from .checkpoint import load, save
 from .engine import GraphFreedError, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
