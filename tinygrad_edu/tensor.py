@@ -21,7 +21,8 @@ tensor's dtype (``x32 * 2.0`` stays float32); two tensors of different float dty
 promote to float64.
 
 **Comparisons** (``<``, ``==``, ...) return constant tensors of 0.0/1.0 in the
-operand's dtype, usable as masks and as ``where`` conditions.
+operand's dtype, usable as factors (``x * (x > 0)``), as ``where`` conditions and as
+boolean masks (``x[x > 0]``: a comparison result indexes like a boolean array).
 """
 
 from __future__ import annotations
@@ -94,6 +95,8 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
         )
     else:
         array = np.asarray(data)
+        if not isinstance(data, (np.ndarray, np.generic)) and array.dtype.kind == "f":
+            array = array.astype(_default_dtype, copy=False)  # Python floats: the default dtype
     if dtype is not None:
         target = np.dtype(dtype)
         if target not in _FLOAT_DTYPES:
@@ -486,7 +489,7 @@ class Tensor:
         other_data = self._constant(other).data
         if self.data.shape != other_data.shape:
             _broadcast_shape(self.data.shape, other_data.shape, name)
-        return Tensor(op(self.data, other_data).astype(self.data.dtype))
+        return _Mask(op(self.data, other_data).astype(self.data.dtype))
 
     def __lt__(self, other: ArrayLike) -> Tensor:
         return self._compare(other, np.less, "lt")
@@ -765,6 +768,13 @@ class Tensor:
 # ====================================================================== helpers used above
 
 
+class _Mask(Tensor):
+    """The 0.0/1.0 result of a comparison: an ordinary constant Tensor, except that as an
+    index it selects like a boolean array (``x[x > 0]``)."""
+
+    __slots__ = ()
+
+
 def _own_leaf_grads(order: Sequence[Tensor]) -> None:
     """Give every leaf a gradient array it can safely change in place.
 
@@ -809,7 +819,9 @@ def _normalize_index(index: Any, shape: tuple[int, ...]) -> Any:
     items = index if isinstance(index, tuple) else (index,)
     out = []
     for item in items:
-        if isinstance(item, Tensor):
+        if isinstance(item, _Mask):
+            item = item.data.astype(bool)
+        elif isinstance(item, Tensor):
             item = item.data
             if item.dtype.kind == "f":
                 if not np.all(item == np.round(item)):
