@@ -214,8 +214,8 @@ class Value:
         other = Value._lift(other, "div")
         if other.data == 0.0:
             raise ZeroDivisionError(f"div: division by zero ({self.data!r} / 0.0)")
-        inv = 1.0 / other.data
-        return Value._result(self.data * inv, "/", (self, other), (inv, -self.data * inv * inv))
+        out = self.data / other.data
+        return Value._result(out, "/", (self, other), (1.0 / other.data, -out / other.data))
 
     def __pow__(self, exponent: Value | Number) -> Value:
         """z = x^n;  dz/dx = n x^(n-1), and for a Value exponent dz/dn = x^n ln x (x > 0)."""
