@@ -415,11 +415,15 @@ def test_clip_grad_norm_leaves_small_gradients_alone() -> None:
     np.testing.assert_array_equal(a.grad.data, [0.3, 0.4])
 
 
-def test_clip_grad_norm_with_a_shared_gradient_array() -> None:
-    # For z = a + b the engine may hand a and b the very same gradient tensor;
-    # clipping must scale it once per parameter, not twice.
+@pytest.mark.parametrize("via_backward", [True, False])
+def test_clip_grad_norm_with_a_shared_gradient_array(via_backward: bool) -> None:
+    # Two parameters may hold the very same gradient tensor (set by hand, or, for z = a + b,
+    # handed out by a backward pass that does not copy); clipping must scale it once, not twice.
     a, b = Tensor([1.0, 1.0], requires_grad=True), Tensor([1.0, 1.0], requires_grad=True)
-    ((a + b) * Tensor([3.0, 4.0])).sum().backward()
+    if via_backward:
+        ((a + b) * Tensor([3.0, 4.0])).sum().backward()
+    else:
+        a.grad = b.grad = Tensor([3.0, 4.0])
     total = clip_grad_norm([a, b], max_norm=1.0)
     assert total == pytest.approx(math.sqrt(50))
     np.testing.assert_allclose(a.grad.data, np.array([3.0, 4.0]) / math.sqrt(50), rtol=1e-6)
