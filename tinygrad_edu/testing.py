@@ -1,0 +1,300 @@
+"""A property-testing kit for gradients: the hypothesis strategies and assertion our own tests use.
+
+Needs the ``dev`` extra (``pip install tinygrad-edu[dev]``), because it imports
+`hypothesis <https://hypothesis.readthedocs.io>`_; ``import tinygrad_edu`` never imports this
+module, so the core stays numpy-only.
+
+Strategies (all bounded, no NaN/inf/subnormals, so finite differences stay meaningful):
+
+* :func:`floats` -- one float in [low, high], optionally ``positive`` and ``away_from`` kinks;
+* :func:`shapes`, :func:`broadcastable_shapes`, :func:`matmul_shapes` -- small shapes (sides up
+  to 4, at most 3 axes by default) that keep finite differences cheap;
+* :func:`arrays`, :func:`tensors`, :func:`values` -- numpy arrays, ``Tensor``s and ``Value``s
+  whose elements come from :func:`floats`;
+* :func:`mlp_architectures` -- layer sizes plus hidden and output activations (:class:`MLPSpec`).
+
+Domains are built **constructively**: "away from 0 by 1e-3" draws from the intervals
+[low, -1e-3] and [1e-3, high] instead of filtering, because hypothesis draws 0 and other
+"nice" values very often and filtering them trips its health check.
+
+:func:`assert_grad_close` runs :func:`tinygrad_edu.gradcheck.gradcheck` and fails with its
+report table. A typical test::
+
+    from hypothesis import given
+    from tinygrad_edu.testing import assert_grad_close, tensors
+
+    @given(tensors(low=-3, high=3, away_from=(0,)))
+    def test_my_abs(x):
+        assert_grad_close(lambda x: (x * x).sqrt(), x)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from .gradcheck import GradcheckResult, gradcheck
+from .tensor import Tensor
+from .value import Value
+
+__all__ = [
+    "HIDDEN_ACTIVATIONS",
+    "MLPSpec",
+    "OUTPUT_ACTIVATIONS",
+    "arrays",
+    "assert_grad_close",
+    "broadcastable_shapes",
+    "floats",
+    "intervals",
+    "matmul_shapes",
+    "mlp_architectures",
+    "shapes",
+    "tensors",
+    "values",
+]
+
+#: Hidden activations of the lectures' table (names as in :mod:`tinygrad_edu.reference`).
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+#: Output activations: sigmoid (binary cross-entropy) or softmax (categorical cross-entropy).
+OUTPUT_ACTIVATIONS = ("sigmoid", "softmax")
+
+
+# ====================================================================== floats
+
+
+def intervals(
+    low: float, high: float, *, positive: bool = False, away_from: Sequence[float] = (), margin: float = 1e-3
+) -> list[tuple[float, float]]:
+    """The closed intervals that make up [low, high] minus (k - margin, k + margin) for each kink k.
+
+    ``positive=True`` also removes everything below ``margin`` (so x >= margin > 0). Raises
+    ``ValueError`` when nothing is left.
+    """
+    if not low <= high:
+        raise ValueError(f"floats: need low <= high, got low={low}, high={high}")
+    if margin < 0:
+        raise ValueError(f"floats: margin must be >= 0, got {margin}")
+    if positive:
+        low = max(low, margin)
+    pieces = [(float(low), float(high))] if low <= high else []
+    for k in sorted(float(k) for k in away_from):
+        cut_lo, cut_hi = k - margin, k + margin
+        next_pieces = []
+        for a, b in pieces:
+            if b < cut_lo or a > cut_hi:  # untouched by this kink's gap (closed ends at distance >= margin)
+                next_pieces.append((a, b))
+                continue
+            if a <= cut_lo:
+                next_pieces.append((a, cut_lo))
+            if cut_hi <= b:
+                next_pieces.append((cut_hi, b))
+        pieces = next_pieces
+    if not pieces:
+        raise ValueError(
+            f"floats: no numbers left in [{low}, {high}] after removing a margin of {margin} around "
+            f"{list(away_from)}{' and everything below it' if positive else ''}"
+        )
+    return pieces
+
+
+def _representable(value: float, width: int, direction: float) -> float:
+    """``value`` rounded towards ``direction`` to the nearest float of ``width`` bits."""
+    if width == 64:
+        return value
+    v = np.float32(value)
+    if (direction > value and v < value) or (direction < value and v > value):
+        v = np.nextafter(v, np.float32(direction))
+    return float(v)
+
+
+def floats(
+    low: float = -5.0,
+    high: float = 5.0,
+    *,
+    positive: bool = False,
+    away_from: Sequence[float] = (),
+    margin: float = 1e-3,
+    width: int = 64,
+) -> st.SearchStrategy[float]:
+    """Floats in [low, high] (no NaN, inf or subnormals), built from intervals, never filtered.
+
+    ``positive=True`` gives x >= ``margin`` (inputs of log, sqrt, fractional powers);
+    ``away_from=(0,)`` keeps x at least ``margin`` from each listed kink (relu, abs, max). For
+    denominators use e.g. ``away_from=(0,), margin=0.1``. ``width=32`` draws float32 values.
+    The defaults [-5, 5] keep exp, sigmoid and tanh in a range where gradients are neither
+    huge nor vanishing.
+    """
+    if width not in (32, 64):
+        raise ValueError(f"floats: width must be 32 or 64, got {width}")
+    parts = []
+    for a, b in intervals(low, high, positive=positive, away_from=away_from, margin=margin):
+        a32, b32 = _representable(a, width, b), _representable(b, width, a)
+        if a32 > b32:  # an interval narrower than one float32 step
+            continue
+        parts.append(
+            st.floats(a32, b32, allow_nan=False, allow_infinity=False, allow_subnormal=False, width=width)
+        )
+    if not parts:
+        raise ValueError(f"floats: the intervals left in [{low}, {high}] are too narrow for float{width}")
+    return st.one_of(*parts)
+
+
+# ====================================================================== shapes
+
+
+def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4) -> st.SearchStrategy[tuple]:
+    """Array shapes with ``min_dims``..``max_dims`` axes of ``min_side``..``max_side`` each."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+def broadcastable_shapes(
+    num_shapes: int = 2, min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4
+) -> st.SearchStrategy[Any]:
+    """Shapes that broadcast together: ``.input_shapes`` (a tuple) and ``.result_shape``.
+
+    Size-1 axes and missing leading axes appear often, which is where gradient reductions go wrong.
+    """
+    return hnp.mutually_broadcastable_shapes(
+        num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side
+    )
+
+
+def matmul_shapes(max_batch_dims: int = 1, max_side: int = 4) -> st.SearchStrategy[Any]:
+    """Shapes for ``a @ b``: signature (n,k),(k,m)->(n,m) plus up to ``max_batch_dims`` broadcast batch axes.
+
+    Batch axes catch a ``.T`` (reverses all axes) used where ``.mT`` (swaps the last two) is meant.
+    """
+    return hnp.mutually_broadcastable_shapes(
+        signature="(n,k),(k,m)->(n,m)", max_dims=max_batch_dims, min_side=1, max_side=max_side
+    )
+
+
+# ====================================================================== arrays, tensors, values
+
+
+def arrays(
+    shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None = None,
+    low: float = -5.0,
+    high: float = 5.0,
+    *,
+    positive: bool = False,
+    away_from: Sequence[float] = (),
+    margin: float = 1e-3,
+    dtype: Any = np.float64,
+    unique: bool = False,
+) -> st.SearchStrategy[np.ndarray]:
+    """numpy arrays of ``shape`` (a tuple, a strategy, or :func:`shapes` when None) with elements from
+    :func:`floats`. ``unique=True`` makes all elements distinct (for max/min gradients, no ties).
+    """
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"arrays: dtype must be float32 or float64, got {dtype}")
+    width = 32 if dtype == np.float32 else 64
+    elements = floats(low, high, positive=positive, away_from=away_from, margin=margin, width=width)
+    return hnp.arrays(dtype, shapes() if shape is None else shape, elements=elements, unique=unique)
+
+
+def tensors(
+    shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]] | None = None,
+    low: float = -5.0,
+    high: float = 5.0,
+    *,
+    positive: bool = False,
+    away_from: Sequence[float] = (),
+    margin: float = 1e-3,
+    dtype: Any = np.float64,
+    unique: bool = False,
+    requires_grad: bool = True,
+    label: str = "",
+) -> st.SearchStrategy[Tensor]:
+    """``Tensor``s (``requires_grad=True`` by default) with data from :func:`arrays`."""
+    return arrays(
+        shape, low, high, positive=positive, away_from=away_from, margin=margin, dtype=dtype, unique=unique
+    ).map(lambda a: Tensor(a, requires_grad=requires_grad, label=label))
+
+
+def values(
+    low: float = -5.0,
+    high: float = 5.0,
+    *,
+    positive: bool = False,
+    away_from: Sequence[float] = (),
+    margin: float = 1e-3,
+    label: str = "",
+) -> st.SearchStrategy[Value]:
+    """Scalar ``Value``s with data from :func:`floats`."""
+    return floats(low, high, positive=positive, away_from=away_from, margin=margin).map(
+        lambda x: Value(x, label=label)
+    )
+
+
+# ====================================================================== MLP architectures
+
+
+@dataclass(frozen=True)
+class MLPSpec:
+    """An MLP architecture: ``sizes = (n_x, n[1], ..., n[L])``, one hidden activation, one output activation."""
+
+    sizes: tuple[int, ...]
+    activation: str
+    output: str
+
+    @property
+    def n_layers(self) -> int:
+        """L, the number of layers with weights."""
+        return len(self.sizes) - 1
+
+
+def mlp_architectures(
+    n_inputs: tuple[int, int] = (1, 4),
+    hidden_layers: tuple[int, int] = (1, 3),
+    width: tuple[int, int] = (1, 5),
+    n_outputs: tuple[int, int] = (1, 3),
+    activations: Sequence[str] = HIDDEN_ACTIVATIONS,
+    outputs: Sequence[str] = OUTPUT_ACTIVATIONS,
+) -> st.SearchStrategy[MLPSpec]:
+    """Small MLPs: sizes drawn from the (min, max) ranges, a hidden activation and an output activation.
+
+    A softmax output always gets at least 2 units (one unit would make softmax constant).
+    """
+    unknown = [a for a in activations if a not in HIDDEN_ACTIVATIONS]
+    unknown += [o for o in outputs if o not in OUTPUT_ACTIVATIONS]
+    if unknown:
+        raise ValueError(
+            f"mlp_architectures: unknown activations {unknown}; hidden from {HIDDEN_ACTIVATIONS}, "
+            f"output from {OUTPUT_ACTIVATIONS}"
+        )
+
+    @st.composite
+    def build(draw: Callable[..., Any]) -> MLPSpec:
+        output = draw(st.sampled_from(list(outputs)))
+        n_x = draw(st.integers(*n_inputs))
+        hidden = draw(st.lists(st.integers(*width), min_size=hidden_layers[0], max_size=hidden_layers[1]))
+        lo, hi = n_outputs
+        if output == "softmax":
+            lo, hi = max(lo, 2), max(hi, 2)
+        n_out = draw(st.integers(lo, hi))
+        activation = draw(st.sampled_from(list(activations)))
+        return MLPSpec(sizes=(n_x, *hidden, n_out), activation=activation, output=output)
+
+    return build()
+
+
+# ====================================================================== assertion
+
+
+def assert_grad_close(fn: Callable[..., Any], *inputs: Any, **gradcheck_options: Any) -> GradcheckResult:
+    """Assert that autograd's gradients of ``fn(*inputs)`` match central finite differences.
+
+    Runs :func:`tinygrad_edu.gradcheck.gradcheck` (options such as ``eps``, ``atol``, ``rtol``,
+    ``seed`` are passed on) and on failure raises :class:`~tinygrad_edu.GradcheckError` (an
+    ``AssertionError``) whose message is the gradcheck table, so pytest and hypothesis print it.
+    Returns the result when the gradients agree.
+    """
+    gradcheck_options["raise_on_failure"] = True
+    return gradcheck(fn, *inputs, **gradcheck_options)
