@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tinygrad_edu import Tensor, Value
 from tinygrad_edu.optim import (
@@ -153,6 +155,30 @@ def test_update_matches_numpy_over_several_steps(name: str) -> None:
     # the parameters did move, and differently on each step
     w0, _ = synthetic()
     assert not np.allclose(ours[0][0], w0[0]) and not np.allclose(ours[-1][0], ours[-2][0])
+
+
+hyper = st.floats(0.0, 0.99, allow_nan=False, allow_subnormal=False)
+rate = st.floats(1e-4, 1.0, allow_nan=False, allow_subnormal=False)
+
+
+@given(
+    lr=rate, beta=hyper, beta2=hyper, wd=st.floats(0.0, 0.5, allow_subnormal=False),
+    eps=st.sampled_from([1e-8, 1e-6, 1e-3]), nesterov=st.booleans(), seed=st.integers(0, 2**16),
+)
+def test_updates_match_numpy_for_any_hyperparameters(lr, beta, beta2, wd, eps, nesterov, seed) -> None:
+    momentum = max(beta, 0.01) if nesterov else beta
+    cases = [
+        (lambda p: SGD(p, lr=lr, momentum=momentum, nesterov=nesterov, weight_decay=wd),
+         np_sgd(lr, momentum=momentum, nesterov=nesterov, weight_decay=wd)),
+        (lambda p: Momentum(p, lr=lr, beta=beta), np_momentum(lr, beta)),
+        (lambda p: RMSprop(p, lr=lr, beta=beta, eps=eps), np_rmsprop(lr, beta, eps)),
+        (lambda p: Adam(p, lr=lr, betas=(beta, beta2), eps=eps, weight_decay=wd),
+         np_adam(lr, beta, beta2, eps, weight_decay=wd)),
+        (lambda p: AdamW(p, lr=lr, betas=(beta, beta2), eps=eps, weight_decay=wd),
+         np_adam(lr, beta, beta2, eps, weight_decay=wd, decoupled=True)),
+    ]
+    for make_opt, oracle in cases:
+        assert_same(run(make_opt, seed), run_numpy(oracle, seed), rtol=1e-11)
 
 
 def test_momentum_matches_reference_momentum_update() -> None:
