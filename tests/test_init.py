@@ -67,6 +67,10 @@ def test_constant_zeros_small_positive_and_in_place():
     assert np.all(b.data == 0.01)  # the lectures' small positive bias for ReLU units
     with pytest.raises(ValueError, match="must be > 0"):
         init.small_positive_(b, 0.0)
+    # every initialiser accepts seed=, so any of them can be passed to Linear(init=...)
+    for fn in (init.zeros_, init.small_positive_, init.he_uniform_, init.normal_):
+        nn.Linear(3, 2, init=fn, seed=0)
+    assert np.all(nn.Linear(3, 2, init=init.zeros_).weight.data == 0)
 
 
 def test_fans_of_dense_and_conv_weights_and_errors():

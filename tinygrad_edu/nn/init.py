@@ -77,17 +77,20 @@ def calculate_fans(shape: tuple[int, ...], op: str = "calculate_fans") -> tuple[
     return shape[1] * receptive, shape[0] * receptive
 
 
-def zeros_(t: Tensor) -> Tensor:
-    """W = 0 in place. Right for biases; for weights it causes the symmetry problem."""
+def zeros_(t: Tensor, seed: Seed = None) -> Tensor:
+    """W = 0 in place. Right for biases; for weights it causes the symmetry problem.
+
+    ``seed`` is accepted (and unused) so every initialiser can be called as ``f(t, seed=...)``.
+    """
     return _fill(t, 0.0, "zeros_")
 
 
-def constant_(t: Tensor, value: float) -> Tensor:
-    """W = value in place."""
+def constant_(t: Tensor, value: float, seed: Seed = None) -> Tensor:
+    """W = value in place (``seed`` unused, accepted for a uniform signature)."""
     return _fill(t, float(value), "constant_")
 
 
-def small_positive_(t: Tensor, value: float = 0.01) -> Tensor:
+def small_positive_(t: Tensor, value: float = 0.01, seed: Seed = None) -> Tensor:
     """b = small positive constant (default 0.01) in place.
 
     The lectures' advice for the biases of ReLU hidden units: each unit's output starts
@@ -158,7 +161,7 @@ _BY_NAME: dict[str, Initializer] = {
     "glorot_uniform": xavier_uniform_,
     "normal": normal_,
     "uniform": uniform_,
-    "zeros": lambda t, seed=None: zeros_(t),
+    "zeros": zeros_,
 }
 
 
