@@ -446,7 +446,13 @@ class Tensor:
         if squeeze_last:
             y = y.reshape(y.shape[0], 1)
         if x.ndim > 2 or y.ndim > 2:
-            batch = _broadcast_shape(x.shape[:-2], y.shape[:-2], "matmul")
+            try:
+                batch = _broadcast_shape(x.shape[:-2], y.shape[:-2], "matmul")
+            except ValueError:
+                raise ValueError(
+                    f"matmul: shapes {self.shape} and {other.shape}: the batch axes {x.shape[:-2]} and "
+                    f"{y.shape[:-2]} cannot be broadcast together"
+                ) from None
             if engine.is_grad_enabled():
                 if x.requires_grad and x.shape[:-2] != batch:
                     x = x.expand(batch + x.shape[-2:])
