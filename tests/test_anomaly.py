@@ -201,3 +201,23 @@ def test_creation_sites_are_recorded_only_in_the_block_and_die_with_the_graph() 
     del z
     gc.collect()
     assert len(_sites) == before - 1
+
+
+# ------------------------------------------------------------------ fit(check_finite=True)
+
+
+def test_fit_check_finite_stops_at_the_bad_op_in_user_code() -> None:
+    import tinygrad_edu.nn as nn
+    from tinygrad_edu import optim
+    from tinygrad_edu.train import fit
+
+    def bad_loss(out: Tensor, y: np.ndarray) -> Tensor:
+        return (out - Tensor(y)).log().mean()  # log of negative differences: NaN
+
+    X = np.random.default_rng(0).standard_normal((8, 2))
+    y = np.full((8, 1), 100.0)
+    model = nn.Linear(2, 1, seed=0)
+    with pytest.raises(AnomalyError) as info:
+        fit(model, bad_loss, optim.SGD(model.parameters(), lr=0.1), (X, y), epochs=1, verbose=0, check_finite=True)
+    assert info.value.op == "log" and info.value.phase == "forward"
+    assert "in bad_loss: return (out - Tensor(y)).log().mean()" in str(info.value)

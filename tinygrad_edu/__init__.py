@@ -8,6 +8,7 @@ testing, viz, data, train -> cli.
 from . import checkpoint as checkpoint  # submodules as attributes: tinygrad_edu.nn, ...
 from . import nn as nn
 from . import optim as optim
+from .anomaly import AnomalyError, detect_anomaly
 from .checkpoint import load, save
 from .engine import GraphFreedError, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
@@ -40,6 +41,7 @@ from .value import Value
 __version__ = "0.1.0"
 
 __all__ = [
+    "AnomalyError",
     "GradcheckError",
     "GradcheckResult",
     "GraphFreedError",
@@ -47,6 +49,7 @@ __all__ = [
     "Value",
     "arange",
     "concatenate",
+    "detect_anomaly",
     "enable_grad",
     "eye",
     "full",
