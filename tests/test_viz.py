@@ -356,3 +356,30 @@ def test_pygraphviz_is_used_when_dot_is_missing(no_graphviz, monkeypatch, tmp_pa
     path = g.render(tmp_path / "p.svg")
     assert calls == [g.source, ("svg", "dot")]
     assert open(path, "rb").read().startswith(b"<svg")
+
+
+# ----------------------------------------------------------------------------- docs and example
+
+
+@needs_dot
+def test_docs_code_blocks_run_self_contained(tmp_path) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "docs" / "images" / "make_images.py"
+    spec = importlib.util.spec_from_file_location("make_images", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.run_blocks(tmp_path) == 5
+    for name in ("logistic_regression", "mlp_clusters", "mlp_boxes", "vanishing_gradients", "summary"):
+        ET.fromstring((tmp_path / "images" / f"{name}.svg").read_bytes())
+
+
+def test_example_script_writes_dot_files(tmp_path, no_graphviz) -> None:
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parent.parent / "examples" / "draw_graph.py"
+    namespace: dict = {"__name__": "example"}
+    exec(compile(example.read_text(), str(example), "exec"), namespace)
+    namespace["main"](tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mlp.dot", "mlp_grad_colours.dot", "neuron.dot"]

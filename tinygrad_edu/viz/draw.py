@@ -72,6 +72,13 @@ def grad_color(magnitude: float | None, grad_range: tuple[float, float]) -> tupl
 # ----------------------------------------------------------------------------- HTML labels
 
 
+def _on_dark(label: str, font: str) -> str:
+    """Lighten the muted/dark text colours of a label drawn on a dark fill."""
+    if font != "#ffffff":
+        return label
+    return label.replace(f'COLOR="{MUTED}"', 'COLOR="#e5e7eb"').replace('COLOR="#111827"', 'COLOR="#ffffff"')
+
+
 def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -330,7 +337,7 @@ def draw_graph(
         attrs = {"shape": "box", "style": style, "fillcolor": fill, "color": border, "fontcolor": font}
         if d.role in ("output", "parameter") and color_by is not None:
             attrs["penwidth"] = "1.6"
-        statements[d.id] = (_table(rows), attrs)
+        statements[d.id] = (_on_dark(_table(rows), font), attrs)
     for o in gm.ops:
         attrs = {"shape": "ellipse", "style": "filled", "fillcolor": OP_COLORS[0], "color": OP_COLORS[1],
                  "margin": "0.04,0.02", "height": "0.3"}
@@ -343,7 +350,7 @@ def draw_graph(
             fill, font = grad_color(max(known) if known else None, grad_range)
         attrs = {"shape": "box", "style": "rounded,filled,bold", "fillcolor": fill, "color": BOX_COLORS[1],
                  "fontcolor": font}
-        statements[box.id] = (_box_label(box, show_grads, precision), attrs)
+        statements[box.id] = (_on_dark(_box_label(box, show_grads, precision), font), attrs)
 
     drawn = [d.id for d in gm.data if d.id not in gm.boxed]
     drawn += [o.id for o in gm.ops if o.id not in gm.boxed]

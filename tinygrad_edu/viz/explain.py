@@ -60,10 +60,6 @@ class Step:
     terms: list[Term] = field(default_factory=list)
 
 
-def _ratio_or_nan(a: float, b: float) -> float:
-    return a / b if b != 0 else math.nan
-
-
 def value_local_derivatives(node: Value, names: list[str], out_name: str) -> list[tuple[str, float]]:
     """(formula, value) of d(node)/d(parent_i) for each parent, recomputed from the op and the data.
 
@@ -112,14 +108,19 @@ def value_local_derivatives(node: Value, names: list[str], out_name: str) -> lis
     if op == "leaky_relu":
         if x > 0:
             return [(f"1 ({nx} > 0)", 1.0)]
-        slope = saved[0] if saved is not None else _ratio_or_nan(out, x)
-        return [(f"slope ({nx} <= 0)", slope)]
+        if saved is not None:
+            return [(f"slope ({nx} <= 0)", saved[0])]
+        if x == 0:  # out = 0 hides the slope once the saved derivative is released
+            return [("slope (assumed 0.01, the default; backward(retain_graph=True) to be exact)", 0.01)]
+        return [(f"slope ({nx} < 0)", out / x)]
     if op == "elu":
         if x > 0:
             return [(f"1 ({nx} > 0)", 1.0)]
         if saved is not None:
             return [(f"alpha*e^{nx}", saved[0])]
-        alpha = _ratio_or_nan(out, math.expm1(x))
+        if x == 0:  # out = 0 hides alpha once the saved derivative is released
+            return [("alpha (assumed 1, the default; backward(retain_graph=True) to be exact)", 1.0)]
+        alpha = out / math.expm1(x)
         return [(f"alpha*e^{nx}", alpha * math.exp(x))]
     if op == "selu":
         if x > 0:
