@@ -40,7 +40,8 @@ def test_matmul_inner_dimensions_differ() -> None:
 
 
 def test_matmul_batch_dimensions_differ() -> None:
-    with pytest.raises(ValueError, match=r"matmul: shapes \(2,\) and \(5,\) cannot be broadcast"):
+    expected = r"matmul: shapes \(2, 3, 4\) and \(5, 4, 2\): the batch axes \(2,\) and \(5,\) cannot be broadcast"
+    with pytest.raises(ValueError, match=expected):
         _t(2, 3, 4) @ _t(5, 4, 2)
 
 
