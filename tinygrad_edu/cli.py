@@ -1,0 +1,658 @@
+"""The command line: ``tinygrad-edu`` (or ``python -m tinygrad_edu``).
+
+Commands:
+
+* ``demo``: no arguments needed. Trains an MLP on the course's planar "flower" data with a
+  progress bar, checks the model's gradients against central finite differences
+  (:mod:`tinygrad_edu.gradcheck`) and against the lectures' hand-derived backprop in plain
+  numpy (:mod:`tinygrad_edu.reference`), and writes a run folder (``./runs/demo-<time>`` or
+  ``--out``) with ``graph.svg`` (``graph.dot`` when Graphviz cannot render), ``loss.png``,
+  ``boundary.png``, ``histograms.png``, ``metrics.json`` and an ``index.html`` showing them all.
+* ``train``: the same with your settings: data set, hidden sizes, activation, init, optimiser,
+  learning rate, momentum, batch size, epochs, L2 lambda, seed, output folder.
+* ``gradcheck``: check the gradients of a described model (``--sizes 2,8,3``) and print the table.
+* ``graph``: draw the graph of one forward pass (and the loss) of a described model.
+
+Bad arguments print a one-line message and exit with status 2 (usage) or 1 (a value the
+library rejects); never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import html
+import json
+import platform
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from . import nn as _nn
+from . import optim as _optim
+from .data import DATASETS, load_digits, make_dataset, one_hot, standardize, train_test_split
+from .nn.losses import cross_entropy, l2_penalty, mse_loss
+from .tensor import Tensor
+from .train import evaluate, fit
+
+__all__ = ["main"]
+
+ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "elu", "selu")
+INITS = ("auto", "he", "xavier", "xavier_uniform", "he_uniform", "normal", "uniform")
+OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
+DATASET_CHOICES = tuple(sorted(DATASETS)) + ("digits",)
+# activations the lectures' reference backprop knows (tinygrad_edu.reference)
+_REFERENCE_ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
+
+DEMO = {
+    "dataset": "flower",
+    "n": 400,
+    "noise": 0.2,
+    "hidden": [16, 16],
+    "activation": "tanh",
+    "init": "auto",
+    "optimizer": "adam",
+    "lr": 0.02,
+    "momentum": 0.9,
+    "batch_size": 64,
+    "epochs": 150,
+    "l2": 0.01,
+    "seed": 0,
+    "test_size": 0.2,
+}
+
+
+class UsageError(ValueError):
+    """A bad combination of arguments, reported like an argparse error."""
+
+
+# ============================================================================ argument parsing
+
+
+def _sizes(text: str) -> list[int]:
+    message = f"expected comma-separated positive integers like 16,16, got {text!r}"
+    try:
+        sizes = [int(s) for s in text.replace(" ", "").split(",") if s != ""]
+    except ValueError:
+        raise argparse.ArgumentTypeError(message) from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise argparse.ArgumentTypeError(message)
+    return sizes
+
+
+def _hidden(text: str) -> list[int]:
+    if text.strip().lower() in ("", "none", "0"):
+        return []
+    return _sizes(text)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _batch(text: str) -> int | None:
+    if text.strip().lower() in ("full", "all", "batch", "none"):
+        return None
+    return _positive_int(text)
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not np.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _nonneg_float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction strictly between 0 and 1, got {text!r}")
+    return value
+
+
+def _add_model_args(p: argparse.ArgumentParser, defaults: dict[str, Any]) -> None:
+    p.add_argument("--activation", choices=ACTIVATIONS, default=defaults["activation"],
+                   help="hidden-layer activation g (default %(default)s)")
+    p.add_argument("--init", choices=INITS, default=defaults["init"],
+                   help="weight initialisation; auto = He for relu-like, Xavier otherwise (default %(default)s)")
+    p.add_argument("--seed", type=int, default=defaults["seed"], help="seed for data, weights and shuffling")
+
+
+def _add_training_args(p: argparse.ArgumentParser, defaults: dict[str, Any]) -> None:
+    p.add_argument("--dataset", choices=DATASET_CHOICES, default=defaults["dataset"],
+                   help="built-in data set (default %(default)s)")
+    p.add_argument("--n", type=_positive_int, default=defaults["n"],
+                   help="number of examples for the 2-D sets (default %(default)s)")
+    p.add_argument("--noise", type=_nonneg_float, default=defaults["noise"],
+                   help="noise of the 2-D set (default: %(default)s)")
+    p.add_argument("--hidden", type=_hidden, default=defaults["hidden"],
+                   help="hidden layer sizes, e.g. 16,16 (inputs and outputs come from the data)")
+    _add_model_args(p, defaults)
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults["optimizer"], help="(default %(default)s)")
+    p.add_argument("--lr", type=_nonneg_float, default=defaults["lr"], help="learning rate alpha (default %(default)s)")
+    p.add_argument("--momentum", type=_fraction, default=defaults["momentum"],
+                   help="beta for sgd (heavy-ball momentum) and momentum (EMA form) (default %(default)s)")
+    p.add_argument("--batch-size", type=_batch, default=defaults["batch_size"],
+                   help="1 = stochastic, k = mini-batch, 'full' = batch gradient descent (default %(default)s)")
+    p.add_argument("--epochs", type=_positive_int, default=defaults["epochs"], help="(default %(default)s)")
+    p.add_argument("--l2", type=_nonneg_float, default=defaults["l2"],
+                   help="L2 lambda: adds (lambda/2m) sum ||W||^2 to J (default %(default)s)")
+    p.add_argument("--test-size", type=_fraction, default=defaults["test_size"],
+                   help="held-out fraction (default %(default)s)")
+    p.add_argument("--out", type=Path, default=None, help="run folder (default ./runs/<command>-<time>)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tinygrad-edu",
+        description="A readable autograd framework to learn backpropagation with. Start with: tinygrad-edu demo",
+    )
+    parser.add_argument("--version", action="version", version=f"tinygrad-edu {__version__}")
+    parser.add_argument("--blas-threads", type=_positive_int, default=1,
+                        help="BLAS threads (default 1: fastest for the small matrices here; needs threadpoolctl)")
+    sub = parser.add_subparsers(dest="command", metavar="command")
+
+    demo = sub.add_parser("demo", help="train on built-in data, check gradients, write a run folder (no arguments)",
+                          description="Train an MLP on the planar 'flower' data, check its gradients against finite "
+                                      "differences and the lectures' backprop, and write a run folder.")
+    demo.add_argument("--out", type=Path, default=None, help="run folder (default ./runs/demo-<time>)")
+    demo.add_argument("--epochs", type=_positive_int, default=DEMO["epochs"], help="(default %(default)s)")
+    demo.add_argument("--n", type=_positive_int, default=DEMO["n"], help="number of examples (default %(default)s)")
+    demo.add_argument("--seed", type=int, default=DEMO["seed"], help="(default %(default)s)")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    train = sub.add_parser("train", help="train an MLP with your settings and write a run folder")
+    _add_training_args(train, DEMO | {"dataset": "spiral", "noise": 0.1, "epochs": 200, "l2": 0.0})
+    train.add_argument("--check", action="store_true",
+                       help="also check gradients against finite differences and the reference backprop")
+
+    model_defaults = {"activation": "tanh", "init": "auto", "seed": 0}
+    gc = sub.add_parser("gradcheck", help="check a described model's gradients and print the table")
+    gc.add_argument("--sizes", type=_sizes, default=[2, 4, 3], help="layer sizes n[0],...,n[L] (default 2,4,3)")
+    _add_model_args(gc, model_defaults)
+    gc.add_argument("--batch", type=_positive_int, default=5, help="examples in the checked batch (default 5)")
+    gc.add_argument("--l2", type=_nonneg_float, default=0.0, help="L2 lambda in the checked cost")
+    gc.add_argument("--eps", type=float, default=1e-6, help="finite-difference step (default 1e-6)")
+
+    gr = sub.add_parser("graph", help="draw the graph of one forward pass of a described model")
+    gr.add_argument("--sizes", type=_sizes, default=[2, 3, 2], help="layer sizes (default 2,3,2)")
+    _add_model_args(gr, model_defaults)
+    gr.add_argument("--batch", type=_positive_int, default=4, help="examples in the forward pass (default 4)")
+    gr.add_argument("--no-loss", action="store_true", help="draw only the model's output, without the loss")
+    gr.add_argument("--out", type=Path, default=Path("graph.svg"),
+                    help="file to write: .svg, .png, .pdf or .dot (default graph.svg)")
+    return parser
+
+
+# ============================================================================ building blocks
+
+
+def _limit_blas_threads(n: int) -> Any:
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(n)
+
+
+def _make_model(sizes: Sequence[int], activation: str, init: str, seed: int) -> _nn.MLP:
+    return _nn.MLP(list(sizes), activation=activation, init=init, seed=seed)
+
+
+def _make_optimizer(name: str, params: Any, lr: float, momentum: float) -> Any:
+    if name == "sgd":
+        return _optim.SGD(params, lr=lr, momentum=momentum)
+    if name == "momentum":
+        return _optim.Momentum(params, lr=lr, beta=momentum)
+    if name == "rmsprop":
+        return _optim.RMSprop(params, lr=lr)
+    return _optim.Adam(params, lr=lr)
+
+
+def _load_data(s: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
+    if s["dataset"] == "digits":
+        X, y = load_digits()
+        return X, y, "classification"
+    X, y = make_dataset(s["dataset"], n=s["n"], noise=s["noise"], seed=s["seed"])
+    return X, y, DATASETS[s["dataset"]][1]
+
+
+def _functional_loss(model: _nn.MLP, X: np.ndarray, y: np.ndarray, loss_fn: Any, lam: float) -> Any:
+    """J(W1, b1, W2, ...) as a function of the parameter tensors, for gradcheck (which passes copies)."""
+    layers = list(model)
+
+    def J(*params: Tensor) -> Tensor:
+        a: Any = Tensor(X)
+        k = 0
+        weights = []
+        for layer in layers:
+            if isinstance(layer, _nn.Linear):
+                W, b = params[k], params[k + 1]
+                k += 2
+                weights.append(W)
+                a = a @ W.T + b
+            else:
+                a = layer(a)
+        loss = loss_fn(a, y)
+        if lam:
+            loss = loss + l2_penalty(weights, lam, len(y))
+        return loss
+
+    return J
+
+
+def _check_gradients(
+    model: _nn.MLP, X: np.ndarray, y: np.ndarray, activation: str, lam: float, eps: float = 1e-6
+) -> dict[str, Any]:
+    """Engine gradients vs central finite differences and vs the lectures' numpy backprop."""
+    from . import reference as ref
+    from .gradcheck import gradcheck
+
+    linears = [m for m in model if isinstance(m, _nn.Linear)]
+    names = {id(p): name for name, p in model.named_parameters()}
+    # labelled copies, so the table names each parameter ("0.weight" = W[1], "0.bias" = b[1], ...)
+    params = [
+        Tensor(p.data.copy(), requires_grad=True, label=names[id(p)])
+        for layer in linears
+        for p in (layer.weight, layer.bias)
+    ]
+    classes = linears[-1].out_features
+    start = time.perf_counter()
+    result = gradcheck(_functional_loss(model, X, y, cross_entropy, lam), *params, eps=eps)
+    numeric = {
+        "ok": bool(result.ok),
+        "max_abs_error": max(c.max_abs_error for c in result.inputs),
+        "max_rel_error": max(c.max_rel_error for c in result.inputs),
+        "eps": eps,
+        "report": result.report(),
+        "seconds": time.perf_counter() - start,
+    }
+    out: dict[str, Any] = {"finite_differences": numeric}
+    if activation not in _REFERENCE_ACTIVATIONS:
+        out["reference"] = {"ok": None, "skipped": f"the reference backprop has no {activation!r}"}
+        return out
+    # the engine's gradients of the same cost
+    model.zero_grad()
+    loss = cross_entropy(model(X), y)
+    if lam:
+        loss = loss + l2_penalty(model, lam, len(y))
+    loss.backward()
+    # the lectures' layout: X (n_x, m), Y one-hot (K, m), W[l] (n[l], n[l-1]), b[l] (n[l], 1)
+    ref_params = {}
+    for l, layer in enumerate(linears, start=1):
+        ref_params[f"W{l}"] = layer.weight.data.copy()
+        ref_params[f"b{l}"] = layer.bias.data.copy()[:, None]
+    J_ref, grads = ref.l_layer_cost_and_grads(
+        X.T, one_hot(y, classes).T, ref_params, lam=lam, hidden_activation=activation, output_activation="softmax"
+    )
+    layers = []
+    worst = 0.0
+    for l, layer in enumerate(linears, start=1):
+        dW = float(np.max(np.abs(layer.weight.grad.data - grads[f"dW{l}"])))
+        db = float(np.max(np.abs(layer.bias.grad.data - grads[f"db{l}"][:, 0])))
+        scale = max(float(np.max(np.abs(grads[f"dW{l}"]))), float(np.max(np.abs(grads[f"db{l}"]))), 1e-300)
+        layers.append({"layer": l, "max_abs_diff_dW": dW, "max_abs_diff_db": db, "max_abs_grad": scale})
+        worst = max(worst, dW, db)
+    cost_diff = abs(float(loss.item()) - J_ref)
+    model.zero_grad()
+    out["reference"] = {
+        "ok": bool(worst <= 1e-10 and cost_diff <= 1e-10),
+        "max_abs_diff": worst,
+        "cost_engine": float(loss.item()),
+        "cost_reference": J_ref,
+        "layers": layers,
+    }
+    return out
+
+
+def _reference_table(ref_check: dict[str, Any]) -> str:
+    if ref_check.get("ok") is None:
+        return f"reference backprop: skipped ({ref_check.get('skipped')})"
+    lines = [
+        f"reference backprop (lectures' formulas in numpy) {'agrees' if ref_check['ok'] else 'DISAGREES'}: "
+        f"J engine {ref_check['cost_engine']:.12g} vs reference {ref_check['cost_reference']:.12g}",
+        f"  {'layer':<6}{'max |dW - dW_ref|':>20}{'max |db - db_ref|':>20}{'max |grad|':>14}",
+    ]
+    for row in ref_check["layers"]:
+        lines.append(
+            f"  {row['layer']:<6}{row['max_abs_diff_dW']:>20.3e}{row['max_abs_diff_db']:>20.3e}"
+            f"{row['max_abs_grad']:>14.3e}"
+        )
+    return "\n".join(lines)
+
+
+def _write_graph(model: _nn.MLP, X: np.ndarray, y: np.ndarray | None, loss_fn: Any, path: Path) -> Path:
+    """Draw one forward pass (and the loss, with gradients after backward) to ``path``; DOT text if no renderer."""
+    from .viz import GraphvizNotFoundError, draw_graph
+
+    out = model(Tensor(X))
+    root = out
+    if y is not None:
+        root = loss_fn(out, y)
+        root.backward()
+        model.zero_grad()
+    graph = draw_graph(root, model=model, collapse="cluster")
+    suffix = path.suffix.lower().lstrip(".") or "svg"
+    if suffix in ("dot", "gv"):
+        path.write_text(graph.source)
+        return path
+    try:
+        return Path(graph.render(path, suffix))
+    except GraphvizNotFoundError:
+        dot_path = path.with_suffix(".dot")
+        dot_path.write_text(graph.source)
+        return dot_path
+
+
+def _default_out(command: str) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path("runs") / f"{command}-{stamp}"
+    out, k = base, 1
+    while out.exists():
+        k += 1
+        out = Path(f"{base}-{k}")
+    return out
+
+
+def _prepare_out(out: Path | None, command: str) -> Path:
+    out = _default_out(command) if out is None else out
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+# ============================================================================ a training run
+
+
+def run_training(s: dict[str, Any], out: Path, check: bool, command: str, verbose: int = 1) -> dict[str, Any]:
+    """Train with settings ``s``, write every file of the run folder ``out``; return the metrics."""
+    t0 = time.perf_counter()
+    X, y, task = _load_data(s)
+    stratify = task == "classification"
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=s["test_size"], seed=s["seed"], stratify=stratify)
+    Xtr, Xte = standardize(Xtr, Xte)
+    if task == "classification":
+        classes = int(y.max()) + 1
+        loss_fn, out_size = cross_entropy, classes
+    else:
+        ytr, yte = ytr[:, None], yte[:, None]
+        loss_fn, out_size = mse_loss, 1
+    sizes = [X.shape[1], *s["hidden"], out_size]
+    model = _make_model(sizes, s["activation"], s["init"], s["seed"])
+    optimizer = _make_optimizer(s["optimizer"], model.parameters(), s["lr"], s["momentum"])
+    if verbose:
+        print(f"tinygrad-edu {command}: {s['dataset']} ({len(ytr)} train / {len(yte)} test), MLP {sizes} "
+              f"{s['activation']}, {s['optimizer']} lr={s['lr']}, batch {s['batch_size'] or 'full'}, "
+              f"{s['epochs']} epochs", flush=True)
+    history = fit(model, loss_fn, optimizer, (Xtr, ytr), s["epochs"], val_data=(Xte, yte),
+                  batch_size=s["batch_size"], verbose=verbose, seed=s["seed"], l2_lambda=s["l2"])
+    train_eval = evaluate(model, loss_fn, (Xtr, ytr))
+    test_eval = evaluate(model, loss_fn, (Xte, yte))
+    metrics: dict[str, Any] = {
+        "tinygrad_edu_version": __version__,
+        "command": command,
+        "settings": s | {"sizes": sizes, "task": task},
+        "train": train_eval,
+        "test": test_eval,
+        "history": history.as_dict(),
+        "files": {},
+        "environment": {"python": platform.python_version(), "numpy": np.__version__},
+    }
+    files: dict[str, str] = metrics["files"]
+
+    if check and task == "classification":
+        rng = np.random.default_rng(s["seed"])
+        idx = rng.choice(len(ytr), size=min(16, len(ytr)), replace=False)
+        checks = _check_gradients(model, Xtr[idx], ytr[idx], s["activation"], s["l2"])
+        metrics["gradcheck"] = checks["finite_differences"]
+        metrics["reference_check"] = checks["reference"]
+        (out / "gradcheck.txt").write_text(
+            checks["finite_differences"]["report"] + "\n\n" + _reference_table(checks["reference"]) + "\n"
+        )
+        files["gradcheck"] = "gradcheck.txt"
+
+    graph_path = _write_graph(model, Xtr[:4], ytr[:4], loss_fn, out / "graph.svg")
+    files["graph"] = graph_path.name
+
+    notes: list[str] = []
+    try:
+        from .plots import plot_decision_boundary, plot_histograms, plot_learning_curve
+
+        plot_learning_curve(history, out / "loss.png", title=f"Learning curve ({s['dataset']})")
+        files["loss"] = "loss.png"
+        if X.shape[1] == 2 and task == "classification":
+            plot_decision_boundary(model, Xtr, ytr, out / "boundary.png", resolution=150,
+                                   title=f"Decision boundary, train set ({s['dataset']})")
+            files["boundary"] = "boundary.png"
+        else:
+            notes.append("no decision boundary: it is drawn for 2-D classification data only")
+        plot_histograms(model, Xtr[: min(len(Xtr), 256)], ytr[: min(len(ytr), 256)], loss_fn, out / "histograms.png")
+        files["histograms"] = "histograms.png"
+    except ImportError as exc:
+        notes.append(f"no plots: {exc}")
+    metrics["notes"] = notes
+    metrics["seconds"] = time.perf_counter() - t0
+    with open(out / "metrics.json", "w") as fh:
+        json.dump(metrics, fh, indent=1, default=_json_default)
+    files["metrics"] = "metrics.json"
+    (out / "index.html").write_text(_index_html(metrics))
+    return metrics
+
+
+def _json_default(x: Any) -> Any:
+    if isinstance(x, Path):
+        return str(x)
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list):
+        return ", ".join(str(x) for x in v) if v else "(none)"
+    return str(v)
+
+
+def _index_html(m: dict[str, Any]) -> str:
+    e = html.escape
+    s = m["settings"]
+    files = m["files"]
+    rows = "".join(f"<tr><th>{e(str(k))}</th><td>{e(_fmt(v))}</td></tr>" for k, v in s.items())
+    res = []
+    for split in ("train", "test"):
+        for k, v in m[split].items():
+            res.append(f"<tr><th>{split} {e(k)}</th><td>{v:.4f}</td></tr>")
+    res.append(f"<tr><th>time</th><td>{m['seconds']:.1f} s</td></tr>")
+    parts = [
+        "<!DOCTYPE html>",
+        "<html lang='en'><head><meta charset='utf-8'>",
+        f"<title>tinygrad-edu {e(m['command'])}: {e(str(s['dataset']))}</title>",
+        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
+        "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+        "img{max-width:100%;border:1px solid #eee}pre{background:#f6f6f6;padding:1em;overflow-x:auto}</style>",
+        "</head><body>",
+        f"<h1>tinygrad-edu {e(m['command'])}</h1>",
+        f"<p>MLP {e(_fmt(s['sizes']))} on <b>{e(str(s['dataset']))}</b>, written by tinygrad-edu "
+        f"{e(m['tinygrad_edu_version'])}. All figures: <a href='{e(files['metrics'])}'>metrics.json</a>.</p>",
+        "<h2>Settings</h2>",
+        f"<table>{rows}</table>",
+        "<h2>Results</h2>",
+        f"<table>{''.join(res)}</table>",
+    ]
+    if "gradcheck" in m:
+        g, r = m["gradcheck"], m["reference_check"]
+        parts += [
+            "<h2>Gradient checks</h2>",
+            f"<p>Finite differences: <b>{'passed' if g['ok'] else 'FAILED'}</b> "
+            f"(max abs error {g['max_abs_error']:.2e}, max rel error {g['max_rel_error']:.2e}). "
+            f"Lectures' reference backprop: <b>{_ref_word(r)}</b>"
+            + (f" (max abs difference {r['max_abs_diff']:.2e})" if r.get("ok") is not None else "")
+            + f". Full tables: <a href='{e(files['gradcheck'])}'>gradcheck.txt</a>.</p>",
+            f"<pre>{e(g['report'])}</pre>",
+        ]
+    parts.append("<h2>Learning curve</h2>")
+    parts.append(_img(files.get("loss"), "learning curve: cost J against iteration"))
+    if "boundary" in files:
+        parts += ["<h2>Decision boundary</h2>", _img(files["boundary"], "decision boundary with the training data")]
+    parts += ["<h2>Computation graph of one forward pass</h2>"]
+    if files["graph"].endswith(".svg"):
+        parts.append(_img(files["graph"], "computation graph"))
+    else:
+        parts.append(
+            f"<p>Graphviz could not render here; the graph is in DOT text: <a href='{e(files['graph'])}'>"
+            f"{e(files['graph'])}</a> (render it with <code>dot -Tsvg {e(files['graph'])}</code>).</p>"
+        )
+    if "histograms" in files:
+        parts += ["<h2>Activations and gradients per layer</h2>",
+                  _img(files["histograms"], "histograms of activations and their gradients")]
+    for note in m.get("notes", []):
+        parts.append(f"<p><i>{e(note)}</i></p>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
+
+
+def _ref_word(r: dict[str, Any]) -> str:
+    if r.get("ok") is None:
+        return "skipped"
+    return "agrees" if r["ok"] else "DISAGREES"
+
+
+def _img(name: str | None, alt: str) -> str:
+    if not name:
+        return "<p><i>(not drawn: matplotlib is missing)</i></p>"
+    return f"<p><img src='{html.escape(name)}' alt='{html.escape(alt)}'></p>"
+
+
+# ============================================================================ commands
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    s = dict(DEMO)
+    s.update(epochs=args.epochs, n=args.n, seed=args.seed)
+    out = _prepare_out(args.out, "demo")
+    m = run_training(s, out, check=True, command="demo", verbose=0 if args.quiet else 1)
+    _print_summary(m, out)
+    ok = m.get("gradcheck", {}).get("ok", True) and m.get("reference_check", {}).get("ok") is not False
+    return 0 if ok else 1
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    s = {k: getattr(args, k) for k in DEMO}
+    if args.dataset == "digits" and args.n != DEMO["n"]:
+        raise UsageError("--n does not apply to digits (1,797 fixed examples)")
+    out = _prepare_out(args.out, "train")
+    m = run_training(s, out, check=args.check, command="train", verbose=0 if args.quiet else 1)
+    _print_summary(m, out)
+    ok = m.get("gradcheck", {}).get("ok", True) and m.get("reference_check", {}).get("ok") is not False
+    return 0 if ok else 1
+
+
+def _print_summary(m: dict[str, Any], out: Path) -> None:
+    tr, te = m["train"], m["test"]
+    line = f"train loss {tr['loss']:.4f}, test loss {te['loss']:.4f}"
+    if "accuracy" in tr:
+        line += f"; train accuracy {100 * tr['accuracy']:.1f}%, test accuracy {100 * te['accuracy']:.1f}%"
+    print(line)
+    if "gradcheck" in m:
+        g = m["gradcheck"]
+        print(f"gradient check vs finite differences: {'passed' if g['ok'] else 'FAILED'} "
+              f"(max abs error {g['max_abs_error']:.2e})")
+        r = m["reference_check"]
+        extra = f" (max abs difference {r['max_abs_diff']:.2e})" if r.get("ok") is not None else ""
+        print(f"gradient check vs the lectures' reference backprop: {_ref_word(r)}{extra}")
+    print(f"wrote {out}/: " + ", ".join(m["files"][k] for k in m["files"]) + ", index.html")
+    print(f"open {out / 'index.html'} to see them ({m['seconds']:.1f} s)")
+
+
+def _described_data(sizes: list[int], batch: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((batch, sizes[0]))
+    y = rng.integers(0, sizes[-1], size=batch) if sizes[-1] > 1 else rng.integers(0, 2, size=batch)
+    return X, y
+
+
+def _cmd_gradcheck(args: argparse.Namespace) -> int:
+    sizes = args.sizes
+    if len(sizes) < 2 or sizes[-1] < 2:
+        raise UsageError(f"--sizes needs at least an input and an output size, and >= 2 outputs (classes); got {sizes}")
+    model = _make_model(sizes, args.activation, args.init, args.seed)
+    X, y = _described_data(sizes, args.batch, args.seed)
+    print(f"model: MLP {sizes}, {args.activation} hidden layers, softmax cross-entropy on {args.batch} random "
+          f"examples (seed {args.seed}), L2 lambda {args.l2}")
+    checks = _check_gradients(model, X, y, args.activation, args.l2, eps=args.eps)
+    print(checks["finite_differences"]["report"])
+    print()
+    print(_reference_table(checks["reference"]))
+    ok = checks["finite_differences"]["ok"] and checks["reference"].get("ok") is not False
+    return 0 if ok else 1
+
+
+def _cmd_graph(args: argparse.Namespace) -> int:
+    sizes = args.sizes
+    if len(sizes) < 2:
+        raise UsageError(f"--sizes needs at least an input and an output size; got {sizes}")
+    if args.out.suffix.lower() not in (".svg", ".png", ".pdf", ".dot", ".gv"):
+        raise UsageError(f"--out must end in .svg, .png, .pdf or .dot, got {args.out}")
+    model = _make_model(sizes, args.activation, args.init, args.seed)
+    X, y = _described_data(sizes, args.batch, args.seed)
+    with_loss = not args.no_loss and sizes[-1] >= 2
+    if args.out.parent != Path(""):
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+    written = _write_graph(model, X, y if with_loss else None, cross_entropy, args.out)
+    if written != args.out:
+        print(f"Graphviz could not render {args.out.name}; wrote the DOT text to {written} instead")
+    else:
+        print(f"wrote {written}")
+    return 0
+
+
+COMMANDS = {"demo": _cmd_demo, "train": _cmd_train, "gradcheck": _cmd_gradcheck, "graph": _cmd_graph}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``tinygrad-edu``; returns the exit status (0 ok, 1 failed check or error, 2 usage)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    limiter = _limit_blas_threads(args.blas_threads)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
+    except (ValueError, TypeError, ImportError, OSError, FloatingPointError) as exc:
+        print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if limiter is not None:
+            limiter.restore_original_limits()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
+
