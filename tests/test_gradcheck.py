@@ -287,8 +287,9 @@ def tensor_mlp_cost(Ws, bs, x: Tensor, y: Tensor, activation: str, output: str, 
         if l < L - 1:
             a = z.leaky_relu(R.LEAKY_SLOPE) if activation == "leaky_relu" else getattr(z, activation)()
     if output == "sigmoid":
-        p = z.sigmoid()
-        cost = -(y * p.log() + (1.0 - y) * (1.0 - p).log()).sum() / m
+        # -[y log a + (1 - y) log(1 - a)] with a = sigma(z), written as ln(1 + e^z) - y z: the same
+        # cost, but log(1 - a) would round to log 0 (and finite differences to 0) once z > ~30
+        cost = (z.softplus() - y * z).sum() / m
     else:
         cost = -(y * z.log_softmax(axis=1)).sum() / m
     penalty = (Ws[0] * Ws[0]).sum()

@@ -209,6 +209,25 @@ def test_regulariser_term_of_D_is_lambda_over_m_not_lambda() -> None:
     np.testing.assert_allclose(consistent["db1"], unregularised["db1"], rtol=1e-14)  # biases not regularised
 
 
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["sigmoid", "softmax"]))
+def test_cost_from_logits_equals_the_lectures_cost(seed: int, output: str) -> None:
+    rng = np.random.default_rng(seed)
+    ZL = rng.uniform(-8, 8, size=(3, 5))
+    Y = (rng.random((3, 5)) < 0.5).astype(float) if output == "sigmoid" else np.eye(3)[:, rng.integers(0, 3, 5)]
+    AL = R.sigmoid(ZL) if output == "sigmoid" else R.softmax(ZL)
+    assert R.compute_cost_from_logits(ZL, Y, output) == pytest.approx(R.compute_cost(AL, Y, output), rel=1e-9)
+
+
+def test_cost_from_logits_stays_finite_and_differentiable_where_the_output_saturates() -> None:
+    ZL, Y = np.array([[40.0]]), np.array([[0.0]])
+    with np.errstate(divide="ignore"):
+        assert R.compute_cost(R.sigmoid(ZL), Y) == np.inf  # log(1 - a) = log 0
+    J = R.compute_cost_from_logits(ZL, Y)
+    assert J == pytest.approx(40.0, rel=1e-12)  # ln(1 + e^40) ~ 40
+    slope = (R.compute_cost_from_logits(ZL + H, Y) - R.compute_cost_from_logits(ZL - H, Y)) / (2 * H)
+    assert slope == pytest.approx(1.0, rel=1e-6)  # dJ/dz = a - y ~ 1
+
+
 def test_regularised_cost_adds_lambda_over_2m_sum_of_squared_weights_only() -> None:
     params, X, Y = make_problem(3, [2, 3, 1], 4, "sigmoid")
     base = R.regularized_cost(X, Y, params, 0.0, "relu")

@@ -25,8 +25,9 @@ Logistic regression (one neuron, ``w`` of shape (n_x, 1), scalar ``b``):
 :func:`logistic_regression_cost_and_grads_loop` (the lectures' per-example ``for i = 1 to m`` loop).
 
 L-layer network: :func:`initialize_parameters`, :func:`l_layer_forward`, :func:`compute_cost`,
-:func:`regularized_cost`, :func:`l_layer_backward`, :func:`l_layer_cost_and_grads`, and the
-per-example accumulation :func:`l_layer_grads_delta_accumulation` (Delta[l] += delta[l] a[l-1]^T).
+:func:`compute_cost_from_logits` (the same cost, stable), :func:`regularized_cost`,
+:func:`l_layer_backward`, :func:`l_layer_cost_and_grads`, and the per-example accumulation
+:func:`l_layer_grads_delta_accumulation` (Delta[l] += delta[l] a[l-1]^T).
 
 Parameter updates: :func:`gradient_descent_update`, :func:`initialize_velocity`,
 :func:`momentum_update` (EMA form), :func:`weight_decay_update` ((1 - alpha*lambda) w form).
@@ -67,6 +68,7 @@ __all__ = [
     "LEAKY_SLOPE",
     "activation_derivative",
     "compute_cost",
+    "compute_cost_from_logits",
     "gradient_descent_update",
     "initialize_parameters",
     "initialize_velocity",
@@ -324,6 +326,29 @@ def compute_cost(AL: np.ndarray, Y: np.ndarray, output_activation: str = "sigmoi
     return float(-np.sum(Y * np.log(AL)) / m)
 
 
+def compute_cost_from_logits(ZL: np.ndarray, Y: np.ndarray, output_activation: str = "sigmoid") -> float:
+    """The same cross-entropy cost as :func:`compute_cost`, computed stably from the logits Z[L].
+
+    sigmoid: with a = sigma(z), -[y log a + (1 - y) log(1 - a)] = ln(1 + e^z) - y z
+             = max(z, 0) + ln(1 + e^-|z|) - y z
+    softmax: -sum_k y_k log a_k = -sum_k y_k (z_k - logsumexp(z))
+
+    Equal to the lectures' form, but when a rounds to 1 (z > ~37) log(1 - a) would be log 0,
+    and already for z ~ 30 the cost computed from a is so coarsely rounded that finite
+    differences of it are meaningless. :func:`regularized_cost` uses this form.
+    """
+    _check_output(output_activation)
+    ZL, Y = np.asarray(ZL, dtype=float), np.asarray(Y, dtype=float)
+    if ZL.shape != Y.shape:
+        raise ValueError(f"compute_cost_from_logits: Z[L] has shape {ZL.shape} but Y has shape {Y.shape}")
+    m = Y.shape[1]
+    if output_activation == "sigmoid":
+        return float(np.sum(np.maximum(ZL, 0.0) + np.log1p(np.exp(-np.abs(ZL))) - Y * ZL) / m)
+    shifted = ZL - np.max(ZL, axis=0, keepdims=True)
+    log_softmax = shifted - np.log(np.sum(np.exp(shifted), axis=0, keepdims=True))
+    return float(-np.sum(Y * log_softmax) / m)
+
+
 def _weights_squared(params: Mapping[str, np.ndarray]) -> float:
     return float(sum(np.sum(params[f"W{l}"] ** 2) for l in range(1, _num_layers(params) + 1)))
 
@@ -336,10 +361,14 @@ def regularized_cost(
     hidden_activation: str = "relu",
     output_activation: str = "sigmoid",
 ) -> float:
-    """J_reg = J + (lambda / 2m) sum_l sum_ij (W[l]_ij)^2 -- biases are not regularised."""
-    AL, _ = l_layer_forward(X, params, hidden_activation, output_activation)
+    """J_reg = J + (lambda / 2m) sum_l sum_ij (W[l]_ij)^2 -- biases are not regularised.
+
+    J is computed stably from Z[L] (:func:`compute_cost_from_logits`), so finite differences
+    of J_reg are meaningful even where the output saturates.
+    """
+    _, caches = l_layer_forward(X, params, hidden_activation, output_activation)
     m = np.asarray(Y).shape[1]
-    return compute_cost(AL, Y, output_activation) + lam / (2 * m) * _weights_squared(params)
+    return compute_cost_from_logits(caches[-1][3], Y, output_activation) + lam / (2 * m) * _weights_squared(params)
 
 
 def l_layer_backward(
@@ -386,7 +415,7 @@ def l_layer_cost_and_grads(
     """Forward, regularised cost and backward in one call: returns (J_reg, grads)."""
     AL, caches = l_layer_forward(X, params, hidden_activation, output_activation)
     m = np.asarray(Y).shape[1]
-    J = compute_cost(AL, Y, output_activation) + lam / (2 * m) * _weights_squared(params)
+    J = compute_cost_from_logits(caches[-1][3], Y, output_activation) + lam / (2 * m) * _weights_squared(params)
     return J, l_layer_backward(AL, Y, caches, hidden_activation, lam)
 
 
