@@ -248,9 +248,10 @@ def plot_histograms(
             axg = axes[1, j]
             if "grad" in s:
                 axg.hist(s["grad"], bins=bins, color="#d62728")
-                axg.set_title(f"dJ/dA  std {s['grad_std']:.2e}", fontsize=8)
+                wrt = "Z" if s["kind"] == "Linear" else "A"
+                axg.set_title(f"dJ/d{wrt}  std {s['grad_std']:.2e}", fontsize=8)
             axg.tick_params(labelsize=7)
-    axes[0, 0].set_ylabel("activations A[l]", fontsize=8)
+    axes[0, 0].set_ylabel("layer output (Z[l] after Linear, A[l] after g)", fontsize=8)
     if with_grad:
-        axes[1, 0].set_ylabel("gradients dJ/dA[l]", fontsize=8)
+        axes[1, 0].set_ylabel("its gradient dJ/dZ[l] or dJ/dA[l]", fontsize=8)
     return _save(fig, path)
