@@ -25,6 +25,15 @@ settings.register_profile(
 settings.register_profile(
     "thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
+# BLAS threads fight over the 2 cores of CI machines (a small matmul ran ~20x slower with
+# several threads under load), and tests measure correctness, not speed: use one thread.
+try:
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(limits=1)
+except ImportError:  # threadpoolctl is in the dev extra; without it tests still pass, slower
+    pass
+
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default"))
 
 
