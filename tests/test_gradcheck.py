@@ -257,6 +257,17 @@ def test_callers_inputs_and_grads_are_untouched() -> None:
     np.testing.assert_array_equal(w.grad.data, np.full(3, 7.0))
 
 
+def test_works_inside_no_grad_and_checks_second_derivatives() -> None:
+    x = rng_tensor(14, 4)
+    with tg.no_grad():
+        assert gradcheck(lambda x: (x * x.exp()).sum(), x).ok
+    # the derivative of d/dx sum(x^3) = 3x^2 is diag(6x): gradcheck of a create_graph gradient
+    first = lambda x: tg.grad((x**3).sum(), x, create_graph=True)[0]  # noqa: E731
+    result = gradcheck(first, x)
+    assert result.ok and "full Jacobian" in result.mode
+    np.testing.assert_allclose(result.inputs[0].analytic.reshape(4, 4), np.diag(6 * x.data), rtol=1e-12)
+
+
 def test_clear_errors_for_bad_use() -> None:
     with pytest.raises(ValueError, match="none of the 1 inputs requires grad"):
         gradcheck(lambda x: x.sum(), Tensor([1.0]))

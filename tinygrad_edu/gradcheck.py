@@ -301,7 +301,9 @@ def _numeric_vjps(
     ``cotangents`` has shape (C, output size); the result per input has shape (C, *input shape).
     """
     results = []
-    with engine.no_grad():
+    # Grad mode stays on, so fn may itself differentiate (checking second derivatives of
+    # grad(..., create_graph=True)); each evaluation's graph is dropped right away.
+    with engine.enable_grad():
         for i in checked:
             shape = _shape(args[i])
             numeric = np.zeros((cotangents.shape[0],) + shape)
@@ -331,10 +333,10 @@ def numerical_grad(
     eps=0.01)`` works on plain functions). Returns one entry per input: a float for a scalar
     input, a numpy array of the input's shape for an array input, ``None`` for a constant.
     A non-scalar output needs ``cotangent`` u (then the result is the gradient of sum(u * fn)).
-    Runs on float64 copies and never records a graph or touches the inputs.
+    Runs on float64 copies and never touches the inputs.
     """
     args, checked = _copy_inputs(inputs, "numerical_grad", numbers_are_variables=True)
-    with engine.no_grad():
+    with engine.enable_grad():
         out = _output_array(fn(*args), "numerical_grad")
     if cotangent is None:
         if out.size != 1:
@@ -440,7 +442,8 @@ def gradcheck(
     args, checked = _copy_inputs(inputs, "gradcheck", numbers_are_variables=False)
     saved = [np.array(args[i].data, dtype=np.float64) for i in checked]
 
-    out = fn(*args)
+    with engine.enable_grad():  # gradcheck works inside a no_grad() block too
+        out = fn(*args)
     out_array = _output_array(out, "gradcheck")
     notes: list[str] = []
     if isinstance(out, Tensor) and out.dtype == np.float32:
@@ -461,7 +464,8 @@ def gradcheck(
         cotangents = rng.standard_normal((n_cotangents, size))
         mode = f"{n_cotangents} random cotangents u (vector-Jacobian products u^T J, seed={seed})"
 
-    analytic = _analytic_vjps(out, args, checked, cotangents)
+    with engine.enable_grad():
+        analytic = _analytic_vjps(out, args, checked, cotangents)
     for k, i in enumerate(checked):
         if not np.array_equal(np.asarray(args[i].data), saved[k], equal_nan=True):
             notes.append(f"fn modified {_input_name(args[i], i)} in place; gradients of such a fn are not checkable.")
@@ -505,7 +509,8 @@ def gradcheck(
     )
     if not ok and locate:
         if isinstance(out, Tensor) and out.requires_grad:
-            result.suspects = _locate(out, eps, atol, rtol, seed)
+            with engine.enable_grad():
+                result.suspects = _locate(out, eps, atol, rtol, seed)
             if not result.suspects:
                 result.notes.append(
                     "Every recorded primitive agrees with finite differences of its own forward, so the error "
