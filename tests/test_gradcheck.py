@@ -341,3 +341,28 @@ def test_mlp_autograd_equals_reference_and_finite_differences(spec, m: int, lam:
         return tensor_mlp_cost(list(ps[:L]), list(ps[L:]), x, y, spec.activation, spec.output, lam)
 
     assert_grad_close(cost_of, *Ws, *bs)
+
+
+@given(st.integers(1, 4), st.integers(1, 5), st.sampled_from([0.0, 0.5]), st.integers(0, 2**32 - 1))
+def test_value_logistic_regression_equals_the_lectures_loop(n_x: int, m: int, lam: float, seed: int) -> None:
+    """The scalar engine on the lectures' per-example loop: J = -(1/m) sum [y log a + (1 - y) log(1 - a)]."""
+    rng = np.random.default_rng(seed)
+    w_data, b_data = rng.standard_normal((n_x, 1)), float(rng.standard_normal())
+    X, Y = rng.standard_normal((n_x, m)), (rng.random((1, m)) < 0.5).astype(float)
+    J_ref, dw_ref, db_ref = R.logistic_regression_cost_and_grads_loop(w_data, b_data, X, Y, lam)
+
+    def cost(*params: Value) -> Value:
+        *w, b = params
+        J = Value(0.0, requires_grad=False)
+        for i in range(m):
+            a = (Value.dot(w, [float(X[j, i]) for j in range(n_x)]) + b).sigmoid()
+            J = J - (Y[0, i] * a.log() + (1.0 - Y[0, i]) * (1.0 - a).log())
+        return J / m + Value.sum(wj * wj for wj in w) * (lam / (2 * m))
+
+    params = [Value(float(v), label=f"w{j + 1}") for j, v in enumerate(w_data[:, 0])] + [Value(b_data, label="b")]
+    J = cost(*params)
+    J.backward()
+    assert J.data == pytest.approx(J_ref, rel=1e-12)
+    np.testing.assert_allclose([p.grad for p in params[:-1]], dw_ref[:, 0], rtol=1e-10, atol=1e-12)
+    assert params[-1].grad == pytest.approx(db_ref, rel=1e-10, abs=1e-12)
+    assert_grad_close(cost, *params)

@@ -9,6 +9,9 @@ every element of every input that requires grad, for ``Value`` and ``Tensor`` in
 returns a :class:`GradcheckResult` whose report is a small table. :func:`numerical_grad` is
 the estimate alone.
 
+``tinygrad_edu.gradcheck`` is the *function* (as ``torch.autograd.gradcheck``); import the
+other names from this module with ``from tinygrad_edu.gradcheck import GradcheckResult``.
+
 Outputs of any shape
 --------------------
 For an output ``y`` with several elements the gradient is a Jacobian. Autograd computes
