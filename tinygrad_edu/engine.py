@@ -19,7 +19,10 @@ A node type (``Value`` or ``Tensor``) implements this small protocol:
 * ``grad``: the stored gradient (``None`` until a backward pass reaches it);
 * ``_vjp(upstream)``: a sequence with one gradient (or ``None``) per parent;
 * ``_release()``: drop what the VJP saved, after a backward without ``retain_graph``;
-* ``_has_vjp()``: whether the saved state is still there.
+* ``_has_vjp()``: whether the saved state is still there;
+* hashing by identity (``__hash__ = object.__hash__``): the engine keys its sets and
+  dicts by the nodes themselves. (Two distinct live nodes never have equal hashes, so
+  a node type's ``__eq__`` -- which may compare data -- is never called.)
 
 Semantics of calling ``backward`` more than once (same as PyTorch for leaves):
 
@@ -77,12 +80,18 @@ class Node(Protocol):
 
 # --------------------------------------------------------------------------- grad mode
 
-_grad_mode = threading.local()
+class _GradMode(threading.local):
+    # A class-level default: every thread starts enabled, and reading it never takes the
+    # slow AttributeError path of getattr(local, name, default) (this runs for every op).
+    enabled = True
+
+
+_grad_mode = _GradMode()
 
 
 def is_grad_enabled() -> bool:
     """True when new ops record the graph (the default, per thread)."""
-    return getattr(_grad_mode, "enabled", True)
+    return _grad_mode.enabled
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -130,12 +139,16 @@ class enable_grad(set_grad_enabled):
 
 # --------------------------------------------------------------------------- scopes
 
-_scope_state = threading.local()
+class _ScopeState(threading.local):
+    entries: tuple[Any, ...] = ()  # class-level default, as for _GradMode
+
+
+_scope_state = _ScopeState()
 
 
 def current_scope() -> tuple[Any, ...]:
     """The stack of scope entries (e.g. ``nn.Module`` objects) active in this thread."""
-    return getattr(_scope_state, "entries", ())
+    return _scope_state.entries
 
 
 @contextlib.contextmanager
@@ -170,7 +183,7 @@ def topological_order(root: Any) -> list[Any]:
     graph does not keep waking Python's cyclic garbage collector.
     """
     order: list[Any] = []
-    visited: set[int] = set()
+    visited: set[Any] = set()
     stack: list[Any] = [root]
     expanded: list[bool] = [False]
     while stack:
@@ -178,13 +191,13 @@ def topological_order(root: Any) -> list[Any]:
         if expanded.pop():  # all its parents are in ``order`` already
             order.append(node)
             continue
-        if id(node) in visited:  # reached along another path meanwhile
+        if node in visited:  # reached along another path meanwhile
             continue
-        visited.add(id(node))
+        visited.add(node)
         stack.append(node)
         expanded.append(True)
         for parent in reversed(node._parents):
-            if parent.requires_grad and id(parent) not in visited:
+            if parent.requires_grad and parent not in visited:
                 stack.append(parent)
                 expanded.append(False)
     return order
@@ -206,16 +219,16 @@ def _hooked_vjp(node: Any, upstream: Any) -> Sequence[Any]:
 
 def _propagate(
     root: Any, seed: Any, retain_graph: bool, create_graph: bool
-) -> tuple[list[Any], dict[int, Any]]:
+) -> tuple[list[Any], dict[Any, Any]]:
     """Run the chain rule from ``root`` backwards; return the order and all gradients.
 
-    ``grads[id(node)]`` is dL/d(node) summed over every path from node to root.
+    ``grads[node]`` is dL/d(node) summed over every path from node to root.
     """
     order = topological_order(root)
-    grads: dict[int, Any] = {id(root): seed}
+    grads: dict[Any, Any] = {root: seed}
     with set_grad_enabled(create_graph):
         for node in reversed(order):
-            upstream = grads.get(id(node))
+            upstream = grads.get(node)
             if upstream is None or not node._parents:
                 continue
             if not node._has_vjp():
@@ -229,9 +242,8 @@ def _propagate(
             for parent, parent_grad in zip(node._parents, parent_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
-                key = id(parent)
-                previous = grads.get(key)
-                grads[key] = parent_grad if previous is None else previous + parent_grad
+                previous = grads.get(parent)
+                grads[parent] = parent_grad if previous is None else previous + parent_grad
     if not retain_graph:
         for node in order:
             if node._parents:
@@ -258,7 +270,7 @@ def backward(root: Any, seed: Any, retain_graph: bool = False, create_graph: boo
         )
     order, grads = _propagate(root, seed, retain_graph, create_graph)
     for node in order:
-        g = grads.get(id(node))
+        g = grads.get(node)
         if node._parents:
             node.grad = g
         elif g is not None:
@@ -283,4 +295,4 @@ def gradients(
             "does not depend on any input that requires grad."
         )
     _, grads = _propagate(root, seed, retain_graph, create_graph)
-    return [grads.get(id(node)) for node in inputs]
+    return [grads.get(node) for node in inputs]

@@ -316,8 +316,8 @@ class Value:
         instead of 2n (n products and a sum), which makes a Value MLP several times faster.
         The parents are ``(w_1, ..., w_n, x_1, ..., x_n)``.
         """
-        ws = tuple(Value._lift(w, "dot") for w in weights)
-        xs = tuple(Value._lift(x, "dot") for x in inputs)
+        ws = tuple(w if isinstance(w, Value) else Value._lift(w, "dot") for w in weights)
+        xs = tuple(x if isinstance(x, Value) else Value._lift(x, "dot") for x in inputs)
         if len(ws) != len(xs):
             raise ValueError(f"dot: lengths differ ({len(ws)} weights, {len(xs)} inputs); expected equal lengths")
         w_data = tuple(w.data for w in ws)

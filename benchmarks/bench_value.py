@@ -1,0 +1,180 @@
+"""Benchmark the scalar ``Value`` engine against micrograd, in the same process.
+
+1. One training step (forward, loss, zero_grad, backward) of MLP(2, [16, 16, 1]) on 100
+   points with the mean squared error, for
+   * tinygrad_edu's Value MLP (:mod:`tinygrad_edu.value_nn`: z = Value.dot(w, x) + b),
+   * the same network built the micrograd way on our engine (z = sum(w_i * x_i) + b, one
+     node per product), which isolates the engine from the fused ``dot`` node,
+   * micrograd 0.1.0 from PyPI (``pip install micrograd==0.1.0``), when installed.
+   Each is timed with Python's cyclic garbage collector on (what a user gets) and off
+   (the interpreter's work alone: micrograd's closures form reference cycles, so it pays
+   the collector much more than we do). Ratios are micrograd's time / ours.
+2. A chain of 1,000,000 ops c <- c * k: build, then backward (micrograd's recursive
+   topological sort cannot do this; it is shown failing on a 10,000-op chain).
+
+Run:  python benchmarks/bench_value.py [--repeat N] [--chain N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from tinygrad_edu import Value
+from tinygrad_edu.value_nn import MLP
+
+try:  # optional
+    from micrograd.engine import Value as MicroValue
+    from micrograd.nn import MLP as MicroMLP
+except ImportError:  # pragma: no cover - depends on the environment
+    MicroValue = MicroMLP = None
+
+
+def machine_info() -> str:
+    lines = [
+        f"python {platform.python_version()} ({platform.python_implementation()}), {platform.platform()}",
+        f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} logical cores",
+        f"numpy {np.__version__}",
+    ]
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [
+            f"{info.get('internal_api')} {info.get('version')} ({info.get('num_threads')} threads)"
+            for info in threadpool_info()
+        ]
+        lines.append("BLAS: " + (", ".join(blas) or "none loaded"))
+    except ImportError:
+        lines.append("BLAS: unknown (pip install threadpoolctl to report it)")
+    installed = MicroMLP is not None
+    lines.append("micrograd: " + ("0.1.0 installed" if installed else "not installed (pip install micrograd==0.1.0)"))
+    return "\n".join(lines)
+
+
+def timed(step: Callable[[], None], repeat: int, gc_on: bool) -> list[float]:
+    """Seconds per call of ``step``, after one warm-up call."""
+    step()
+    times = []
+    was_enabled = gc.isenabled()
+    try:
+        if not gc_on:
+            gc.collect()
+            gc.disable()
+        for _ in range(repeat):
+            start = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - start)
+    finally:
+        if was_enabled:
+            gc.enable()
+    return times
+
+
+def product_sum_forward(model: MLP, x: list[float]) -> Value:
+    """``model(x)`` built with micrograd's graph: z = sum_i (w_i * x_i) + b, one node per product."""
+    a: list = x
+    for layer in model.layers:
+        outputs = []
+        for neuron in layer.neurons:
+            z = Value.sum([*(w * x_i for w, x_i in zip(neuron.w, a)), neuron.b])
+            outputs.append(z.relu() if neuron.activation == "relu" else z)
+        a = outputs
+    return a[0]
+
+
+def mlp_step_ours(
+    model: MLP, X: list[list[float]], y: list[float], forward: Callable[[MLP, list[float]], Value] | None = None
+) -> Callable[[], None]:
+    params = model.parameters()
+    forward = forward or MLP.__call__
+
+    def step() -> None:
+        preds = [forward(model, x) for x in X]
+        loss = Value.sum([(p - t) ** 2 for p, t in zip(preds, y)]) * (1.0 / len(X))
+        for p in params:
+            p.grad = None
+        loss.backward()
+
+    return step
+
+
+def mlp_step_micrograd(model: object, X: list[list[float]], y: list[float]) -> Callable[[], None]:
+    def step() -> None:
+        preds = [model(x) for x in X]
+        loss = sum((p - t) ** 2 for p, t in zip(preds, y)) * (1.0 / len(X))
+        model.zero_grad()
+        loss.backward()
+
+    return step
+
+
+def bench_mlp(repeat: int) -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 2)).tolist()
+    y = rng.choice([-1.0, 1.0], size=100).tolist()
+    random.seed(0)  # micrograd initialises with the random module
+    contenders = {
+        "tinygrad_edu (dot nodes)": mlp_step_ours(MLP(2, [16, 16, 1], seed=0), X, y),
+        "tinygrad_edu (product nodes)": mlp_step_ours(MLP(2, [16, 16, 1], seed=0), X, y, product_sum_forward),
+    }
+    if MicroMLP is not None:
+        contenders["micrograd 0.1.0"] = mlp_step_micrograd(MicroMLP(2, [16, 16, 1]), X, y)
+
+    print("\n## One step of MLP(2, [16, 16, 1]) on 100 points (forward + MSE + backward)")
+    print(f"median of {repeat} steps after a warm-up; ratio = micrograd time / this time\n")
+    for gc_on in (True, False):
+        medians = {name: statistics.median(timed(step, repeat, gc_on)) for name, step in contenders.items()}
+        reference = medians.get("micrograd 0.1.0")
+        print(f"garbage collector {'on (default)' if gc_on else 'off'}:")
+        for name, t in medians.items():
+            ratio = f"   {reference / t:5.2f}x micrograd" if reference and "micrograd" not in name else ""
+            print(f"  {name:30s} {t * 1e3:8.1f} ms/step  {1 / t:7.1f} steps/s{ratio}")
+
+
+def bench_chain(n: int) -> None:
+    print(f"\n## A chain of {n:,} ops, c <- c * k")
+    k = Value(1.0 + 1e-7, requires_grad=False)
+    start = time.perf_counter()
+    x = Value(1.0)
+    c = x
+    for _ in range(n):
+        c = c * k
+    built = time.perf_counter()
+    c.backward()
+    done = time.perf_counter()
+    print(f"  tinygrad_edu: build {built - start:.2f} s, backward {done - built:.2f} s "
+          f"(total {done - start:.2f} s); dc/dx = {x.grad:.6f} (k^n = {k.data**n:.6f})")
+    del c
+    if MicroValue is not None:
+        depth = 10_000
+        c = x = MicroValue(1.0)
+        for _ in range(depth):
+            c = c * (1.0 + 1e-7)
+        try:
+            c.backward()
+            print(f"  micrograd: a {depth:,}-op chain backpropagated (recursion limit {sys.getrecursionlimit()})")
+        except RecursionError:
+            print(f"  micrograd: RecursionError on a {depth:,}-op chain (recursive topological sort)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=15, help="timed steps per contender")
+    parser.add_argument("--chain", type=int, default=1_000_000, help="length of the op chain")
+    args = parser.parse_args(argv)
+    print(machine_info())
+    bench_mlp(args.repeat)
+    bench_chain(args.chain)
+
+
+if __name__ == "__main__":
+    main()
