@@ -391,7 +391,7 @@ def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         abs_err = np.abs(analytic - numeric)
         allowed = atol + rtol * np.abs(numeric)
-        ratio = np.where(np.isfinite(abs_err), abs_err / allowed, np.inf)
+        ratio = np.where(abs_err == 0, 0.0, np.where(np.isfinite(abs_err), abs_err / allowed, np.inf))
         scale = np.maximum(np.abs(analytic), np.abs(numeric))
         rel = np.where(scale > 0, abs_err / scale, 0.0)
         rel = np.where(np.isfinite(rel), rel, np.inf)
