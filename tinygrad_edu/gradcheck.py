@@ -523,7 +523,8 @@ def gradcheck(
         elif isinstance(out, Value):
             result.notes.append(
                 "Value graphs save only local derivatives, not forward functions, so suspects cannot be "
-                "located per op; check the Value op's local derivative formula."
+                "located per op; check the local derivatives of the ops used, and how fn composes them "
+                "(.detach(), edits of .data, inputs within eps of a kink)."
             )
     if raise_on_failure and not ok:
         raise GradcheckError(result)
