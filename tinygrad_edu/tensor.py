@@ -28,6 +28,7 @@ boolean masks (``x[x > 0]``: a comparison result indexes like a boolean array).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Iterator, Sequence
 from typing import Any, Union
 
@@ -136,14 +137,11 @@ def _normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-def _records(inputs: tuple[Tensor, ...]) -> bool:
-    """Whether an op on ``inputs`` joins the graph: grad mode is on and an input needs grad."""
-    if not engine.is_grad_enabled():
-        return False
-    for t in inputs:  # a plain loop: faster than any(...) on this hot path
-        if t.requires_grad:
-            return True
-    return False
+# Bound once: Tensor._apply runs for every op, so it avoids repeated attribute look-ups.
+_is_grad_enabled = engine.is_grad_enabled
+_current_scope = engine.current_scope
+_new_tensor = object.__new__
+_data_of = operator.attrgetter("data")
 
 
 def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[int, ...]:
@@ -193,17 +191,23 @@ class Tensor:
     @staticmethod
     def _apply(fn: type[P.Primitive], *inputs: Tensor, **params: Any) -> Tensor:
         """Run primitive ``fn`` on ``inputs`` and record it when any input needs grad."""
-        out = Tensor.__new__(Tensor)
-        out.data = fn.forward(*[t.data for t in inputs], **params)
+        out = _new_tensor(Tensor)
+        arrays = map(_data_of, inputs)
+        out.data = fn.forward(*arrays, **params) if params else fn.forward(*arrays)
         out.grad = None
         out.label = ""
         out._params = params
-        if _records(inputs):
+        record = False
+        for t in inputs:  # record when an input needs grad and grad mode is on (a loop: hot path)
+            if t.requires_grad:
+                record = _is_grad_enabled()
+                break
+        if record:
             out.requires_grad = True
             out._parents = inputs
             out._op = fn.name
             out._fn = fn
-            out._scope = engine.current_scope()
+            out._scope = _current_scope()
         else:
             out.requires_grad = False
             out._parents = ()
@@ -216,7 +220,10 @@ class Tensor:
         return out
 
     def _vjp(self, upstream: Tensor) -> P.Grads:
-        return self._fn.backward(upstream, self, *self._parents, **self._params)  # type: ignore[union-attr]
+        backward = self._fn.backward  # type: ignore[union-attr]
+        if self._params:
+            return backward(upstream, self, *self._parents, **self._params)
+        return backward(upstream, self, *self._parents)
 
     def _release(self) -> None:
         self._fn = None
@@ -233,7 +240,7 @@ class Tensor:
         if isinstance(data, Tensor):
             return data
         if isinstance(data, (int, float)) and not isinstance(data, bool):
-            return Tensor(np.asarray(data, dtype=self.data.dtype))
+            return _wrap(np.asarray(data, dtype=self.data.dtype))
         if isinstance(data, (np.ndarray, list, tuple)):
             array = np.asarray(data)
             if array.dtype.kind in "iub":
@@ -242,15 +249,19 @@ class Tensor:
 
     def _binary(self, fn: type[P.Primitive], other: ArrayLike, reverse: bool = False) -> Tensor:
         """Apply a binary primitive with explicit broadcasting (see the module docstring)."""
-        other = self._constant(other, fn.name)
+        if not isinstance(other, Tensor):
+            other = self._constant(other, fn.name)
         x, y = (other, self) if reverse else (self, other)
-        if x.data.shape != y.data.shape:
-            shape = _broadcast_shape(x.data.shape, y.data.shape, fn.name)
-            if engine.is_grad_enabled():
-                x = x.expand(shape) if x.requires_grad and x.data.shape != shape else x
-                y = y.expand(shape) if y.requires_grad and y.data.shape != shape else y
-        if x.data.dtype != y.data.dtype:
-            common = np.result_type(x.data.dtype, y.data.dtype)
+        xd, yd = x.data, y.data
+        if xd.shape != yd.shape:
+            shape = _broadcast_shape(xd.shape, yd.shape, fn.name)
+            if _is_grad_enabled():  # (shape is known to be valid: apply the primitive directly)
+                if x.requires_grad and xd.shape != shape:
+                    x = Tensor._apply(P.Expand, x, shape=shape)
+                if y.requires_grad and yd.shape != shape:
+                    y = Tensor._apply(P.Expand, y, shape=shape)
+        if xd.dtype != yd.dtype:
+            common = np.result_type(xd.dtype, yd.dtype)
             x, y = x.cast(common), y.cast(common)
         return Tensor._apply(fn, x, y)
 
@@ -492,10 +503,13 @@ class Tensor:
     # ================================================================== comparisons (no gradient)
 
     def _compare(self, other: ArrayLike, op: Any, name: str) -> Tensor:
-        other_data = self._constant(other).data
-        if self.data.shape != other_data.shape:
-            _broadcast_shape(self.data.shape, other_data.shape, name)
-        return _Mask(op(self.data, other_data).astype(self.data.dtype))
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            other_data: Any = other  # a number: numpy compares directly
+        else:
+            other_data = self._constant(other, name).data
+            if self.data.shape != other_data.shape:
+                _broadcast_shape(self.data.shape, other_data.shape, name)
+        return _wrap(op(self.data, other_data).astype(self.data.dtype), _Mask)
 
     def __lt__(self, other: ArrayLike) -> Tensor:
         return self._compare(other, np.less, "lt")
@@ -517,11 +531,11 @@ class Tensor:
 
     def zeros_like(self) -> Tensor:
         """A constant of zeros with this tensor's shape and dtype."""
-        return Tensor(np.zeros_like(self.data))
+        return _wrap(np.zeros_like(self.data))
 
     def sign(self) -> Tensor:
         """sign(x) in {-1, 0, 1}: a constant (its derivative is 0 wherever it exists)."""
-        return Tensor(np.sign(self.data))
+        return _wrap(np.sign(self.data))
 
     def any(self) -> bool:
         return bool(np.any(self.data))
@@ -637,10 +651,22 @@ class Tensor:
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """ln sum e^x = m + ln sum e^(x - m) with m = max x held constant (composed, stable)."""
-        m = self.max(axis=axis, keepdims=True).detach()
-        m = where(m.abs() == math.inf, 0.0, m)  # all -inf (or inf) rows: nothing to shift
+        m = self._stable_shift(axis)
         out = (self - m).exp().sum(axis=axis, keepdims=True).log() + m
         return out if keepdims else out.reshape(self._reduced_shape(axis))
+
+    def _stable_shift(self, axis: Axis) -> Tensor:
+        """m = max x over ``axis`` (kept dims) as a *constant*, 0 where the max is infinite.
+
+        Subtracting m makes every exponent <= 0, so e^(x - m) never overflows; m is held
+        constant because the results do not depend on it (their gradient through m is 0),
+        so it is computed in numpy without recording any ops.
+        """
+        axes = _normalize_axis(axis, self.ndim, "max")
+        if self.size == 0:
+            raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
+        m = np.max(self.data, axis=axes, keepdims=True)
+        return _wrap(np.where(np.abs(m) == math.inf, 0, m).astype(self.dtype, copy=False))
 
     def _reduced_shape(self, axis: Axis) -> tuple[int, ...]:
         axes = _normalize_axis(axis, self.ndim, "reduce")
@@ -648,7 +674,7 @@ class Tensor:
 
     def softmax(self, axis: int = -1) -> Tensor:
         """softmax(z)_i = e^(z_i) / sum_j e^(z_j), shifted by max z for stability (composed)."""
-        e = (self - self.max(axis=axis, keepdims=True).detach()).exp()
+        e = (self - self._stable_shift(axis)).exp()
         return e / e.sum(axis=axis, keepdims=True)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
@@ -659,9 +685,7 @@ class Tensor:
         (~1e-3 in float32 at |z| = 1e4). The gradient is the same (softmax is
         shift-invariant).
         """
-        m = self.max(axis=axis, keepdims=True).detach()
-        m = where(m.abs() == math.inf, 0.0, m)  # all -inf (or inf) rows: nothing to shift
-        shifted = self - m
+        shifted = self - self._stable_shift(axis)
         return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
     def argmax(self, axis: int | None = None) -> np.ndarray:
@@ -673,6 +697,8 @@ class Tensor:
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape (primitive); one axis may be -1."""
         new = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
+        if new == self.data.shape:  # fast path (VJPs reshape to known shapes often)
+            return self
         try:
             resolved = _resolve_shape(new, self.size)
         except ValueError as err:
@@ -722,7 +748,8 @@ class Tensor:
         """The last two axes swapped (a batch of transposed matrices)."""
         if self.ndim < 2:
             raise ValueError(f"mT: needs at least 2 dimensions, got shape {self.shape}")
-        return self.swapaxes(-2, -1)
+        n = self.ndim
+        return Tensor._apply(P.Permute, self, axes=(*range(n - 2), n - 1, n - 2))  # used by every matmul VJP
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
         """Broadcast to ``shape`` (primitive; its VJP sums over the broadcast axes)."""
@@ -772,6 +799,20 @@ class Tensor:
 
 
 # ====================================================================== helpers used above
+
+
+_NO_PARAMS: dict[str, Any] = {}  # shared by constants; never mutated
+
+
+def _wrap(array: np.ndarray, cls: type[Tensor] = Tensor) -> Tensor:
+    """A constant Tensor around an array that already follows the dtype policy.
+
+    Internal fast path (no conversion or checks) for constants made by ops themselves.
+    """
+    out = _new_tensor(cls)
+    out.data, out.grad, out.requires_grad, out.label = array, None, False, ""
+    out._parents, out._op, out._fn, out._params, out._scope = (), "", None, _NO_PARAMS, ()
+    return out
 
 
 class _Mask(Tensor):
