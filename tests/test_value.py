@@ -309,3 +309,53 @@ def test_repr() -> None:
     y.backward()
     assert repr(x) == "Value(data=2, grad=3, label='x')"
     assert repr(y) == "Value(data=6, grad=1, op='*')"
+
+
+# --------------------------------------------------------------------------- the Value MLP (value_nn)
+
+
+def test_value_mlp_shapes_and_determinism() -> None:
+    from tinygrad_edu.value_nn import MLP
+
+    model = MLP(2, [16, 16, 1], seed=3)
+    assert len(model.parameters()) == (2 * 16 + 16) + (16 * 16 + 16) + (16 + 1)
+    out = model([0.5, -1.0])
+    assert isinstance(out, Value)
+    assert out.data == MLP(2, [16, 16, 1], seed=3)([0.5, -1.0]).data  # same seed, same network
+    assert out.data != MLP(2, [16, 16, 1], seed=4)([0.5, -1.0]).data
+    assert len(MLP(3, [4, 2])([1.0, 2.0, 3.0])) == 2
+    with pytest.raises(ValueError, match="expected 2 inputs, got 3"):
+        model([1.0, 2.0, 3.0])
+
+
+def test_value_mlp_neuron_matches_the_lecture_formula() -> None:
+    """a = relu(w . x + b), and its gradient: da/dw_i = x_i, da/db = 1 where z > 0."""
+    from tinygrad_edu.value_nn import Neuron
+
+    neuron = Neuron(3, "relu")
+    for w, value in zip(neuron.w, [0.5, -0.25, 1.0]):
+        w.data = value
+    neuron.b.data = 0.1
+    x = [1.0, 2.0, 3.0]
+    a = neuron(x)
+    a.backward()
+    assert a.data == pytest.approx(0.5 - 0.5 + 3.0 + 0.1)
+    assert [w.grad for w in neuron.w] == x and neuron.b.grad == 1.0
+
+
+def test_value_mlp_gradient_descent_reduces_the_cost() -> None:
+    from tinygrad_edu.value_nn import MLP
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 2)).tolist()
+    y = [1.0 if a * b > 0 else -1.0 for a, b in X]
+    model = MLP(2, [8, 1], seed=0)
+    costs = []
+    for _ in range(5):
+        J = Value.sum([(model(x) - t) ** 2 for x, t in zip(X, y)]) * (1 / len(X))
+        model.zero_grad()
+        J.backward()
+        for p in model.parameters():
+            p.data -= 0.05 * p.grad
+        costs.append(J.data)
+    assert costs[-1] < costs[0]
