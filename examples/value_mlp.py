@@ -53,7 +53,7 @@ def cost(model: MLP, X: list[list[float]], y: list[float]) -> tuple[Value, float
 
 def main(argv: list[str] | None = None) -> list[float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=3 if os.environ.get("FAST") else 120)
+    parser.add_argument("--steps", type=int, default=3 if os.environ.get("FAST") else 200)
     parser.add_argument("--lr", type=float, default=0.5, help="learning rate alpha")
     parser.add_argument("--points", type=int, default=100, help="training examples m")
     parser.add_argument("--seed", type=int, default=0)

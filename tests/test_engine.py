@@ -183,6 +183,25 @@ def test_no_grad_as_decorator_and_restores_after_an_exception() -> None:
     assert is_grad_enabled()
 
 
+def test_no_grad_and_enable_grad_as_bare_decorators() -> None:
+    @no_grad
+    def infer(v: Value) -> Value:
+        return v * 2
+
+    @enable_grad
+    def train_step(v: Value) -> Value:
+        return v * 2
+
+    x = Value(1.0)
+    assert not infer(x).requires_grad and infer.__name__ == "infer"
+    with no_grad():
+        assert train_step(x).requires_grad
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+    with pytest.raises(TypeError, match="no_grad\\(\\) takes no arguments"):
+        no_grad(3)
+
+
 def test_no_grad_is_thread_local() -> None:
     entered, checked = threading.Event(), threading.Event()
     seen: dict[str, bool] = {}

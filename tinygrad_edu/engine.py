@@ -119,22 +119,36 @@ class set_grad_enabled(contextlib.ContextDecorator):
         _grad_mode.enabled = self._saved.stack.pop()
 
 
-class no_grad(set_grad_enabled):
-    """Stop recording the graph: ``with no_grad(): ...`` or ``@no_grad()``.
+class _FixedGradMode(set_grad_enabled):
+    """A fixed mode, used as ``with mode():``, ``@mode()`` or ``@mode`` (no parentheses)."""
+
+    _mode: bool
+
+    def __new__(cls, func: F | None = None) -> Any:
+        if func is not None:  # @no_grad written without parentheses: decorate func directly
+            if not callable(func):
+                raise TypeError(f"{cls.__name__}() takes no arguments, got {func!r}; write `with {cls.__name__}():`")
+            return cls()(func)
+        return super().__new__(cls)
+
+    def __init__(self, func: F | None = None) -> None:
+        super().__init__(self._mode)
+
+
+class no_grad(_FixedGradMode):
+    """Stop recording the graph: ``with no_grad(): ...``, ``@no_grad()`` or ``@no_grad``.
 
     Results computed inside are constants (``requires_grad=False``, no parents), so
     inference allocates no graph.
     """
 
-    def __init__(self) -> None:
-        super().__init__(False)
+    _mode = False
 
 
-class enable_grad(set_grad_enabled):
-    """Record the graph again inside a ``no_grad`` block."""
+class enable_grad(_FixedGradMode):
+    """Record the graph again inside a ``no_grad`` block (same three forms as ``no_grad``)."""
 
-    def __init__(self) -> None:
-        super().__init__(True)
+    _mode = True
 
 
 # --------------------------------------------------------------------------- scopes

@@ -10,7 +10,8 @@ derivatives are plain floats saved at forward time, ``Value`` supports first-ord
 gradients; use :class:`~tinygrad_edu.Tensor` for higher-order ones.
 
 Derivatives at kinks follow PyTorch: relu'(0) = 0, leaky_relu'(0) = slope,
-elu'(0) = alpha, selu'(0) = scale*alpha, abs'(0) = 0.
+elu'(0) = alpha, selu'(0) = scale*alpha, abs'(0) = 0; where the slope is vertical
+it is inf: sqrt'(0) = (x^n)'(0) = inf for 0 < n < 1; and d(x^n)/dn = 0 at x = 0.
 """
 
 from __future__ import annotations
