@@ -36,6 +36,7 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
+from .seeding import Seed, as_generator
 from .value import SELU_ALPHA, SELU_SCALE
 
 __all__ = [
@@ -65,7 +66,6 @@ __all__ = [
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 Axis = int | Sequence[int] | None
-Seed = int | np.random.Generator | None
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _default_dtype = np.dtype(np.float64)
@@ -118,9 +118,6 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
         raise TypeError(f"{op}: cannot convert {array.dtype} data to {target}; expected real numbers.")
     return array.astype(target, copy=False)
 
-
-def _rng(seed: Seed) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
@@ -1015,12 +1012,12 @@ def arange(
 
 def rand(*shape: int, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1)."""
-    return _factory(_rng(seed).random(_shape_arg(shape)), dtype, requires_grad)
+    return _factory(as_generator(seed).random(_shape_arg(shape)), dtype, requires_grad)
 
 
 def randn(*shape: int, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal N(0, 1)."""
-    return _factory(_rng(seed).standard_normal(_shape_arg(shape)), dtype, requires_grad)
+    return _factory(as_generator(seed).standard_normal(_shape_arg(shape)), dtype, requires_grad)
 
 
 def uniform(
@@ -1028,7 +1025,7 @@ def uniform(
     requires_grad: bool = False,
 ) -> Tensor:
     """Uniform on [low, high)."""
-    return _factory(_rng(seed).uniform(low, high, tuple(shape)), dtype, requires_grad)
+    return _factory(as_generator(seed).uniform(low, high, tuple(shape)), dtype, requires_grad)
 
 
 def _like(t: Tensor, dtype: Any) -> Any:

@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from ..seeding import Seed, as_generator
+
 __all__ = ["DataLoader"]
 
-Seed = int | np.random.Generator | None
 
 
 class DataLoader:
@@ -59,7 +60,7 @@ class DataLoader:
         self.batch_size = int(min(batch_size, m))
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
-        self._rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self._rng = as_generator(seed)
 
     @property
     def num_examples(self) -> int:

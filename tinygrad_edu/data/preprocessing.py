@@ -10,13 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from ..seeding import Seed, as_generator
+
 __all__ = ["Standardizer", "one_hot", "standardize", "train_test_split"]
 
-Seed = int | np.random.Generator | None
 
-
-def _rng(seed: Seed) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _n_test(m: int, test_size: float | int, op: str) -> int:
@@ -52,7 +50,7 @@ def train_test_split(
         )
     m = len(y)
     n_test = _n_test(m, test_size, "train_test_split")
-    rng = _rng(seed)
+    rng = as_generator(seed)
     if stratify is False or stratify is None:
         order = rng.permutation(m)
         test_idx, train_idx = order[:n_test], order[n_test:]

@@ -51,6 +51,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from ..seeding import Seed, as_generator
+
 __all__ = [
     "DATASETS",
     "make_circle",
@@ -64,11 +66,7 @@ __all__ = [
     "make_xor",
 ]
 
-Seed = int | np.random.Generator | None
 
-
-def _rng(seed: Seed) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _check(name: str, n: int, noise: float, min_n: int = 2) -> None:
@@ -91,7 +89,7 @@ def _shuffle(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np
 def make_circle(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Playground "Circle": a disc of radius 2.5 (label 1) inside a ring 3.5..5 (label 0)."""
     _check("make_circle", n, noise)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     radius = 5.0
     parts = []
     for count, (r_lo, r_hi) in zip(_halves(n), ((0.0, 0.5 * radius), (0.7 * radius, radius))):
@@ -107,7 +105,7 @@ def make_circle(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np
 def make_xor(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Playground "Exclusive or": label 1 in the quadrants where x * y >= 0."""
     _check("make_xor", n, noise, min_n=1)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     padding = 0.3
     X = rng.uniform(-5.0, 5.0, (n, 2))
     X = X + np.where(X > 0, padding, -padding)
@@ -119,7 +117,7 @@ def make_xor(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.nd
 def make_gaussian(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Playground "Gaussian": blobs at (2, 2) (label 1) and (-2, -2) (label 0), variance 0.5 + 7 noise."""
     _check("make_gaussian", n, noise)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     std = math.sqrt(0.5 + 7.0 * noise)
     n1, n0 = _halves(n)
     X = np.concatenate([rng.normal(2.0, std, (n1, 2)), rng.normal(-2.0, std, (n0, 2))])
@@ -139,7 +137,7 @@ def make_spiral(
         raise ValueError(f"make_spiral: classes must be an integer >= 2, got {classes!r}")
     if n < classes:
         raise ValueError(f"make_spiral: n={n} is smaller than classes={classes}; need at least one point per arm")
-    rng = _rng(seed)
+    rng = as_generator(seed)
     Xs, ys = [], []
     for k in range(classes):
         count = n // classes + (1 if k < n % classes else 0)
@@ -156,7 +154,7 @@ def make_spiral(
 def make_plane(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Playground regression "Plane": target (x + y) / 10 at a noisy copy of the point."""
     _check("make_plane", n, noise, min_n=1)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     radius = 6.0
     X = rng.uniform(-radius, radius, (n, 2))
     noisy = X + rng.uniform(-radius, radius, X.shape) * noise
@@ -170,7 +168,7 @@ _BUMPS = ((-4.0, 2.5, 1.0), (0.0, 2.5, -1.0), (4.0, 2.5, 1.0), (-4.0, -2.5, -1.0
 def make_multi_gaussian(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Playground regression "Multi Gaussian": six signed bumps sign * clip(1 - d/2, 0, 1); largest |.| wins."""
     _check("make_multi_gaussian", n, noise, min_n=1)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     radius = 6.0
     X = rng.uniform(-radius, radius, (n, 2))
     noisy = X + rng.uniform(-radius, radius, X.shape) * noise
@@ -185,7 +183,7 @@ def make_multi_gaussian(n: int = 400, noise: float = 0.0, seed: Seed = None) -> 
 def make_moons(n: int = 400, noise: float = 0.1, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (label 0 on top, label 1 below), Gaussian noise of std ``noise``."""
     _check("make_moons", n, noise)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     n0, n1 = _halves(n)
     t0 = np.linspace(0.0, math.pi, n0)
     t1 = np.linspace(0.0, math.pi, n1)
@@ -202,7 +200,7 @@ def make_flower(
 ) -> tuple[np.ndarray, np.ndarray]:
     """The course's planar "flower": r = a sin(4 t) + noise, point (r sin t, r cos t), a = ``petal`` = 4."""
     _check("make_flower", n, noise)
-    rng = _rng(seed)
+    rng = as_generator(seed)
     Xs, ys = [], []
     for j, count in enumerate(_halves(n)):
         t = np.linspace(j * 3.12, (j + 1) * 3.12, count) + rng.normal(0.0, 1.0, count) * noise

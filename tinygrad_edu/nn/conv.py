@@ -37,13 +37,13 @@ from typing import Any
 
 import numpy as np
 
+from ..seeding import Seed, as_generator
 from ..tensor import Tensor
 from . import init as _init
 from .module import Module, Parameter
 
 __all__ = ["AvgPool2d", "Conv2d", "MaxPool2d", "avg_pool2d", "conv2d", "max_pool2d"]
 
-Seed = int | np.random.Generator | None
 Pair = int | tuple[int, int]
 
 
@@ -170,7 +170,7 @@ class Conv2d(Module):
         self.method = method
         fill = _init.get_initializer(init, op)
         self.weight = Parameter(np.zeros((self.out_channels, self.in_channels) + self.kernel_size), dtype=dtype)
-        fill(self.weight, seed=seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed))
+        fill(self.weight, seed=as_generator(seed))
         self.bias = Parameter(np.full(self.out_channels, float(bias_init)), dtype=dtype) if bias else None
 
     def forward(self, x: Any) -> Tensor:

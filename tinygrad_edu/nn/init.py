@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..seeding import Seed, as_generator
 from ..tensor import Tensor
 
 __all__ = [
@@ -52,11 +53,7 @@ __all__ = [
     "zeros_",
 ]
 
-Seed = int | np.random.Generator | None
 
-
-def _rng(seed: Seed) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _fill(t: Tensor, values: np.ndarray | float, op: str) -> Tensor:
@@ -105,41 +102,41 @@ def uniform_(t: Tensor, eps: float = 0.12, seed: Seed = None) -> Tensor:
     """W ~ U[-eps, eps] in place (the lectures' "randomly initialise each Theta_ij in [-eps, eps]")."""
     if eps < 0:
         raise ValueError(f"init.uniform_: eps must be >= 0, got {eps}")
-    return _fill(t, _rng(seed).uniform(-eps, eps, t.shape), "uniform_")
+    return _fill(t, as_generator(seed).uniform(-eps, eps, t.shape), "uniform_")
 
 
 def normal_(t: Tensor, std: float = 0.01, mean: float = 0.0, seed: Seed = None) -> Tensor:
     """W ~ N(mean, std^2) in place (default ``randn * 0.01``)."""
     if std < 0:
         raise ValueError(f"init.normal_: std must be >= 0, got {std}")
-    return _fill(t, mean + std * _rng(seed).standard_normal(t.shape), "normal_")
+    return _fill(t, mean + std * as_generator(seed).standard_normal(t.shape), "normal_")
 
 
 def xavier_normal_(t: Tensor, gain: float = 1.0, seed: Seed = None) -> Tensor:
     """Xavier/Glorot: W ~ N(0, sigma^2) with sigma = gain * sqrt(2 / (n[l] + n[l-1])) in place."""
     fan_in, fan_out = calculate_fans(t.shape, "xavier_normal_")
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-    return _fill(t, std * _rng(seed).standard_normal(t.shape), "xavier_normal_")
+    return _fill(t, std * as_generator(seed).standard_normal(t.shape), "xavier_normal_")
 
 
 def xavier_uniform_(t: Tensor, gain: float = 1.0, seed: Seed = None) -> Tensor:
     """Xavier/Glorot uniform: W ~ U[-a, a], a = gain * sqrt(6 / (n[l] + n[l-1])) (variance a^2/3 as above)."""
     fan_in, fan_out = calculate_fans(t.shape, "xavier_uniform_")
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return _fill(t, _rng(seed).uniform(-a, a, t.shape), "xavier_uniform_")
+    return _fill(t, as_generator(seed).uniform(-a, a, t.shape), "xavier_uniform_")
 
 
 def he_normal_(t: Tensor, seed: Seed = None) -> Tensor:
     """He/Kaiming: W ~ N(0, sigma^2) with sigma = sqrt(2 / n[l-1]) (fan_in) in place; for ReLU layers."""
     fan_in, _ = calculate_fans(t.shape, "he_normal_")
-    return _fill(t, math.sqrt(2.0 / fan_in) * _rng(seed).standard_normal(t.shape), "he_normal_")
+    return _fill(t, math.sqrt(2.0 / fan_in) * as_generator(seed).standard_normal(t.shape), "he_normal_")
 
 
 def he_uniform_(t: Tensor, seed: Seed = None) -> Tensor:
     """He/Kaiming uniform: W ~ U[-a, a], a = sqrt(6 / n[l-1]) (variance 2 / n[l-1]) in place."""
     fan_in, _ = calculate_fans(t.shape, "he_uniform_")
     a = math.sqrt(6.0 / fan_in)
-    return _fill(t, _rng(seed).uniform(-a, a, t.shape), "he_uniform_")
+    return _fill(t, as_generator(seed).uniform(-a, a, t.shape), "he_uniform_")
 
 
 kaiming_normal_ = he_normal_

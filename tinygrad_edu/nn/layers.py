@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..seeding import Seed, as_generator
 from ..tensor import Tensor
 from . import init as _init
 from .module import Module, Parameter
@@ -39,11 +40,7 @@ __all__ = [
     "get_activation",
 ]
 
-Seed = int | np.random.Generator | None
 
-
-def _rng(seed: Seed) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
 def _as_tensor(x: Any) -> Tensor:
@@ -82,7 +79,7 @@ class Linear(Module):
         self.in_features, self.out_features = int(in_features), int(out_features)
         fill = _init.get_initializer(init, "Linear")
         self.weight = Parameter(np.zeros((self.out_features, self.in_features)), dtype=dtype)
-        fill(self.weight, seed=_rng(seed))
+        fill(self.weight, seed=as_generator(seed))
         self.bias = Parameter(np.full(self.out_features, float(bias_init)), dtype=dtype) if bias else None
 
     def forward(self, x: Any) -> Tensor:
@@ -293,7 +290,7 @@ class Dropout(Module):
         if not 0.0 <= float(p) <= 1.0:
             raise ValueError(f"Dropout: p (the probability of dropping a unit) must be in [0, 1], got {p}")
         self.p = float(p)
-        self._rng = _rng(seed)
+        self._rng = as_generator(seed)
         self.mask: np.ndarray | None = None
 
     def forward(self, x: Any) -> Tensor:
@@ -352,7 +349,7 @@ class MLP(Sequential):
             acts = [activation] * hidden
         super().__init__()
         self.sizes = sizes
-        rng = _rng(seed)
+        rng = as_generator(seed)
         for l in range(1, len(sizes)):
             is_output = l == len(sizes) - 1
             act = get_activation(output_activation if is_output else acts[l - 1])
