@@ -40,6 +40,19 @@ from .value import Value
 
 __version__ = "0.1.0"
 
+# Heavier or optional layers load on first use, so `import tinygrad_edu` stays light:
+# tinygrad_edu.viz, .data, .train, .plots, .reference, .cli work without an explicit import.
+# (tinygrad_edu.testing needs hypothesis, the dev extra: import it explicitly.)
+_LAZY_SUBMODULES = ("viz", "data", "train", "plots", "reference", "cli")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'tinygrad_edu' has no attribute {name!r}")
+
 __all__ = [
     "AnomalyError",
     "GradcheckError",
