@@ -383,3 +383,21 @@ def test_example_script_writes_dot_files(tmp_path, no_graphviz) -> None:
     exec(compile(example.read_text(), str(example), "exec"), namespace)
     namespace["main"](tmp_path / "out")
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mlp.dot", "mlp_grad_colours.dot", "neuron.dot"]
+
+
+def test_real_pygraphviz_renders_without_dot(monkeypatch, tmp_path) -> None:
+    """The pygraphviz fallback with the real library (its wheel bundles Graphviz)."""
+    pytest.importorskip("pygraphviz")
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert shutil.which("dot") is None
+    a, *_ = neuron()
+    a.backward()
+    g = a.draw()
+    svg = g.render(tmp_path / "p.svg")
+    root = ET.fromstring(open(svg, "rb").read())
+    assert root.tag.endswith("svg")
+    assert ">tanh<" in open(svg).read() and ">w1<" in open(svg).read()
+    png = g.render(tmp_path / "p.png", format="png")
+    assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
