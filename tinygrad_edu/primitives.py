@@ -336,7 +336,7 @@ class Sum(Primitive):
 
     @staticmethod
     def forward(x, axis, keepdims):
-        return np.sum(x, axis=axis, keepdims=keepdims)
+        return x.sum(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(g, out, x, axis, keepdims):
@@ -355,7 +355,7 @@ class Max(Primitive):
 
     @staticmethod
     def forward(x, axis, keepdims):
-        return np.max(x, axis=axis, keepdims=keepdims)
+        return x.max(axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(g, out, x, axis, keepdims):
@@ -377,7 +377,7 @@ class Reshape(Primitive):
 
     @staticmethod
     def forward(x, shape):
-        return np.reshape(x, shape)
+        return x.reshape(shape)
 
     @staticmethod
     def backward(g, out, x, shape):
@@ -391,7 +391,7 @@ class Permute(Primitive):
 
     @staticmethod
     def forward(x, axes):
-        return np.transpose(x, axes)
+        return x.transpose(axes)
 
     @staticmethod
     def backward(g, out, x, axes):

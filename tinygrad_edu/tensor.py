@@ -27,6 +27,7 @@ boolean masks (``x[x > 0]``: a comparison result indexes like a boolean array).
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 from collections.abc import Iterator, Sequence
@@ -121,6 +122,14 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
 
 
 def _normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative axes (all axes for None), validated."""
+    if axis is not None and not isinstance(axis, (int, np.integer, tuple)):
+        axis = tuple(axis)  # a list or an array: hashable for the cache
+    return _normalize_axis_cached(axis, ndim, op)
+
+
+@functools.lru_cache(maxsize=1024)  # every reduction (and its VJP) asks again for the same few axes
+def _normalize_axis_cached(axis: int | tuple[int, ...] | None, ndim: int, op: str) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
@@ -440,6 +449,9 @@ class Tensor:
         Composed of ``reshape``, ``expand`` and the 2-d/batched ``MatMul`` primitive."""
         other = self._constant(other)
         x, y = self, other
+        xd, yd = x.data, y.data
+        if xd.ndim == 2 == yd.ndim and xd.shape[1] == yd.shape[0] and xd.dtype == yd.dtype:
+            return Tensor._apply(P.MatMul, x, y)  # fast path: two matrices (every layer and matmul VJP)
         if x.ndim == 0 or y.ndim == 0:
             raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {x.shape} and {y.shape}")
         if x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]:
@@ -745,17 +757,19 @@ class Tensor:
         """The last two axes swapped (a batch of transposed matrices)."""
         if self.ndim < 2:
             raise ValueError(f"mT: needs at least 2 dimensions, got shape {self.shape}")
-        n = self.ndim
-        return Tensor._apply(P.Permute, self, axes=(*range(n - 2), n - 1, n - 2))  # used by every matmul VJP
+        n = self.data.ndim
+        axes = (1, 0) if n == 2 else (*range(n - 2), n - 1, n - 2)
+        return Tensor._apply(P.Permute, self, axes=axes)  # used by every matmul VJP
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
         """Broadcast to ``shape`` (primitive; its VJP sums over the broadcast axes)."""
         target = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
-        if target == self.shape:
+        if target == self.data.shape:
             return self
-        if _broadcast_shape(self.shape, target, "expand") != target:
-            raise ValueError(f"expand: cannot broadcast shape {self.shape} to {target}")
-        return Tensor._apply(P.Expand, self, shape=target)
+        try:  # numpy's broadcast_to checks the shapes (cheaper than checking them here first)
+            return Tensor._apply(P.Expand, self, shape=target)
+        except ValueError:
+            raise ValueError(f"expand: cannot broadcast shape {self.shape} to {target}") from None
 
     broadcast_to = expand
 
@@ -843,7 +857,16 @@ def _own_leaf_grads(order: Sequence[Tensor]) -> None:
         seen.add(id(base))
 
 
-def _resolve_shape(shape: Sequence[int], size: int) -> tuple[int, ...]:
+def _resolve_shape(shape: tuple[Any, ...], size: int) -> tuple[int, ...]:
+    """``shape`` as a tuple of ints with its -1 axis (if any) filled in, checked against ``size``."""
+    try:
+        return _resolve_shape_cached(shape, size)
+    except TypeError:  # an unhashable axis size (e.g. a 0-d array) cannot key the cache
+        return _resolve_shape_cached(tuple(int(n) for n in shape), size)
+
+
+@functools.lru_cache(maxsize=1024)  # VJPs reshape to the same few shapes on every step
+def _resolve_shape_cached(shape: tuple[Any, ...], size: int) -> tuple[int, ...]:
     shape = tuple(int(n) for n in shape)
     unknown = [i for i, n in enumerate(shape) if n == -1]
     if len(unknown) > 1:
