@@ -10,29 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import check_closure_vjp
 from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu.nn as nn
 from tinygrad_edu import Tensor, no_grad
-
-H = 1e-6
-
-
-def numeric_grad(f, t: Tensor, r: np.ndarray) -> np.ndarray:
-    """d/dt of sum(r * f()) by central differences (h = 1e-6, float64), perturbing t.data in place."""
-    g = np.zeros_like(t.data)
-    flat = t.data.reshape(-1)
-    with no_grad():
-        for i in range(flat.size):
-            old = flat[i]
-            flat[i] = old + H
-            plus = f().data.copy()
-            flat[i] = old - H
-            minus = f().data.copy()
-            flat[i] = old
-            g.reshape(-1)[i] = np.sum(r * (plus - minus)) / (2 * H)
-    return g
 
 
 def conv_loop(x, w, b, s, p):
@@ -100,12 +83,8 @@ def test_conv2d_matches_direct_loops(method, case):
 
 @given(case=conv_cases())
 def test_conv2d_gradients_match_finite_differences(case):
-    conv, x, rng = make_conv(case, "auto")
-    out = conv(x)
-    r = rng.standard_normal(out.shape)
-    (out * r).sum().backward()
-    for t in (x, conv.weight, conv.bias):
-        np.testing.assert_allclose(t.grad.data, numeric_grad(lambda: conv(x), t, r), rtol=1e-4, atol=1e-6)
+    conv, x, _ = make_conv(case, "auto")
+    check_closure_vjp(lambda: conv(x), [x, conv.weight, conv.bias], seed=case["seed"])
 
 
 def test_conv2d_shares_parameters_and_checks_input():
@@ -159,9 +138,7 @@ def test_pools_forward_and_gradients(kind, case):
     layer = (nn.MaxPool2d if kind == "max" else nn.AvgPool2d)(case["k"], case["s"], case["p"])
     out = layer(x)
     np.testing.assert_allclose(out.data, pool_loop(x.data, case["k"], case["s"], case["p"], kind), rtol=1e-12)
-    r = rng.standard_normal(out.shape)
-    (out * r).sum().backward()
-    np.testing.assert_allclose(x.grad.data, numeric_grad(lambda: layer(x), x, r), rtol=1e-4, atol=1e-6)
+    check_closure_vjp(lambda: layer(x), [x], seed=case["seed"])
 
 
 def test_max_pool_ties_split_the_gradient_and_default_stride():

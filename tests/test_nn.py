@@ -9,43 +9,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import check_closure_vjp
 from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu.nn as nn
-from tinygrad_edu import Tensor, engine, no_grad, reference
-
-H = 1e-6
-
-
-def numeric_grad(f, t: Tensor, r: np.ndarray) -> np.ndarray:
-    """d/dt of sum(r * f()) by central differences, perturbing t.data in place."""
-    g = np.zeros_like(t.data)
-    flat = t.data.reshape(-1)
-    with no_grad():
-        for i in range(flat.size):
-            old = flat[i]
-            flat[i] = old + H
-            plus = f().data.copy()  # outputs may be views of t.data (Identity, Flatten)
-            flat[i] = old - H
-            minus = f().data.copy()
-            flat[i] = old
-            g.reshape(-1)[i] = np.sum(r * (plus - minus)) / (2 * H)
-    return g
-
-
-def assert_grads_match(f, tensors: list[Tensor], seed: int = 0) -> None:
-    """Autograd gradients of sum(r * f()) w.r.t. each tensor equal finite differences."""
-    out = f()
-    r = np.random.default_rng(seed).standard_normal(out.shape)
-    for t in tensors:
-        t.grad = None
-    (out * r).sum().backward()
-    for t in tensors:
-        expected = numeric_grad(f, t, r)
-        assert t.grad is not None and t.grad.shape == t.shape
-        np.testing.assert_allclose(t.grad.data, expected, rtol=1e-4, atol=1e-6)
-
+from tinygrad_edu import Tensor, engine, reference
 
 sides = st.integers(1, 4)
 
@@ -68,7 +37,7 @@ def test_linear_forward_and_gradients(batch, n_in, n_out, bias, seed):
     expected = x.data @ layer.weight.data.T + (layer.bias.data if bias else 0.0)
     np.testing.assert_allclose(layer(x).data, expected, rtol=1e-12, atol=1e-12)
     assert layer.weight.shape == (n_out, n_in)  # the lectures' W[l]: (n[l], n[l-1])
-    assert_grads_match(lambda: layer(x), [x, *layer.parameters()], seed)
+    check_closure_vjp(lambda: layer(x), [x, *layer.parameters()], seed)
 
 
 def test_linear_bad_input_names_the_shapes():
@@ -114,7 +83,7 @@ ACTIVATIONS = [
 def test_activation_modules_forward_and_gradients(module, numpy_fn, shape, seed):
     x = Tensor(away_from_zero(shape, seed), requires_grad=True)
     np.testing.assert_allclose(module(x).data, numpy_fn(x.data), rtol=1e-12, atol=1e-12)
-    assert_grads_match(lambda: module(x), [x], seed)
+    check_closure_vjp(lambda: module(x), [x], seed)
 
 
 def test_get_activation_specs():
@@ -145,7 +114,7 @@ def test_dropout_eval_is_identity_with_identity_gradient():
 def test_dropout_fixed_mask_gradient(shape, p, seed):
     # a fresh Dropout with the same seed draws the same mask, so f is a fixed function of x
     x = Tensor(np.random.default_rng(seed).standard_normal(shape), requires_grad=True)
-    assert_grads_match(lambda: nn.Dropout(p, seed=seed)(x), [x], seed)
+    check_closure_vjp(lambda: nn.Dropout(p, seed=seed)(x), [x], seed)
     d = nn.Dropout(p, seed=seed)
     out = d(x)
     kept = d.mask != 0
