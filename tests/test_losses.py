@@ -12,13 +12,13 @@ the kink at 0 (built from intervals, not filtered).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
 
 import numpy as np
 import pytest
+from helpers import check_vjp
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
+from hypothesis.extra import numpy as hnp
 
 from tinygrad_edu import Tensor
 from tinygrad_edu.nn.losses import (
@@ -38,74 +38,36 @@ from tinygrad_edu.nn.losses import (
     nll_loss,
 )
 from tinygrad_edu.nn.module import Module, Parameter
-
-H = 1e-6
-RTOL, ATOL = 1e-4, 1e-6
-
-
-def floats(lo: float, hi: float) -> st.SearchStrategy[float]:
-    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-
-
-def shapes(min_dims: int = 1, max_dims: int = 3) -> st.SearchStrategy[tuple[int, ...]]:
-    return st.lists(st.integers(1, 4), min_size=min_dims, max_size=max_dims).map(tuple)
-
-
-def numeric_grad(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, r: np.ndarray) -> np.ndarray:
-    """d/dx sum(r * f(x)) by central differences, subtracting elementwise before summing."""
-    out = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        xp, xm = x.copy(), x.copy()
-        xp[i] += H
-        xm[i] -= H
-        out[i] = np.sum(r * (f(xp) - f(xm))) / (2 * H)
-    return out
-
-
-def check_grad(loss_fn: Callable[[Tensor], Tensor], x: np.ndarray, seed: int = 0) -> None:
-    """Autograd gradient of sum(r * loss_fn(x)) equals central differences; x is not mutated."""
-    x_before = x.copy()
-    t = Tensor(x, requires_grad=True)
-    out = loss_fn(t)
-    r = np.random.default_rng(seed).standard_normal(out.shape) if out.ndim else np.array(1.0)
-    (out * r).sum().backward()
-    numeric = numeric_grad(lambda a: loss_fn(Tensor(a)).data, x, r)
-    np.testing.assert_allclose(t.grad.data, numeric, rtol=RTOL, atol=ATOL)
-    assert t.grad.shape == x.shape
-    np.testing.assert_array_equal(x, x_before)
+from tinygrad_edu.testing import arrays, floats, shapes
 
 
 @st.composite
 def pair(draw, lo: float = -5, hi: float = 5) -> tuple[np.ndarray, np.ndarray]:
-    shape = draw(shapes())
-    a = draw(arrays(np.float64, shape, elements=floats(lo, hi)))
-    b = draw(arrays(np.float64, shape, elements=floats(lo, hi)))
-    return a, b
+    shape = draw(shapes(min_dims=1))
+    return draw(arrays(shape, lo, hi)), draw(arrays(shape, lo, hi))
 
 
 @st.composite
 def l1_pair(draw) -> tuple[np.ndarray, np.ndarray]:
     """pred and target whose differences are at least 1e-2 away from the kink at 0."""
-    shape = draw(shapes())
-    pred = draw(arrays(np.float64, shape, elements=floats(-5, 5)))
-    size = draw(arrays(np.float64, shape, elements=floats(1e-2, 3)))
-    sign = draw(arrays(np.bool_, shape))
-    return pred, pred + np.where(sign, size, -size)
+    shape = draw(shapes(min_dims=1))
+    pred = draw(arrays(shape, -5, 5))
+    return pred, pred + draw(arrays(shape, -3, 3, away_from=(0,), margin=1e-2))
 
 
 @st.composite
 def logits_and_labels(draw, max_classes: int = 5) -> tuple[np.ndarray, np.ndarray]:
     n = draw(st.integers(1, 5))
     c = draw(st.integers(1, max_classes))
-    z = draw(arrays(np.float64, (n, c), elements=floats(-10, 10)))
-    y = draw(arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
+    z = draw(arrays((n, c), -10, 10))
+    y = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, c - 1)))
     return z, y
 
 
 @st.composite
 def logits_and_probs(draw) -> tuple[np.ndarray, np.ndarray]:
     z, _ = draw(logits_and_labels())
-    w = draw(arrays(np.float64, z.shape, elements=floats(0.01, 1)))
+    w = draw(arrays(z.shape, 0.01, 1))
     return z, w / w.sum(axis=1, keepdims=True)
 
 
@@ -210,16 +172,16 @@ def test_labels_as_numpy_list_and_tensor_agree() -> None:
 @given(pair())
 def test_mse_grad(ab) -> None:
     a, b = ab
-    check_grad(lambda t: mse_loss(t, b), a)
-    check_grad(lambda t: mse_loss(t, b, reduction="none"), a)
-    check_grad(lambda t: mse_loss(Tensor(a), t), b)  # gradient with respect to the target too
+    check_vjp(lambda t: mse_loss(t, b), a)
+    check_vjp(lambda t: mse_loss(t, b, reduction="none"), a)
+    check_vjp(lambda t: mse_loss(Tensor(a), t), b)  # gradient with respect to the target too
 
 
 @given(l1_pair())
 def test_l1_grad(ab) -> None:
     a, b = ab
-    check_grad(lambda t: l1_loss(t, b), a)
-    check_grad(lambda t: l1_loss(t, b, reduction="none"), a)
+    check_vjp(lambda t: l1_loss(t, b), a)
+    check_vjp(lambda t: l1_loss(t, b, reduction="none"), a)
 
 
 def test_l1_grad_at_the_kink_is_zero() -> None:
@@ -232,16 +194,16 @@ def test_l1_grad_at_the_kink_is_zero() -> None:
 def test_bce_grad(py) -> None:
     p, y = py
     y = (y - 0.05) / 0.9
-    check_grad(lambda t: binary_cross_entropy(t, y), p)
-    check_grad(lambda t: binary_cross_entropy(t, y, reduction="none"), p)
+    check_vjp(lambda t: binary_cross_entropy(t, y), p)
+    check_vjp(lambda t: binary_cross_entropy(t, y, reduction="none"), p)
 
 
 @given(pair(-30, 30))
 def test_bce_with_logits_grad_and_closed_form(zy) -> None:
     z, y = zy
     y = (y + 30) / 60
-    check_grad(lambda t: binary_cross_entropy_with_logits(t, y), z)
-    check_grad(lambda t: binary_cross_entropy_with_logits(t, y, reduction="none"), z)
+    check_vjp(lambda t: binary_cross_entropy_with_logits(t, y), z)
+    check_vjp(lambda t: binary_cross_entropy_with_logits(t, y, reduction="none"), z)
     t = Tensor(z, requires_grad=True)
     binary_cross_entropy_with_logits(t, y).backward()
     np.testing.assert_allclose(t.grad.data, (np_sigmoid(z) - y) / z.size, rtol=1e-12, atol=1e-15)
@@ -257,8 +219,8 @@ def test_bce_with_logits_grad_at_zero_is_half_minus_y() -> None:
 @given(logits_and_labels())
 def test_cross_entropy_grad_and_closed_form(zy) -> None:
     z, y = zy
-    check_grad(lambda t: cross_entropy(t, y), z)
-    check_grad(lambda t: cross_entropy(t, y, reduction="none"), z)
+    check_vjp(lambda t: cross_entropy(t, y), z)
+    check_vjp(lambda t: cross_entropy(t, y, reduction="none"), z)
     t = Tensor(z, requires_grad=True)
     cross_entropy(t, y).backward()
     softmax = np.exp(np_log_softmax(z))
@@ -268,7 +230,7 @@ def test_cross_entropy_grad_and_closed_form(zy) -> None:
 @given(logits_and_probs())
 def test_cross_entropy_grad_with_probability_targets(zq) -> None:
     z, q = zq
-    check_grad(lambda t: cross_entropy(t, q), z)
+    check_vjp(lambda t: cross_entropy(t, q), z)
     t = Tensor(z, requires_grad=True)
     cross_entropy(t, q).backward()
     np.testing.assert_allclose(t.grad.data, (np.exp(np_log_softmax(z)) - q) / len(z), rtol=1e-12, atol=1e-12)
@@ -277,7 +239,7 @@ def test_cross_entropy_grad_with_probability_targets(zq) -> None:
 @given(logits_and_labels())
 def test_nll_grad(zy) -> None:
     z, y = zy
-    check_grad(lambda t: nll_loss(t, y), z)
+    check_vjp(lambda t: nll_loss(t, y), z)
     t = Tensor(z, requires_grad=True)
     nll_loss(t, y).backward()
     np.testing.assert_allclose(t.grad.data, -np.eye(z.shape[1])[y] / len(y), rtol=0, atol=1e-15)
@@ -448,9 +410,9 @@ def test_l1_penalty_is_lambda_over_m_sum_of_abs_weights_only() -> None:
     assert net.bias.grad is None
 
 
-@given(arrays(np.float64, (2, 3), elements=floats(-3, 3)), floats(0, 2), st.integers(1, 50))
+@given(arrays((2, 3), -3, 3), floats(0, 2), st.integers(1, 50))
 def test_penalty_grads_on_a_tensor_list(w, lam, m) -> None:
-    check_grad(lambda t: l2_penalty([t], lam, m), w)
+    check_vjp(lambda t: l2_penalty([t], lam, m), w)
 
 
 def test_l2_penalty_matches_reference_regularized_cost() -> None:
