@@ -17,25 +17,15 @@ from hypothesis.extra import numpy as hnp
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor
+from tinygrad_edu.testing import arrays, broadcastable_shapes, shapes
 from tinygrad_edu.value import SELU_ALPHA, SELU_SCALE
 
-SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=1, max_side=4)
+SHAPES = shapes()  # 0..3 axes, sides 1..4
 
 
-def floats(lo: float, hi: float) -> st.SearchStrategy[float]:
-    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-
-
-def arrays(shape: tuple[int, ...], lo: float, hi: float) -> st.SearchStrategy[np.ndarray]:
-    return hnp.arrays(np.float64, shape, elements=floats(lo, hi))
-
-
-@st.composite
-def away_from(draw: st.DrawFn, shape: tuple[int, ...], kink: float = 0.0, gap: float = 1e-3, hi: float = 5.0):
-    """Values kink +/- [gap, hi]: at least ``gap`` from the kink, constructively."""
-    magnitude = draw(arrays(shape, gap, hi))
-    sign = draw(hnp.arrays(np.bool_, shape))
-    return kink + np.where(sign, magnitude, -magnitude)
+def away_from(shape: tuple[int, ...], kink: float = 0.0, gap: float = 1e-3, hi: float = 5.0):
+    """Values kink +/- [gap, hi]: at least ``gap`` from the kink, built from intervals."""
+    return arrays(shape, kink - hi, kink + hi, away_from=(kink,), margin=gap)
 
 
 @st.composite
@@ -101,7 +91,7 @@ def test_unary_forward_and_gradient(name: str, data: st.DataObject) -> None:
 
 # ============================================================== binary with broadcasting
 
-BROADCAST_PAIRS = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4)
+BROADCAST_PAIRS = broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3, max_side=4)
 
 
 def _off_grid(shape: tuple[int, ...], offset: float) -> st.SearchStrategy[np.ndarray]:
@@ -141,9 +131,9 @@ def test_binary_with_numpy_constant_broadcasts_and_reflects(data: st.DataObject)
 
 @given(data=st.data())
 def test_where_broadcasts_all_three(data: st.DataObject) -> None:
-    shapes, _ = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4))
-    cond = data.draw(hnp.arrays(np.bool_, shapes[0]))
-    x, y = data.draw(arrays(shapes[1], -5, 5)), data.draw(arrays(shapes[2], -5, 5))
+    (sc, sx, sy), _ = data.draw(broadcastable_shapes(num_shapes=3, max_dims=3, max_side=4))
+    cond = data.draw(hnp.arrays(np.bool_, sc))
+    x, y = data.draw(arrays(sx, -5, 5)), data.draw(arrays(sy, -5, 5))
     out = check_vjp(lambda a, b: tg.where(cond, a, b), x, y)
     np.testing.assert_array_equal(out.data, np.where(cond, x, y))
 
@@ -183,7 +173,7 @@ REDUCTIONS = {
 def test_reduction_axis_keepdims(name: str, data: st.DataObject) -> None:
     op, reference = REDUCTIONS[name]
     # std needs >= 2 elements along reduced axes (std'(var=0) is infinite): min_side=2.
-    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=4))
+    shape = data.draw(shapes(min_dims=1, min_side=2))
     x = data.draw(distinct(shape))  # distinct values: no ties for max/min
     axis, keepdims = data.draw(axes(len(shape))), data.draw(st.booleans())
     out = check_vjp(lambda t: op(t, axis=axis, keepdims=keepdims), x)
@@ -193,7 +183,7 @@ def test_reduction_axis_keepdims(name: str, data: st.DataObject) -> None:
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 @given(data=st.data())
 def test_softmax_and_log_softmax(name: str, data: st.DataObject) -> None:
-    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    shape = data.draw(shapes(min_dims=1))
     x = data.draw(arrays(shape, -10, 10))
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     out = check_vjp(lambda t: getattr(t, name)(axis=axis), x)
@@ -221,7 +211,7 @@ def test_reshape_flatten_squeeze_unsqueeze(data: st.DataObject) -> None:
 
 @given(data=st.data())
 def test_transpose_and_T(data: st.DataObject) -> None:
-    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    shape = data.draw(shapes(min_dims=1))
     x = data.draw(arrays(shape, -5, 5))
     perm = data.draw(st.permutations(range(len(shape))))
     out = check_vjp(lambda t: t.transpose(*perm), x)
@@ -249,7 +239,7 @@ def test_expand_and_broadcast_to(data: st.DataObject) -> None:
 @given(data=st.data())
 def test_getitem_basic_indices(data: st.DataObject) -> None:
     """ints, slices (with steps), None and Ellipsis."""
-    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    shape = data.draw(shapes(min_dims=1))
     x = data.draw(arrays(shape, -5, 5))
     index = data.draw(hnp.basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
     out = check_vjp(lambda t: t[index], x)
@@ -258,7 +248,7 @@ def test_getitem_basic_indices(data: st.DataObject) -> None:
 
 @given(data=st.data())
 def test_getitem_integer_arrays_accumulate_repeats(data: st.DataObject) -> None:
-    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    shape = data.draw(shapes(min_dims=1))
     x = data.draw(arrays(shape, -5, 5))
     index = data.draw(hnp.integer_array_indices(shape, result_shape=hnp.array_shapes(min_dims=1, max_side=6)))
     out = check_vjp(lambda t: t[index], x)
@@ -267,7 +257,7 @@ def test_getitem_integer_arrays_accumulate_repeats(data: st.DataObject) -> None:
 
 @given(data=st.data())
 def test_getitem_boolean_mask(data: st.DataObject) -> None:
-    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=4))
+    shape = data.draw(shapes(min_dims=1))
     x = data.draw(arrays(shape, -5, 5))
     mask_dims = data.draw(st.integers(1, len(shape)))
     mask = data.draw(hnp.arrays(np.bool_, shape[:mask_dims]))
@@ -280,7 +270,7 @@ def test_getitem_boolean_mask(data: st.DataObject) -> None:
 
 @given(data=st.data())
 def test_concatenate_stack_pad(data: st.DataObject) -> None:
-    shape = data.draw(hnp.array_shapes(min_dims=1, max_dims=3, max_side=3))
+    shape = data.draw(shapes(min_dims=1, max_side=3))
     axis = data.draw(st.integers(-len(shape), len(shape) - 1))
     other = list(shape)
     other[axis] = data.draw(st.integers(1, 3))
