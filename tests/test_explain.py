@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor, Value
+from tinygrad_edu.testing import floats
 from tinygrad_edu.viz import explain_backward
 from tinygrad_edu.viz.explain import value_local_derivatives
 
@@ -35,7 +36,7 @@ def logistic(x1: float, x2: float, y: float, w1: float, w2: float, b: float):
     return L, a, z, W1, W2, B
 
 
-small = st.floats(-3, 3, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+small = floats(-3, 3)
 
 
 @given(x1=small, x2=small, y=st.sampled_from([0.0, 1.0]), w1=small, w2=small, b=small)
