@@ -340,7 +340,7 @@ class Sum(Primitive):
 
     @staticmethod
     def backward(g, out, x, axis, keepdims):
-        if not keepdims:
+        if not keepdims and axis != tuple(range(len(axis))):  # (expand itself adds missing leading axes)
             g = g.reshape(_keepdims_shape(x.shape, axis))
         return (g.expand(x.shape),)
 

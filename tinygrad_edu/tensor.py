@@ -150,6 +150,7 @@ _new_tensor = object.__new__
 _data_of = operator.attrgetter("data")
 
 
+@functools.lru_cache(maxsize=1024)  # a model broadcasts the same few pairs of shapes on every step
 def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[int, ...]:
     """numpy's broadcasting rule, with an error that names the op and both shapes."""
     n = max(len(a), len(b))
@@ -674,8 +675,11 @@ class Tensor:
         axes = _normalize_axis(axis, self.ndim, "max")
         if self.size == 0:
             raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
-        m = np.max(self.data, axis=axes, keepdims=True)
-        return _wrap(np.where(np.abs(m) == math.inf, 0, m).astype(self.dtype, copy=False))
+        m = self.data.max(axis=axes, keepdims=True)
+        infinite = np.isinf(m)
+        if infinite.any():
+            m = np.where(infinite, 0, m).astype(self.dtype, copy=False)
+        return _wrap(m)
 
     def _reduced_shape(self, axis: Axis) -> tuple[int, ...]:
         axes = _normalize_axis(axis, self.ndim, "reduce")
