@@ -240,9 +240,10 @@ def _propagate(
     """
     order = topological_order(root)
     grads: dict[Any, Any] = {root: seed}
+    grad_of = grads.get  # bound once: called for every node and edge
     with set_grad_enabled(create_graph):
         for node in reversed(order):
-            upstream = grads.get(node)
+            upstream = grad_of(node)
             if upstream is None or not node._parents:
                 continue
             if not node._has_vjp():
@@ -256,7 +257,7 @@ def _propagate(
             for parent, parent_grad in zip(node._parents, parent_grads):
                 if parent_grad is None or not parent.requires_grad:
                     continue
-                previous = grads.get(parent)
+                previous = grad_of(parent)
                 grads[parent] = parent_grad if previous is None else previous + parent_grad
     if not retain_graph:
         for node in order:

@@ -22,6 +22,7 @@ Notation: ``x``, ``y`` inputs, ``z`` output, ``g`` = dL/dz, ``*`` elementwise.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -413,12 +414,17 @@ class Expand(Primitive):
 
     @staticmethod
     def backward(g, out, x, shape):
-        lead = len(shape) - x.ndim
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(x.shape) if n == 1 and shape[lead + i] != 1
-        )
+        axes = _broadcast_axes(x.shape, shape)
         summed = g.sum(axis=axes, keepdims=True) if axes else g
         return (summed.reshape(x.shape),)
+
+
+@functools.lru_cache(maxsize=1024)  # asked on every backward pass for the same few shapes
+def _broadcast_axes(small: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of ``shape`` along which broadcasting ``small`` to it made copies: the new
+    leading axes and the axes where ``small`` has size 1 and ``shape`` does not."""
+    lead = len(shape) - len(small)
+    return tuple(range(lead)) + tuple(lead + i for i, n in enumerate(small) if n == 1 and shape[lead + i] != 1)
 
 
 def _has_integer_array(index: tuple[Any, ...]) -> bool:

@@ -303,7 +303,7 @@ class Tensor:
                     "ambiguous. Pass gradient= (an array of the same shape) or reduce the output "
                     "first, e.g. out.sum() or out.mean()."
                 )
-            return Tensor(np.ones_like(self.data))
+            return _wrap(np.ones_like(self.data))
         seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)  # a copy
         if seed.shape != self.shape:
             raise ValueError(f"{op}: gradient has shape {seed.shape} but the output has shape {self.shape}")
