@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 from collections.abc import Iterator, Sequence
 from typing import Any, Union
 
@@ -147,7 +146,6 @@ def _normalize_axis_cached(axis: int | tuple[int, ...] | None, ndim: int, op: st
 _is_grad_enabled = engine.is_grad_enabled
 _current_scope = engine.current_scope
 _new_tensor = object.__new__
-_data_of = operator.attrgetter("data")
 
 
 @functools.lru_cache(maxsize=1024)  # a model broadcasts the same few pairs of shapes on every step
@@ -199,8 +197,12 @@ class Tensor:
     def _apply(fn: type[P.Primitive], *inputs: Tensor, **params: Any) -> Tensor:
         """Run primitive ``fn`` on ``inputs`` and record it when any input needs grad."""
         out = _new_tensor(Tensor)
-        arrays = map(_data_of, inputs)
-        out.data = fn.forward(*arrays, **params) if params else fn.forward(*arrays)
+        if len(inputs) == 1:  # the common arities unpacked by hand (this runs for every op)
+            out.data = fn.forward(inputs[0].data, **params)
+        elif len(inputs) == 2:
+            out.data = fn.forward(inputs[0].data, inputs[1].data, **params)
+        else:
+            out.data = fn.forward(*[t.data for t in inputs], **params)
         out.grad = None
         out.label = ""
         out._params = params
