@@ -231,6 +231,12 @@ def _hooked_vjp(node: Any, upstream: Any) -> Sequence[Any]:
     return vjp(upstream)
 
 
+# The grad modes of the backward pass, made once (set_grad_enabled keeps per-thread state,
+# so one object may be entered by several threads and nested).
+_RECORD_BACKWARD = set_grad_enabled(True)
+_NO_RECORD_BACKWARD = set_grad_enabled(False)
+
+
 def _propagate(
     root: Any, seed: Any, retain_graph: bool, create_graph: bool
 ) -> tuple[list[Any], dict[Any, Any]]:
@@ -241,10 +247,13 @@ def _propagate(
     order = topological_order(root)
     grads: dict[Any, Any] = {root: seed}
     grad_of = grads.get  # bound once: called for every node and edge
-    with set_grad_enabled(create_graph):
+    with _RECORD_BACKWARD if create_graph else _NO_RECORD_BACKWARD:
         for node in reversed(order):
+            parents = node._parents
+            if not parents:
+                continue
             upstream = grad_of(node)
-            if upstream is None or not node._parents:
+            if upstream is None:
                 continue
             if not node._has_vjp():
                 raise GraphFreedError(
@@ -254,11 +263,10 @@ def _propagate(
                     "through the graph again, or recompute the forward pass."
                 )
             parent_grads = _hooked_vjp(node, upstream) if _vjp_hooks else node._vjp(upstream)
-            for parent, parent_grad in zip(node._parents, parent_grads):
-                if parent_grad is None or not parent.requires_grad:
-                    continue
-                previous = grad_of(parent)
-                grads[parent] = parent_grad if previous is None else previous + parent_grad
+            for parent, parent_grad in zip(parents, parent_grads):
+                if parent_grad is not None and parent.requires_grad:
+                    previous = grad_of(parent)
+                    grads[parent] = parent_grad if previous is None else previous + parent_grad
     if not retain_graph:
         for node in order:
             if node._parents:
