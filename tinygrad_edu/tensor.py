@@ -440,9 +440,6 @@ class Tensor:
     def __neg__(self) -> Tensor:
         return Tensor._apply(P.Neg, self)
 
-    def __matmul__(self, other: ArrayLike) -> Tensor:
-        return self.matmul(other)
-
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
         return self._constant(other).matmul(self)
 
@@ -490,6 +487,8 @@ class Tensor:
         if squeeze_last:
             out = out.reshape(out.shape[:-1])
         return out
+
+    __matmul__ = matmul
 
     def dot(self, other: ArrayLike) -> Tensor:
         """Alias of ``matmul`` (inner product for two 1-d tensors)."""
