@@ -14,7 +14,8 @@ This script
    gradients summed equal ``nn.Conv2d``'s weight gradient (to 1e-12);
 2. shows what sharing buys: a shifted digit gives a shifted feature map (the same detector
    everywhere), and 80 parameters instead of 33,280 for a fully connected layer with the same
-   512 hidden units;
+   512 hidden units (and the slide's numbers: a 64x64x3 image has 12,288 inputs, a shared
+   4x4x3 theta 48 weights);
 3. trains Conv(1->8, 3x3) - ReLU - MaxPool 2 - Conv(8->16, 3x3) - ReLU - MaxPool 2 - Linear(64->10)
    on ``tinygrad_edu.data.load_digits(images=True)`` (UCI digits, shipped with the package) with
    ``train.fit`` and reports the test accuracy.
@@ -77,6 +78,15 @@ def sharing() -> None:
     print(f"   8 feature maps of 8x8 = 512 units: Conv2d(1, 8, 3x3) has {n_conv} parameters "
           f"(8*9 + 8), a Linear(64, 512) {n_dense:,}")
     assert n_conv == 80 and n_dense == 33_280
+    # the slide's soccer ball: a 64x64x3 image is 12,288 inputs; a shared theta in R^(4x4x3) has 48
+    # weights (plus one bias), the same at every one of the 61x61 positions it slides over
+    ball = nn.Conv2d(3, 1, 4, seed=0)
+    n_theta = ball.weight.size
+    with no_grad():
+        positions = ball(Tensor(np.zeros((1, 3, 64, 64)))).shape[-2:]
+    print(f"   the slide's 64x64x3 image: {64 * 64 * 3:,} inputs; one shared 4x4x3 theta: {n_theta} weights "
+          f"at {positions[0]}x{positions[1]} positions")
+    assert 64 * 64 * 3 == 12_288 and n_theta == 48 and positions == (61, 61)
 
 
 def train(epochs: int) -> None:
