@@ -19,17 +19,21 @@ from tinygrad_edu import Tensor, no_grad
 
 
 def conv_loop(x, w, b, s, p):
-    """Forward and the hand-derived backward of a convolution, by direct loops."""
+    """Forward and the hand-derived backward of a convolution, by direct loops.
+
+    ``s`` and ``p`` are ints or (height, width) pairs.
+    """
+    (sh, sw), (ph, pw) = [(v, v) if isinstance(v, int) else v for v in (s, p)]
     n, c, h, wd = x.shape
     co, _, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-    oh, ow = (h + 2 * p - kh) // s + 1, (wd + 2 * p - kw) // s + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (wd + 2 * pw - kw) // sw + 1
     z = np.zeros((n, co, oh, ow))
     for i_n in range(n):
         for o in range(co):
             for i in range(oh):
                 for j in range(ow):
-                    z[i_n, o, i, j] = b[o] + np.sum(w[o] * xp[i_n, :, s * i : s * i + kh, s * j : s * j + kw])
+                    z[i_n, o, i, j] = b[o] + np.sum(w[o] * xp[i_n, :, sh * i : sh * i + kh, sw * j : sw * j + kw])
 
     def backward(dz):
         dxp, dw = np.zeros_like(xp), np.zeros_like(w)
@@ -37,9 +41,9 @@ def conv_loop(x, w, b, s, p):
             for o in range(co):
                 for i in range(oh):
                     for j in range(ow):
-                        dxp[i_n, :, s * i : s * i + kh, s * j : s * j + kw] += w[o] * dz[i_n, o, i, j]
-                        dw[o] += xp[i_n, :, s * i : s * i + kh, s * j : s * j + kw] * dz[i_n, o, i, j]
-        return dxp[:, :, p : p + h, p : p + wd], dw, dz.sum(axis=(0, 2, 3))
+                        dxp[i_n, :, sh * i : sh * i + kh, sw * j : sw * j + kw] += w[o] * dz[i_n, o, i, j]
+                        dw[o] += xp[i_n, :, sh * i : sh * i + kh, sw * j : sw * j + kw] * dz[i_n, o, i, j]
+        return dxp[:, :, ph : ph + h, pw : pw + wd], dw, dz.sum(axis=(0, 2, 3))
 
     return z, backward
 
@@ -85,6 +89,49 @@ def test_conv2d_matches_direct_loops(method, case):
 def test_conv2d_gradients_match_finite_differences(case):
     conv, x, _ = make_conv(case, "auto")
     check_closure_vjp(lambda: conv(x), [x, conv.weight, conv.bias], seed=case["seed"])
+
+
+@pytest.mark.parametrize("method", ["shifted", "im2col"])
+def test_conv2d_rectangular_kernel_stride_and_padding(method):
+    # (height, width) pairs that differ: catches a height/width mix-up in any of the three
+    rng = np.random.default_rng(3)
+    conv = nn.Conv2d(2, 3, (2, 3), stride=(2, 1), padding=(0, 1), seed=rng, method=method)
+    conv.bias.data[:] = rng.standard_normal(3)
+    x = Tensor(rng.standard_normal((2, 2, 5, 4)), requires_grad=True)
+    z_ref, backward = conv_loop(x.data, conv.weight.data, conv.bias.data, (2, 1), (0, 1))
+    z = conv(x)
+    assert z.shape == (2, 3, 2, 4)  # H' = (5 - 2)//2 + 1 = 2, W' = (4 + 2 - 3)//1 + 1 = 4
+    np.testing.assert_allclose(z.data, z_ref, rtol=1e-12, atol=1e-12)
+    dz = rng.standard_normal(z.shape)
+    z.backward(dz)
+    for got, want in zip((x.grad, conv.weight.grad, conv.bias.grad), backward(dz)):
+        np.testing.assert_allclose(got.data, want, rtol=1e-12, atol=1e-12)
+
+
+def test_conv2d_and_pool_argument_errors_and_hints():
+    conv = nn.Conv2d(3, 2, 3, seed=0)
+    with pytest.raises(ValueError, match=r"got \(3, 5, 5\) \(one image\? add a batch axis"):
+        conv(Tensor(np.zeros((3, 5, 5))))
+    with pytest.raises(ValueError, match=r"expected 3 input channels.*\(1, 5, 5, 3\) \(channels last\?"):
+        conv(Tensor(np.zeros((1, 5, 5, 3))))
+    with pytest.raises(ValueError, match=r"3-wide kernel does not fit the input's width of 1 with padding 0"):
+        conv(Tensor(np.zeros((1, 3, 4, 1))))
+    for bad in (2.5, "3", (1, 2, 3), True):
+        with pytest.raises(ValueError, match=r"Conv2d: kernel_size must be an int >= 1 or a pair of them, got"):
+            nn.Conv2d(1, 1, bad)
+    with pytest.raises(ValueError, match="Conv2d: padding must be an int >= 0"):
+        nn.Conv2d(1, 1, 3, padding=-1)
+    # pooling layers check their arguments when built, and show the resolved stride
+    with pytest.raises(ValueError, match="MaxPool2d: stride must be an int >= 1"):
+        nn.MaxPool2d(2, stride=0)
+    with pytest.raises(ValueError, match=r"AvgPool2d: padding \(2, 2\) must be at most half"):
+        nn.AvgPool2d(3, padding=2)
+    assert repr(nn.MaxPool2d(2)) == "MaxPool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
+    assert repr(nn.AvgPool2d((3, 2), 1, (1, 0))) == "AvgPool2d(kernel_size=(3, 2), stride=(1, 1), padding=(1, 0))"
+    with pytest.raises(ValueError, match=r"max_pool2d: the 4-wide kernel does not fit the input's height of 3"):
+        nn.MaxPool2d(4)(Tensor(np.zeros((1, 1, 3, 8))))
+    with pytest.raises(ValueError, match=r"avg_pool2d: expected an input of shape \(N, C, H, W\), got \(4, 4\)"):
+        nn.AvgPool2d(2)(Tensor(np.zeros((4, 4))))
 
 
 def test_conv2d_shares_parameters_and_checks_input():

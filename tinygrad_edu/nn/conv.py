@@ -48,8 +48,9 @@ Pair = int | tuple[int, int]
 
 
 def _pair(v: Pair, name: str, op: str, minimum: int) -> tuple[int, int]:
-    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v)
-    if len(pair) != 2 or any(int(n) != n or n < minimum for n in pair):
+    """``v`` as a pair (height, width) of ints >= ``minimum`` (an int means the same for both)."""
+    pair = (v, v) if isinstance(v, (int, np.integer)) else tuple(v) if isinstance(v, (tuple, list)) else ()
+    if len(pair) != 2 or any(not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < minimum for n in pair):
         raise ValueError(f"{op}: {name} must be an int >= {minimum} or a pair of them, got {v!r}")
     return int(pair[0]), int(pair[1])
 
@@ -57,9 +58,13 @@ def _pair(v: Pair, name: str, op: str, minimum: int) -> tuple[int, int]:
 def _check_image(x: Any, op: str, channels: int | None = None) -> Tensor:
     x = x if isinstance(x, Tensor) else Tensor(x)
     if x.ndim != 4:
-        raise ValueError(f"{op}: expected an input of shape (N, C, H, W), got {x.shape}")
+        hint = " (one image? add a batch axis: x.reshape(1, *x.shape))" if x.ndim == 3 else ""
+        raise ValueError(f"{op}: expected an input of shape (N, C, H, W), got {x.shape}{hint}")
     if channels is not None and x.shape[1] != channels:
-        raise ValueError(f"{op}: expected {channels} input channels (shape (N, {channels}, H, W)), got {x.shape}")
+        hint = " (channels last? use x.permute(0, 3, 1, 2))" if x.shape[3] == channels else ""
+        raise ValueError(
+            f"{op}: expected {channels} input channels (shape (N, {channels}, H, W)), got {x.shape}{hint}"
+        )
     return x
 
 
@@ -224,31 +229,40 @@ def avg_pool2d(x: Any, kernel_size: Pair, stride: Pair | None = None, padding: P
     return _pool(x, kernel_size, stride, padding, "avg")
 
 
-class MaxPool2d(Module):
-    """Max pooling over kH x kW windows (stride defaults to the kernel size): see :func:`max_pool2d`."""
+class _Pool2d(Module):
+    """Shared constructor and repr of the pooling layers (they have no parameters)."""
+
+    _kind = ""  # "max" or "avg"
 
     def __init__(self, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0) -> None:
         super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        _pair(kernel_size, "kernel_size", "MaxPool2d", 1)
+        op = type(self).__name__
+        self.kernel_size = _pair(kernel_size, "kernel_size", op, 1)
+        self.stride = self.kernel_size if stride is None else _pair(stride, "stride", op, 1)
+        self.padding = _pair(padding, "padding", op, 0)
+        if self.padding[0] > self.kernel_size[0] // 2 or self.padding[1] > self.kernel_size[1] // 2:
+            raise ValueError(f"{op}: padding {self.padding} must be at most half the kernel size {self.kernel_size}")
 
     def forward(self, x: Any) -> Tensor:
-        return max_pool2d(x, self.kernel_size, self.stride, self.padding)
+        return _pool(x, self.kernel_size, self.stride, self.padding, self._kind)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class AvgPool2d(Module):
-    """Average pooling over kH x kW windows (stride defaults to the kernel size): see :func:`avg_pool2d`."""
+class MaxPool2d(_Pool2d):
+    """Max pooling: z[n, c, i, j] = max of the kH x kW window at (s*i, s*j) (see :func:`max_pool2d`).
 
-    def __init__(self, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0) -> None:
-        super().__init__()
-        self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
-        _pair(kernel_size, "kernel_size", "AvgPool2d", 1)
+    ``stride`` defaults to the kernel size (non-overlapping windows); padding counts as -inf.
+    """
 
-    def forward(self, x: Any) -> Tensor:
-        return avg_pool2d(x, self.kernel_size, self.stride, self.padding)
+    _kind = "max"
 
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+class AvgPool2d(_Pool2d):
+    """Average pooling: z[n, c, i, j] = mean of the kH x kW window at (s*i, s*j) (see :func:`avg_pool2d`).
+
+    ``stride`` defaults to the kernel size (non-overlapping windows); zero padding counts in the mean.
+    """
+
+    _kind = "avg"
