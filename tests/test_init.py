@@ -31,8 +31,12 @@ def big() -> Tensor:
         (init.he_uniform_, 2 / FAN_IN),
         (lambda t, seed: init.normal_(t, std=0.01, seed=seed), 1e-4),
         (lambda t, seed: init.uniform_(t, eps=0.12, seed=seed), 0.12**2 / 3),
+        (lambda t, seed: init.xavier_normal_(t, seed=seed, mode="fan_in"), 1 / FAN_IN),  # randn * sqrt(1/n[l-1])
+        (init.xavier_fan_in_normal_, 1 / FAN_IN),
+        (lambda t, seed: init.normal_(t, std=0.1, seed=seed), 0.01),  # the slides' "close to 0: N(0, 0.1)"
     ],
-    ids=["xavier_normal", "xavier_uniform", "he_normal", "he_uniform", "normal", "uniform"],
+    ids=["xavier_normal", "xavier_uniform", "he_normal", "he_uniform", "normal", "uniform", "xavier_mode_fan_in",
+         "xavier_fan_in", "normal_0.1"],
 )
 def test_variance_of_each_initialiser(fn, expected_var):
     t = fn(big(), seed=0)
@@ -46,6 +50,27 @@ def test_uniform_initialisers_stay_in_their_interval(fn, bound):
     data = fn(big(), seed=1).data
     assert data.min() >= -bound and data.max() <= bound
     assert data.max() > 0.99 * bound and data.min() < -0.99 * bound  # and fill it
+
+
+def test_named_initialisers_are_the_lectures_formulas_exactly():
+    # Linear(init=name) draws W[l] of shape (n[l], n[l-1]) = (4, 6) with the same generator stream as
+    # the numpy one-liners of the lectures, so the arrays are equal, not just alike in variance.
+    n_l, n_prev = 4, 6
+    expected = {
+        "normal": lambda r: r.standard_normal((n_l, n_prev)) * 0.01,
+        "xavier_fan_in": lambda r: r.standard_normal((n_l, n_prev)) * np.sqrt(1 / n_prev),
+        "lecun": lambda r: r.standard_normal((n_l, n_prev)) * np.sqrt(1 / n_prev),
+        "xavier": lambda r: r.standard_normal((n_l, n_prev)) * np.sqrt(2 / (n_l + n_prev)),
+        "he": lambda r: r.standard_normal((n_l, n_prev)) * np.sqrt(2 / n_prev),
+        "xavier_uniform": lambda r: r.uniform(-np.sqrt(6) / np.sqrt(n_prev + n_l), np.sqrt(6) / np.sqrt(n_prev + n_l),
+                                              (n_l, n_prev)),
+        "uniform": lambda r: r.uniform(-0.12, 0.12, (n_l, n_prev)),
+    }
+    for name, draw in expected.items():
+        got = nn.Linear(n_prev, n_l, init=name, seed=5).weight.data
+        np.testing.assert_allclose(got, draw(np.random.default_rng(5)), rtol=1e-15, atol=0, err_msg=name)
+    with pytest.raises(ValueError, match="mode must be 'fan_avg' or 'fan_in', got 'fan_out'"):
+        init.xavier_normal_(big(), mode="fan_out")
 
 
 def test_seeding_with_int_or_generator_replays():

@@ -13,12 +13,21 @@ they are C_in*kH*kW and C_out*kH*kW.
 ``zeros_``             W = 0 (fine for biases b, never for weights)
 ``constant_``          W = c; ``small_positive_`` b = 0.01 for ReLU layers
 ``uniform_``           W ~ U[-eps, eps] (small; the lectures' random initialisation)
-``normal_``            W ~ N(0, sigma^2), e.g. ``np.random.randn(...) * 0.01``
+``normal_``            W ~ N(0, sigma^2), e.g. ``np.random.randn(...) * 0.01`` (the default)
 ``xavier_normal_``     W ~ N(0, sigma^2), sigma = sqrt(2 / (n[l] + n[l-1]))  (Glorot)
-``xavier_uniform_``    W ~ U[-a, a],     a = sqrt(6 / (n[l] + n[l-1]))
+                       ``mode="fan_in"``: sigma = sqrt(1 / n[l-1])  (``randn(...) * np.sqrt(1/n[l-1])``)
+``xavier_uniform_``    W ~ U[-eps, eps], eps = sqrt(6) / sqrt(n[l] + n[l-1])
 ``he_normal_``         W ~ N(0, sigma^2), sigma = sqrt(2 / n[l-1])          (Kaiming)
 ``he_uniform_``        W ~ U[-a, a],     a = sqrt(6 / n[l-1])
 =====================  ==========================================================
+
+The lectures' slides: "randomly initialize each Theta_ij in [-eps, eps]" is ``uniform_``;
+the usual choice eps = sqrt(6) / sqrt(n_in + n_out) is exactly ``xavier_uniform_``; "close
+to 0: N(0, 0.1)" is ``normal_(t, std=0.1)``; "'Xavier/He' initialization: N(0, sqrt(2 /
+(n[l] + n[l-1])))" (the second argument is the standard deviation) is ``xavier_normal_``;
+the small positive bias for ReLU units is ``small_positive_`` (or ``bias_init=0.01`` in
+``Linear``), and "b can be initialised to zero" is ``zeros_``. Names accepted by
+``Linear(init=...)``: see :func:`get_initializer`.
 
 Xavier keeps the variance of a layer's outputs close to that of its inputs for
 tanh/sigmoid units; He doubles it to make up for ReLU zeroing half the units.
@@ -48,6 +57,7 @@ __all__ = [
     "normal_",
     "small_positive_",
     "uniform_",
+    "xavier_fan_in_normal_",
     "xavier_normal_",
     "xavier_uniform_",
     "zeros_",
@@ -99,28 +109,54 @@ def small_positive_(t: Tensor, value: float = 0.01, seed: Seed = None) -> Tensor
 
 
 def uniform_(t: Tensor, eps: float = 0.12, seed: Seed = None) -> Tensor:
-    """W ~ U[-eps, eps] in place (the lectures' "randomly initialise each Theta_ij in [-eps, eps]")."""
+    """W ~ U[-eps, eps] in place (the lectures' "randomly initialise each Theta_ij in [-eps, eps]").
+
+    The default 0.12 is sqrt(6) / sqrt(n_in + n_out) for a 400 -> 25 layer; to get that
+    rule for any layer use :func:`xavier_uniform_`.
+    """
     if eps < 0:
         raise ValueError(f"init.uniform_: eps must be >= 0, got {eps}")
     return _fill(t, as_generator(seed).uniform(-eps, eps, t.shape), "uniform_")
 
 
 def normal_(t: Tensor, std: float = 0.01, mean: float = 0.0, seed: Seed = None) -> Tensor:
-    """W ~ N(mean, std^2) in place (default ``randn * 0.01``)."""
+    """W ~ N(mean, std^2) in place; the default is the lectures' ``W[l] = np.random.randn(n[l], n[l-1]) * 0.01``."""
     if std < 0:
         raise ValueError(f"init.normal_: std must be >= 0, got {std}")
     return _fill(t, mean + std * as_generator(seed).standard_normal(t.shape), "normal_")
 
 
-def xavier_normal_(t: Tensor, gain: float = 1.0, seed: Seed = None) -> Tensor:
-    """Xavier/Glorot: W ~ N(0, sigma^2) with sigma = gain * sqrt(2 / (n[l] + n[l-1])) in place."""
+def xavier_normal_(t: Tensor, gain: float = 1.0, seed: Seed = None, mode: str = "fan_avg") -> Tensor:
+    """Xavier/Glorot: W ~ N(0, sigma^2) in place, with
+
+    * ``mode="fan_avg"`` (default, Glorot's and the slides' form): sigma = gain * sqrt(2 / (n[l] + n[l-1]));
+    * ``mode="fan_in"``: sigma = gain * sqrt(1 / n[l-1]), the form taught as
+      ``W[l] = np.random.randn(n[l], n[l-1]) * np.sqrt(1 / n[l-1])`` (also called LeCun normal).
+
+    The two agree when n[l] = n[l-1].
+    """
     fan_in, fan_out = calculate_fans(t.shape, "xavier_normal_")
-    std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+    if mode == "fan_avg":
+        var = 2.0 / (fan_in + fan_out)
+    elif mode == "fan_in":
+        var = 1.0 / fan_in
+    else:
+        raise ValueError(f"init.xavier_normal_: mode must be 'fan_avg' or 'fan_in', got {mode!r}")
+    std = gain * math.sqrt(var)
     return _fill(t, std * as_generator(seed).standard_normal(t.shape), "xavier_normal_")
 
 
+def xavier_fan_in_normal_(t: Tensor, seed: Seed = None) -> Tensor:
+    """W ~ N(0, 1 / n[l-1]), i.e. ``randn(n[l], n[l-1]) * np.sqrt(1 / n[l-1])`` (``xavier_normal_``, mode "fan_in")."""
+    return xavier_normal_(t, mode="fan_in", seed=seed)
+
+
 def xavier_uniform_(t: Tensor, gain: float = 1.0, seed: Seed = None) -> Tensor:
-    """Xavier/Glorot uniform: W ~ U[-a, a], a = gain * sqrt(6 / (n[l] + n[l-1])) (variance a^2/3 as above)."""
+    """Xavier/Glorot uniform: W ~ U[-eps, eps], eps = gain * sqrt(6) / sqrt(n[l] + n[l-1]) in place.
+
+    The variance eps^2 / 3 = 2 / (n[l] + n[l-1]) equals :func:`xavier_normal_`'s. With gain 1
+    this is the lectures' uniform [-eps, eps] rule with eps = sqrt(6) / sqrt(n_in + n_out).
+    """
     fan_in, fan_out = calculate_fans(t.shape, "xavier_uniform_")
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return _fill(t, as_generator(seed).uniform(-a, a, t.shape), "xavier_uniform_")
@@ -154,6 +190,8 @@ _BY_NAME: dict[str, Initializer] = {
     "xavier": xavier_normal_,
     "xavier_normal": xavier_normal_,
     "glorot": xavier_normal_,
+    "xavier_fan_in": xavier_fan_in_normal_,
+    "lecun": xavier_fan_in_normal_,
     "xavier_uniform": xavier_uniform_,
     "glorot_uniform": xavier_uniform_,
     "normal": normal_,
@@ -163,7 +201,14 @@ _BY_NAME: dict[str, Initializer] = {
 
 
 def get_initializer(init: str | Initializer, op: str = "init") -> Initializer:
-    """The function ``f(tensor, seed=...)`` for a name such as ``"he"`` or ``"xavier"``, or a callable as is."""
+    """The function ``f(tensor, seed=...)`` for a name, or a callable as is.
+
+    Names: "he" / "he_normal" / "kaiming" (sigma = sqrt(2 / n[l-1])), "he_uniform", "xavier" /
+    "glorot" (sigma = sqrt(2 / (n[l] + n[l-1]))), "xavier_fan_in" / "lecun" (sigma = sqrt(1 / n[l-1])),
+    "xavier_uniform" (U[-eps, eps], eps = sqrt(6) / sqrt(n[l] + n[l-1])), "normal" (sigma = 0.01),
+    "uniform" (U[-0.12, 0.12]) and "zeros". For other parameters pass a callable, e.g.
+    ``lambda t, seed: init.normal_(t, std=0.1, seed=seed)``.
+    """
     if callable(init):
         return init
     if isinstance(init, str) and init.lower() in _BY_NAME:

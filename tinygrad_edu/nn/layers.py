@@ -54,8 +54,9 @@ class Linear(Module):
     """A fully connected layer: z = x @ W.T + b (the lectures' Z[l] = W[l] A[l-1] + b[l], batch first).
 
     * ``weight`` W: shape (out_features, in_features) = (n[l], n[l-1]), drawn by ``init``
-      ("he" (default), "xavier", "xavier_uniform", "he_uniform", "normal", "uniform",
-      "zeros", or a callable ``f(tensor, seed=rng)`` from :mod:`tinygrad_edu.nn.init`).
+      ("he" (default), "xavier", "xavier_fan_in", "xavier_uniform", "he_uniform", "normal"
+      (randn * 0.01), "uniform", "zeros", or a callable ``f(tensor, seed=rng)`` from
+      :mod:`tinygrad_edu.nn.init`; see :func:`tinygrad_edu.nn.init.get_initializer`).
     * ``bias`` b: shape (out_features,), set to ``bias_init`` (0 by default; a small
       positive value such as 0.01 for ReLU layers, as the lectures advise).
 
