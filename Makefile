@@ -6,10 +6,26 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test lint bench clean
 
+# 1. Python >= 3.10;  2. `python3 -m venv` (Debian ships ensurepip separately: python3-venv,
+# installed here when missing and apt-get is usable as root);  3. a pip that can install a
+# pyproject.toml project in editable mode (>= 21.3);  4. the package with its extras.
+# The stamp makes a second run a no-op until pyproject.toml changes; an interrupted set-up
+# leaves no stamp, so the next run starts again.
 $(STAMP): pyproject.toml
-	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
-	  echo "python3 -m venv failed; installing Debian's python3-venv"; rm -rf $(VENV); \
-	  apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || { \
+	  echo "error: tinygrad_edu needs Python >= 3.10; '$(PYTHON)' is $$($(PYTHON) -V 2>&1)." \
+	       "Run e.g. make PYTHON=python3.11 $(MAKECMDGOALS)"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) >/dev/null 2>&1 || { \
+	  rm -rf $(VENV); \
+	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	    echo "$(PYTHON) -m venv failed (no ensurepip): installing Debian's python3-venv"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null; \
+	  fi; \
+	  $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	    echo "error: could not create $(VENV) with '$(PYTHON) -m venv'. On Debian/Ubuntu install" \
+	         "python3-venv (as root: apt-get install python3-venv), then run make again."; exit 1; }; }
+	$(PY) -m pip install -q --disable-pip-version-check "pip>=21.3"
 	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev,plot]"
 	@touch $(STAMP)
 
@@ -23,7 +39,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check tinygrad_edu tests examples benchmarks
 
 bench: $(STAMP)
-	$(PY) -m pip install -q --disable-pip-version-check ".[bench]"
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[bench]"
 	$(PY) benchmarks/bench_value.py
 	$(PY) benchmarks/bench_tensor.py
 
