@@ -252,9 +252,10 @@ class Module:
                 + ", ".join(f"{k!r} (model expects {want}, state has {got})" for k, want, got in mismatched)
             )
         if problems:
+            hint = " (strict=False skips missing and unexpected keys)" if not mismatched else ""
             raise StateDictError(
                 f"load_state_dict into {type(self).__name__}: " + "; ".join(problems)
-                + f". The model's keys are {list(own)}.",
+                + f". The model's keys are {list(own)}{hint}.",
                 missing, unexpected, mismatched,
             )
         for key, array in arrays.items():
@@ -281,6 +282,9 @@ class Module:
     def summary(self, input_shape: tuple[int, ...] | list[int], dtype: Any = None) -> str:
         """A table of the layers, their output shapes and parameter counts.
 
+        One row per module call, in the order the forward pass runs them, indented by
+        depth; "Param #" counts a module's own parameters (``--`` for a container whose
+        layers are listed below it), so the column sums to the total.
         ``input_shape`` is the full shape of one input batch, batch axis included,
         e.g. ``(1, 784)`` or ``(1, 1, 28, 28)``. The model is run once on zeros, under
         ``no_grad`` and in eval mode (so Dropout's random state is not consumed); the
@@ -310,9 +314,12 @@ class Module:
             name = names.get(id(module), "?") or type(module).__name__
             indent = "  " * max(depth_of.get(id(module), 1) - 1, 0)
             own = sum(p.size for p in module._parameters.values())
+            # a pure container's layers have their own rows: "--" instead of a misleading 0
+            count = "--" if own == 0 and module._modules else f"{own:,}"
             out_shape = str(tuple(out.shape)) if hasattr(out, "shape") else type(out).__name__
-            rows.append((f"{indent}{name} ({type(module).__name__})", out_shape, f"{own:,}"))
+            rows.append((f"{indent}{name} ({type(module).__name__})", out_shape, count))
         total = self.num_parameters()
+        trainable = sum(p.size for p in self.parameters() if p.requires_grad)
         widths = [max(len(r[i]) for r in rows) for i in range(3)]
         rule = "-" * (sum(widths) + 4)
 
@@ -321,5 +328,5 @@ class Module:
 
         lines = [f"{type(self).__name__} summary (input shape {shape})", rule, fmt(rows[0]), rule]
         lines += [fmt(r) for r in rows[1:]]
-        lines += [rule, f"Total params: {total:,}", f"Trainable params: {total:,}", rule]
+        lines += [rule, f"Total params: {total:,}", f"Trainable params: {trainable:,}", rule]
         return "\n".join(lines)
