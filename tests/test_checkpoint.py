@@ -58,6 +58,12 @@ def test_paths_must_be_npz_and_exist(tmp_path):
         load(tmp_path / "absent.npz")
     with pytest.raises(FileNotFoundError, match="directory .* does not exist"):
         save(model(0), tmp_path / "no" / "m.npz")
+    (tmp_path / "d.npz").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"save: .*d.npz' is a directory; pass a file path"):
+        save(model(0), tmp_path / "d.npz")
+    with pytest.raises(IsADirectoryError, match=r"load: .*d.npz' is a directory, not a checkpoint file"):
+        load(tmp_path / "d.npz")
+    assert sorted(os.listdir(tmp_path)) == ["d.npz"]  # no temporary file left behind
 
 
 def test_corrupt_and_foreign_files_are_rejected(tmp_path):

@@ -69,6 +69,9 @@ def save(module_or_state: Any, path: PathLike) -> Path:
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"save: directory {str(directory)!r} does not exist (for checkpoint {str(path)!r})")
+    if target.is_dir():
+        example = str(target / "model.npz")
+        raise IsADirectoryError(f"save: {str(path)!r} is a directory; pass a file path such as {example!r}")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -91,6 +94,8 @@ def load(path: PathLike, into: Any = None, strict: bool = True) -> dict[str, np.
     With ``into=module`` the arrays are also loaded into it via ``module.load_state_dict(state, strict)``.
     """
     target = _check_suffix(path, "load")
+    if target.is_dir():
+        raise IsADirectoryError(f"load: {str(path)!r} is a directory, not a checkpoint file")
     if not target.is_file():
         raise FileNotFoundError(f"load: no checkpoint file at {str(path)!r}")
     try:
