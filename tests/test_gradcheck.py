@@ -166,6 +166,19 @@ def test_wrong_primitive_fails_and_the_report_names_the_op_and_input() -> None:
     assert f"{check.worst_analytic:.8g}" in report and f"{check.worst_numeric:.8g}" in report
 
 
+def test_a_failing_report_explains_its_columns_and_a_passing_one_stays_short() -> None:
+    x = rng_tensor(15, 3, label="x")
+    failing = gradcheck(lambda x: bad_square(x).sum(), x).report()
+    header = failing.splitlines()[3].split()
+    assert header[:2] == ["input", "shape"] and header[-3:] == ["analytic", "numeric", "result"]
+    assert "numeric = (fn(x + eps) - fn(x - eps)) / (2 eps)" in failing
+    assert "analytic = autograd's gradient" in failing
+    assert "#n is the op's position in the graph" in failing
+    assert all(len(line) <= 140 for line in failing.splitlines())  # readable in a terminal
+    passing = gradcheck(lambda x: (x * x).sum(), x).report()
+    assert "analytic = autograd's gradient" not in passing and len(passing.splitlines()) == 5
+
+
 def test_raise_on_failure_raises_gradcheck_error_with_the_table() -> None:
     x = rng_tensor(6, 4, label="x")
     with pytest.raises(GradcheckError, match="bad_square") as info:

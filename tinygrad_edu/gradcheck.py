@@ -58,6 +58,7 @@ class, so a wrong ``backward`` in a primitive is named directly.
 from __future__ import annotations
 
 import math
+import textwrap
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -144,7 +145,7 @@ class OpCheck:
         label = f" label {self.label!r}" if self.label else ""
         return (
             f"op #{self.node} '{self.op}' (primitive {self.primitive}){label}{where}: gradient of its input "
-            f"{self.input} (shape {self.input_shape}) is off by {self.max_abs_error:.3e}; at "
+            f"{self.input} (shape {self.input_shape}) is off by {self.max_abs_error:.3e};\n      at "
             f"{_fmt_index(self.worst_index)} its backward gives {self.worst_analytic:.6g}, finite differences "
             f"of its forward give {self.worst_numeric:.6g}"
         )
@@ -178,7 +179,7 @@ class GradcheckResult:
             f"element passes if |analytic - numeric| <= {self.atol:g} + {self.rtol:g} * |numeric|",
             "",
         ]
-        header = ("input", "shape", "max abs err", "max rel err", "worst element", "analytic", "numeric", "")
+        header = ("input", "shape", "max abs err", "max rel err", "worst element", "analytic", "numeric", "result")
         rows = [header]
         for c in self.inputs:
             where = ("-" if c.worst_index is None else _fmt_index(c.worst_index) if c.shape else "(scalar)") + (
@@ -199,14 +200,28 @@ class GradcheckResult:
         widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
         for r in rows:
             lines.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
+        if not self.ok:
+            lines += ["", *_LEGEND]
         if self.suspects:
-            lines += ["", "  Suspect ops (each recorded primitive's backward vs finite differences of its forward):"]
+            lines += [
+                "",
+                "  Suspect ops (each recorded primitive's backward vs finite differences of its own forward;",
+                "  #n is the op's position in the graph, inputs first):",
+            ]
             lines += [f"  - {s.describe()}" for s in self.suspects]
         for note in self.notes:
-            lines += ["", f"  {note}"]
+            lines += ["", textwrap.fill(note, width=110, initial_indent="  ", subsequent_indent="  ")]
         return "\n".join(lines)
 
     __str__ = report
+
+
+# How to read the table; printed under a failing one.
+_LEGEND = (
+    "  analytic = autograd's gradient; numeric = (fn(x + eps) - fn(x - eps)) / (2 eps), one element at a time;",
+    "  worst element = the input element (and output element or cotangent) furthest outside the tolerance;",
+    "  max rel err = max |analytic - numeric| / max(|analytic|, |numeric|).",
+)
 
 
 # ====================================================================== inputs and outputs
