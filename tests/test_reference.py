@@ -254,6 +254,18 @@ def test_shape_errors_name_the_layer_and_expected_shapes() -> None:
         R.l_layer_forward(np.zeros((3, 5)), params, output_activation="relu")
 
 
+def test_Y_in_the_wrong_layout_is_rejected_not_broadcast() -> None:
+    # Y of shape (m, 1) instead of (1, m): A[L] - Y would silently broadcast to (m, m)
+    params, X, Y = make_problem(5, [3, 2, 1], 4, "sigmoid")
+    AL, caches = R.l_layer_forward(X, params, "tanh")
+    with pytest.raises(ValueError, match=r"l_layer_backward: A\[L\] has shape \(1, 4\) but Y has shape \(4, 1\)"):
+        R.l_layer_backward(AL, Y.T, caches, "tanh")
+    with pytest.raises(ValueError, match=r"Y must have shape \(n\[L\], m\) = \(1, 4\).*got \(4, 1\)"):
+        R.l_layer_grads_delta_accumulation(X, Y.T, params, 0.0, "tanh")
+    with pytest.raises(ValueError, match=r"Z\[L\] has shape \(1, 4\) but Y has shape \(4, 1\)"):
+        R.l_layer_cost_and_grads(X, Y.T, params, 0.0, "tanh")
+
+
 # ============================================================== parameter updates
 
 

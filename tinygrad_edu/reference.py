@@ -353,6 +353,14 @@ def _weights_squared(params: Mapping[str, np.ndarray]) -> float:
     return float(sum(np.sum(params[f"W{l}"] ** 2) for l in range(1, _num_layers(params) + 1)))
 
 
+def _regularized_cost_from_caches(
+    caches: Sequence[Cache], Y: np.ndarray, params: Mapping[str, np.ndarray], lam: float, output_activation: str
+) -> float:
+    """J + (lambda/2m) sum W^2, with J computed stably from Z[L] (the last cache's Z)."""
+    m = np.asarray(Y).shape[1]
+    return compute_cost_from_logits(caches[-1][3], Y, output_activation) + lam / (2 * m) * _weights_squared(params)
+
+
 def regularized_cost(
     X: np.ndarray,
     Y: np.ndarray,
@@ -367,8 +375,7 @@ def regularized_cost(
     of J_reg are meaningful even where the output saturates.
     """
     _, caches = l_layer_forward(X, params, hidden_activation, output_activation)
-    m = np.asarray(Y).shape[1]
-    return compute_cost_from_logits(caches[-1][3], Y, output_activation) + lam / (2 * m) * _weights_squared(params)
+    return _regularized_cost_from_caches(caches, Y, params, lam, output_activation)
 
 
 def l_layer_backward(
@@ -385,10 +392,17 @@ def l_layer_backward(
         db[l]   = (1/m) np.sum(dZ[l], axis=1, keepdims=True)
         dZ[l-1] = W[l]^T dZ[l] * g'(Z[l-1])
 
+    The deck's "Summary: forward and backward propagation" slide misprints three factors:
+    it has dW[L] = (1/m) dZ[L] A[L]^T, dZ[L-1] = dW[L]^T dZ[L] g'[L](Z[L-1]) and
+    dW[1] = (1/m) dZ[1] A[1]^T. The shapes only work, and the one-hidden-layer slide agrees,
+    with A[l-1]^T (A[0] = X), W[l]^T and g'[l-1], as above (docs/lecture-map.md, errata).
+
     Returns ``{"dW1", "db1", "dZ1", ..., "dWL", "dbL", "dZL"}``.
     """
     g_prime = _activation(hidden_activation)[1]
-    Y = np.asarray(Y, dtype=float)
+    AL, Y = np.asarray(AL, dtype=float), np.asarray(Y, dtype=float)
+    if AL.shape != Y.shape:  # A[L] - Y would broadcast silently, e.g. (1, m) - (m, 1) -> (m, m)
+        raise ValueError(f"l_layer_backward: A[L] has shape {AL.shape} but Y has shape {Y.shape}; they must match")
     m = Y.shape[1]
     L = len(caches)
     grads: dict[str, np.ndarray] = {}
@@ -414,8 +428,7 @@ def l_layer_cost_and_grads(
 ) -> tuple[float, dict[str, np.ndarray]]:
     """Forward, regularised cost and backward in one call: returns (J_reg, grads)."""
     AL, caches = l_layer_forward(X, params, hidden_activation, output_activation)
-    m = np.asarray(Y).shape[1]
-    J = compute_cost_from_logits(caches[-1][3], Y, output_activation) + lam / (2 * m) * _weights_squared(params)
+    J = _regularized_cost_from_caches(caches, Y, params, lam, output_activation)
     return J, l_layer_backward(AL, Y, caches, hidden_activation, lam)
 
 
@@ -427,7 +440,13 @@ def l_layer_grads_delta_accumulation(
     hidden_activation: str = "relu",
     output_activation: str = "sigmoid",
 ) -> dict[str, np.ndarray]:
-    """The per-example backpropagation of the lectures, accumulating Delta:
+    """The per-example backpropagation of the lectures, accumulating Delta.
+
+    Written in this module's [l] numbering (layer 0 = the input). The slides number layers
+    from 1 = the input, in parentheses, so their Theta(l), a(l), delta(l+1) are our W[l],
+    a[l-1], delta[l], and their Delta(l) := Delta(l) + delta(l+1) (a(l))^T is the update below.
+    Their bias column (j = 0, a_0 = 1) is our b[l]: the slides' "D = (1/m) Delta if j = 0"
+    is D_b[l] here, and biases are not regularised.
 
         Delta[l] = 0 for all l
         for i = 1 to m:
@@ -445,6 +464,12 @@ def l_layer_grads_delta_accumulation(
     _check_output(output_activation)
     L = _num_layers(params)
     m = X.shape[1]
+    expected = (params[f"W{L}"].shape[0], m)
+    if Y.shape != expected:
+        raise ValueError(
+            f"l_layer_grads_delta_accumulation: Y must have shape (n[L], m) = {expected} for X of shape "
+            f"{X.shape}, got {Y.shape}"
+        )
     Delta = {l: np.zeros_like(params[f"W{l}"]) for l in range(1, L + 1)}
     Delta_b = {l: np.zeros_like(params[f"b{l}"]) for l in range(1, L + 1)}
     for i in range(m):
