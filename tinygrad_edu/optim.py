@@ -212,7 +212,9 @@ class SGD(Optimizer):
     """Stochastic gradient descent, with PyTorch's definitions of momentum and weight decay.
 
     Plain (``momentum=0``): W := W - alpha dW. With ``weight_decay`` lambda the gradient
-    is first g = dW + lambda W (an L2 term). With momentum mu and dampening d::
+    is first g = dW + lambda W (an L2 term; ``weight_decay = lambda / m`` gives the lectures'
+    J + (lambda / 2m) sum ||W[l]||^2, except that here biases are decayed too unless they are
+    left out of ``params``). With momentum mu and dampening d::
 
         B := g                        on the first step
         B := mu B + (1 - d) g         afterwards
@@ -374,9 +376,11 @@ class AdamW(Adam):
 class LRScheduler:
     """Base of the schedules: ``step()`` advances the epoch counter and sets ``optimizer.lr``.
 
-    The learning rate is a closed form ``lr_at(epoch)`` of the base rate (``optimizer.lr``
-    when the schedule was made) and the number of ``step()`` calls so far (``last_epoch``).
-    Call ``scheduler.step()`` once per epoch, after ``optimizer.step()``.
+    The learning rate is a closed form ``lr_at(epoch)`` of the base rate alpha_0
+    (``optimizer.lr`` when the schedule was made) and the number of ``step()`` calls so
+    far (``last_epoch``). Call ``scheduler.step()`` once per epoch, after ``optimizer.step()``.
+    The rates equal ``torch.optim.lr_scheduler``'s classes of the same names; unlike
+    PyTorch, ``step()`` returns the new rate and ``get_last_lr()`` is a float, not a list.
     """
 
     def __init__(self, optimizer: Optimizer) -> None:
@@ -387,6 +391,7 @@ class LRScheduler:
         self.last_epoch = 0
 
     def lr_at(self, epoch: int) -> float:
+        """The learning rate alpha_epoch after ``epoch`` calls of ``step()`` (subclasses define it)."""
         raise NotImplementedError
 
     def step(self) -> float:
@@ -400,9 +405,11 @@ class LRScheduler:
         return self.optimizer.lr
 
     def state_dict(self) -> dict[str, np.ndarray]:
+        """``{"base_lr": alpha_0, "last_epoch": epoch}`` as arrays (savable with ``tinygrad_edu.save``)."""
         return {"base_lr": np.array(self.base_lr), "last_epoch": np.array(self.last_epoch)}
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore :meth:`state_dict`'s output and set ``optimizer.lr`` to the rate of that epoch."""
         self.base_lr, self.last_epoch = float(state["base_lr"]), int(state["last_epoch"])
         self.optimizer.lr = self.lr_at(self.last_epoch) if self.last_epoch else self.base_lr
 
@@ -464,7 +471,9 @@ def clip_grad_norm(params: Any, max_norm: float) -> float:
     norm *before* clipping (a float; ``inf`` or ``nan`` if a gradient is). Each ``grad``
     is replaced by a new tensor, never scaled in place: two parameters may share one
     gradient array (e.g. both inputs of an addition), which in-place scaling would
-    shrink twice.
+    shrink twice. Same numbers as PyTorch's ``torch.nn.utils.clip_grad_norm_`` (L2 norm,
+    the same 1e-6), which scales in place and returns a tensor.
+    Call it between ``loss.backward()`` and ``optimizer.step()``.
     """
     if not (max_norm > 0):
         raise ValueError(f"clip_grad_norm: max_norm must be positive, got {max_norm!r}")
