@@ -286,7 +286,7 @@ class RMSprop(Optimizer):
 
     Steep directions (large dW) get smaller steps, flat ones larger. Same definition as
     ``torch.optim.RMSprop`` (eps outside the square root) with its ``alpha`` named
-    ``beta`` here; torch's default is 0.99, ours 0.9 (as in the lectures on Adam).
+    ``beta`` here; torch's default is 0.99, ours 0.9.
     """
 
     _hyper = ("lr", "beta", "eps")

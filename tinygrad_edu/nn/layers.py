@@ -279,7 +279,7 @@ class Flatten(Module):
 class Dropout(Module):
     """Inverted dropout: in training, each unit is kept with probability keep_prob = 1 - p.
 
-    As in the lectures: ``d = np.random.rand(*a.shape) < keep_prob; a = a * d / keep_prob``.
+    In numpy: ``d = np.random.rand(*a.shape) < keep_prob; a = a * d / keep_prob``.
     Dividing by keep_prob keeps E[a] unchanged, so at test time (``eval()``) the layer
     is the identity. The gradient is the same mask: dA = dA_out * d / keep_prob.
     ``seed`` makes the sequence of masks reproducible; the last mask (already scaled,
@@ -315,6 +315,8 @@ _RELU_FAMILY = (ReLU, LeakyReLU, ELU, SELU)
 class MLP(Sequential):
     """A multilayer perceptron: Linear -> activation -> ... -> Linear [-> output_activation].
 
+    Layer l = 1..L computes Z[l] = W[l] A[l-1] + b[l] and A[l] = g[l](Z[l]), with A[0] = X
+    (batch first here: ``a = g(a_prev @ W.T + b)``, see :class:`Linear`).
     ``sizes`` = [n[0], n[1], ..., n[L]] (inputs, hidden units, outputs), e.g. [2, 16, 16, 1]
     gives W[1] (16, 2), W[2] (16, 16), W[3] (1, 16). ``activation`` is g[l] for the hidden
     layers: a name, a Module class or instance, or a list with one per hidden layer
