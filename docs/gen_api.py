@@ -61,6 +61,8 @@ def _signature(obj: object, name: str) -> str:
         return name
     # postponed annotations come back as strings: show  x: Tensor  rather than  x: 'Tensor'
     sig = re.sub(r"(: |-> )'([^']*)'", r"\1\2", sig)
+    # a class as a default value: dtype = np.float64 rather than <class 'numpy.float64'>
+    sig = re.sub(r"<class '([\w.]+)'>", lambda m: re.sub(r"^numpy\.", "np.", m.group(1)), sig)
     return f"{name}{sig}"
 
 
