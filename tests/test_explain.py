@@ -9,6 +9,7 @@ Everything is float64 and computed by the same arithmetic, so tolerances are ~1e
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
@@ -228,3 +229,33 @@ def test_tensor_names_come_from_the_model() -> None:
     e = explain_backward(loss, model=model)
     np.testing.assert_allclose(e.gradients["weight"], model.weight.grad.data, rtol=1e-12)
     np.testing.assert_allclose(e.gradients["bias"], model.bias.grad.data, rtol=1e-12)
+
+
+def test_tensor_text_is_one_block_per_op_and_stays_narrow() -> None:
+    from tinygrad_edu import nn
+
+    model = nn.MLP([2, 3, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    X = tg.randn(4, 2, seed=1)
+    loss = nn.binary_cross_entropy(model(X), Tensor((X.data[:, :1] > 0).astype(float)))
+    loss.backward()
+    e = explain_backward(loss, model=model)
+    lines = e.text.splitlines()
+    assert max(len(line) for line in lines) <= 140  # the table layout was 342 characters wide
+    assert sum(line.startswith("step ") for line in lines) == len(e.steps)
+    assert "rule      Z = X @ Y over the last two axes" in e.text
+    assert "0.weight (3, 2): dL/d0.weight += " in e.text
+    assert re.search(r"#\d+ \(4, 3\) as X: dL/d#\d+ \+= norm", e.text)  # h = tanh(...) is the first input
+    assert re.search(r"#\d+ \(2, 3\) as Y: dL/d#\d+ \+= \[\[", e.text)  # W^T is matmul's second input
+    assert "(sum of 2 paths:" in e.text  # the clipped prediction feeds log(p) and 1 - p
+    assert "``" not in e.text
+    assert len(e.markdown().splitlines()) == sum(len(s.terms) for s in e.steps) + 4  # tables stay tables
+
+
+def test_elu_and_leaky_relu_whose_output_underflows_to_zero() -> None:
+    for op, x0, expected in (("elu", -1.17549e-38, 1.0), ("elu", -3e-17, 1.0), ("leaky_relu", -1e-322, 0.01)):
+        x = Value(x0, label="x")
+        out = getattr(x, op)()
+        assert out.data == 0  # alpha (e^x - 1) and slope * x round to 0
+        out.backward()
+        e = explain_backward(out)
+        assert e.gradient(x) == pytest.approx(expected, rel=1e-12) == x.grad

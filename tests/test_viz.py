@@ -241,7 +241,7 @@ def test_hundred_thousand_node_graph_walks_without_recursion() -> None:
         y = y + 1.0
     assert len(walk(y)) == 100_001
     g = draw_graph(y)
-    assert "100,001 values/tensors, 50,000 ops" in g.source
+    assert "100,001 values, 50,000 ops" in g.source
     assert "longest path 50,000 ops" in g.source
     assert sys.getrecursionlimit() == limit
     # drawing everything still works (DOT text only; laying it out is dot's business)
@@ -401,3 +401,72 @@ def test_real_pygraphviz_renders_without_dot(monkeypatch, tmp_path) -> None:
     assert ">tanh<" in open(svg).read() and ">w1<" in open(svg).read()
     png = g.render(tmp_path / "p.png", format="png")
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+# ----------------------------------------------------------------------------- audit: readable labels and boxes
+
+
+def test_box_depth_beyond_a_flat_model_boxes_its_leaf_modules() -> None:
+    from tinygrad_edu import nn
+
+    class Net(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = nn.MLP([2, 3, 3], activation="tanh", seed=0)
+            self.head = nn.Linear(3, 1, seed=1)
+
+        def forward(self, x: Tensor) -> Tensor:
+            return self.head(self.body(x))
+
+    net = Net()
+    loss = (net(tg.randn(4, 2, seed=2)) ** 2).mean()
+    loss.backward()
+    src = draw_graph(loss, model=net, collapse="box", depth=2).source
+    boxes = re.findall(r"^\s*(m\d+) \[", src, flags=re.M)
+    assert len(boxes) == 4  # body.0, body.1, body.2 inside the body cluster, and head at its own level
+    assert src.count("subgraph cluster_") == 1 and "body: MLP" in src and "head: Linear" in src
+    flat = nn.MLP([2, 4, 1], activation="tanh", seed=0)
+    flat_loss = flat(tg.randn(3, 2, seed=1)).sum()
+    flat_loss.backward()
+    assert draw_graph(flat_loss, model=flat, collapse="box", depth=3).source == \
+        draw_graph(flat_loss, model=flat, collapse="box", depth=1).source
+
+
+def test_box_labels_count_in_words_and_activation_boxes_show_their_output_gradient() -> None:
+    from tinygrad_edu import nn
+
+    model = nn.MLP([2, 3, 1], activation="sigmoid", seed=0)
+    loss = (model(tg.randn(5, 2, seed=1)) ** 2).mean()
+    loss.backward()
+    g = draw_graph(loss, model=model, collapse="box", color_by="grad")
+    src = g.source
+    assert "1 tensor, 1 op<" in src and "1 tensors" not in src and "4 tensors, 4 ops" in src
+    sigmoid_box = next(b for b in g.graph_model.boxes if b.name == "1: Sigmoid")
+    out_rms = float(np.sqrt(np.mean(sigmoid_box.members[-1].node.grad.data ** 2)))
+    assert f"output grad rms {out_rms:.4g}" in src
+    line = next(ln for ln in src.splitlines() if ln.lstrip().startswith(f"{sigmoid_box.id} ["))
+    assert f'fillcolor="{grad_color(out_rms, (1e-6, 1e2))[0]}"' in line and NO_GRAD_COLOR not in line
+
+
+def test_muted_text_stays_readable_on_gradient_fills() -> None:
+    big = Value(3.0, label="big")
+    out = big * 40.0  # d out / d big = 40: a red fill on the scale, dark font
+    out.backward()
+    line = next(ln for ln in draw_graph(out, color_by="grad").source.splitlines() if ln.lstrip().startswith("n0 ["))
+    assert 'COLOR="#6b7280"' not in line and 'fillcolor="#ffffff"' not in line
+
+
+def test_unnamed_leaves_say_constant_or_input() -> None:
+    w = Value(2.0, label="w")
+    src = draw_graph(w * 3.0).source
+    assert "constant #1" in src
+    X = Tensor(np.ones((2, 2)))
+    assert "input #0" in draw_graph(X * Tensor(np.ones(2), requires_grad=True, label="v")).source
+
+
+def test_summary_counts_in_words() -> None:
+    x = Value(0.5, label="x")
+    y = (x * 2.0).tanh()
+    src = draw_graph(y, max_nodes=2).source
+    assert "2 leaves: 1 parameter (1 number), 1 input/constants" in src
+    assert "collapse=" not in src and "hide_shape_ops" not in src  # neither helps this graph

@@ -400,7 +400,7 @@ class Permute(Primitive):
 
 
 class Expand(Primitive):
-    """z = x broadcast to ``shape`` (size-1 axes repeated, new leading axes added).
+    """z = x broadcast to ``shape`` (size-1 axes repeated, new leading axes added);  dL/dx = g summed back.
 
     Each x_i is copied to several z_j, so dL/dx_i = sum of g_j over its copies: the VJP
     of broadcasting is a *sum* over the broadcast axes ("sum in reverse").

@@ -14,6 +14,9 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from ..value import Value
 from .graph import ModuleBox, build, check_root, summarize
 from .render import Graph
 from .text import array_stats, fmt, grad_magnitude, graph_text, short_repr
@@ -72,11 +75,18 @@ def grad_color(magnitude: float | None, grad_range: tuple[float, float]) -> tupl
 # ----------------------------------------------------------------------------- HTML labels
 
 
-def _on_dark(label: str, font: str) -> str:
-    """Lighten the muted/dark text colours of a label drawn on a dark fill."""
-    if font != "#ffffff":
-        return label
-    return label.replace(f'COLOR="{MUTED}"', 'COLOR="#e5e7eb"').replace('COLOR="#111827"', 'COLOR="#ffffff"')
+def _on_fill(label: str, fill: str, font: str) -> str:
+    """Keep every text colour of a label readable on a coloured (gradient-scale) fill."""
+    if font == "#ffffff":  # dark fill: light text, light red for alerts
+        return (label.replace(f'COLOR="{MUTED}"', 'COLOR="#e5e7eb"').replace('COLOR="#111827"', 'COLOR="#ffffff"')
+                .replace(f'COLOR="{ALERT}"', 'COLOR="#fecaca"'))
+    if fill.lower() not in ("#ffffff", "white", ROLE_COLORS["intermediate"][0], BOX_COLORS[0], NO_GRAD_COLOR):
+        return label.replace(f'COLOR="{MUTED}"', 'COLOR="#374151"')  # mid grey vanishes on orange/red
+    return label
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n:,} {word if n == 1 else (plural or word + 's')}"
 
 
 def _esc(text: object) -> str:
@@ -159,7 +169,7 @@ def _op_label(node: Any) -> str:
 def _box_label(box: ModuleBox, show_grads: bool, p: int) -> str:
     rows = [f"<B>{_esc(_cut(box.name or type(box.module).__name__, 48))}</B>"]
     params = [m for m in box.members if m.role == "parameter"]
-    rows.append(_small(_esc(f"{len(box.members) - len(params)} tensors, {box.n_ops} ops")))
+    rows.append(_small(_esc(f"{_plural(len(box.members) - len(params), 'tensor')}, {_plural(box.n_ops, 'op')}")))
     for m in params:
         shape = tuple(m.node.data.shape) if hasattr(m.node.data, "shape") else ()
         text = f"{_cut(m.name.rpartition('.')[2] or m.name or '#' + str(m.index), 24)} {shape}"
@@ -167,6 +177,9 @@ def _box_label(box: ModuleBox, show_grads: bool, p: int) -> str:
             mag = grad_magnitude(m.node)
             text += "  grad none" if mag is None else f"  grad rms {fmt(mag, p)}"
         rows.append(_small(_esc(text), "#111827"))
+    if show_grads and not params and box.members:  # e.g. an activation: the gradient at its output
+        mag = grad_magnitude(box.members[-1].node)
+        rows.append(_small("output grad none" if mag is None else _esc(f"output grad rms {fmt(mag, p)}"), "#111827"))
     return _table(rows)
 
 
@@ -233,25 +246,26 @@ def _summary_graph(root: Any, order: list[Any], model: Any, n_drawn: int, max_no
                    title: str | None) -> Graph:
     s = summarize(order, root, model)
     g = _new_graph(rankdir, title)
-    rows = [
-        f"<B>{_esc(f'Graph too large to draw: {n_drawn:,} nodes (max_nodes={max_nodes:,})')}</B>",
-        _esc(f"output: {s.root_description}"),
-        _esc(f"{s.n_data:,} values/tensors, {s.n_ops:,} ops, longest path {s.depth:,} ops"),
-        _esc(f"{s.n_leaves:,} leaves: {s.n_parameters:,} parameters ({s.n_parameter_elements:,} numbers), "
-             f"{s.n_constants:,} inputs/constants"),
-        "<B>ops by count</B>",
+    data_word = "value" if isinstance(root, Value) else "tensor"
+    facts = [
+        f"Graph too large to draw: {n_drawn:,} nodes (max_nodes={max_nodes:,})",
+        f"output: {s.root_description}",
+        f"{_plural(s.n_data, data_word)}, {_plural(s.n_ops, 'op')}, longest path {_plural(s.depth, 'op')}",
+        f"{_plural(s.n_leaves, 'leaf', 'leaves')}: "
+        f"{_plural(s.n_parameters, 'parameter')} ({_plural(s.n_parameter_elements, 'number')}), "
+        f"{_plural(s.n_constants, 'input')}/constants",
     ]
+    rows = [f"<B>{_esc(facts[0])}</B>"] + [_esc(f) for f in facts[1:]] + ["<B>ops by count</B>"]
     for op, count in s.op_counts[:15]:
         rows.append(_esc(f"{op}: {count:,}"))
     if len(s.op_counts) > 15:
-        rows.append(_small(_esc(f"... and {len(s.op_counts) - 15} more ops")))
-    rows.append(_small("Pass max_nodes=None to draw everything, collapse='box' to fold modules, "
-                       "or hide_shape_ops=True."))
+        rows.append(_small(_esc(f"... and {_plural(len(s.op_counts) - 15, 'more op')}")))
+    hint = "Pass max_nodes=None to draw everything"
+    hint += ", collapse='box' to fold modules" if s.n_modules else ""
+    hint += ", or hide_shape_ops=True" if s.n_shape_ops else ""
+    rows.append(_small(_esc(hint + ".")))
     g.node("summary", _table(rows), shape="box", style="rounded,filled", fillcolor="#fef9c3", color="#ca8a04")
-    lines = [f"Graph too large to draw: {n_drawn:,} nodes (max_nodes={max_nodes:,})", f"output: {s.root_description}",
-             f"{s.n_data:,} values/tensors, {s.n_ops:,} ops, longest path {s.depth:,} ops",
-             f"{s.n_leaves:,} leaves: {s.n_parameters:,} parameters ({s.n_parameter_elements:,} numbers)"]
-    lines += [f"  {op}: {count:,}" for op, count in s.op_counts]
+    lines = facts + [f"  {op}: {count:,}" for op, count in s.op_counts]
     g.text = "\n".join(lines)
     g.summary = s  # type: ignore[attr-defined]
     return g
@@ -320,7 +334,12 @@ def draw_graph(
 
     for d in gm.data:
         node = d.node
-        header = (f"<B>{_esc(_cut(d.name))}</B>" if d.name else _small(f"#{d.index}"))
+        if d.name:
+            header = f"<B>{_esc(_cut(d.name))}</B>"
+        elif d.role == "input" and not node.requires_grad:  # a number written into the expression, or data
+            header = _small(f"{'constant' if np.size(node.data) == 1 else 'input'} #{d.index}")
+        else:
+            header = _small(f"#{d.index}")
         if gm.kind == "value":
             rows = [header] + _value_rows(node, show_values, show_grads, precision)
         else:
@@ -337,20 +356,21 @@ def draw_graph(
         attrs = {"shape": "box", "style": style, "fillcolor": fill, "color": border, "fontcolor": font}
         if d.role in ("output", "parameter") and color_by is not None:
             attrs["penwidth"] = "1.6"
-        statements[d.id] = (_on_dark(_table(rows), font), attrs)
+        statements[d.id] = (_on_fill(_table(rows), fill, font), attrs)
     for o in gm.ops:
         attrs = {"shape": "ellipse", "style": "filled", "fillcolor": OP_COLORS[0], "color": OP_COLORS[1],
                  "margin": "0.04,0.02", "height": "0.3"}
         statements[o.id] = (_op_label(o.output), attrs)
     for box in gm.boxes:
         fill, font = BOX_COLORS[0], "#111827"
-        if color_by == "grad":
-            mags = [grad_magnitude(m.node) for m in box.members if m.role == "parameter"]
+        if color_by == "grad":  # the largest parameter gradient; a module without parameters: its output's
+            params = [m for m in box.members if m.role == "parameter"]
+            mags = [grad_magnitude(m.node) for m in (params or box.members[-1:])]
             known = [m for m in mags if m is not None]
             fill, font = grad_color(max(known) if known else None, grad_range)
         attrs = {"shape": "box", "style": "rounded,filled,bold", "fillcolor": fill, "color": BOX_COLORS[1],
                  "fontcolor": font}
-        statements[box.id] = (_on_dark(_box_label(box, show_grads, precision), font), attrs)
+        statements[box.id] = (_on_fill(_box_label(box, show_grads, precision), fill, font), attrs)
 
     drawn = [d.id for d in gm.data if d.id not in gm.boxed]
     drawn += [o.id for o in gm.ops if o.id not in gm.boxed]

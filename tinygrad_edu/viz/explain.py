@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 import inspect
 import math
+import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,8 @@ __all__ = ["BackwardExplanation", "Step", "Term", "explain_backward", "value_loc
 
 Number = Any  # float for Value, np.ndarray for Tensor
 
+TEXT_WIDTH = 100  # the title and notes of the plain text are wrapped to this many characters
+
 
 @dataclass
 class Term:
@@ -45,6 +48,7 @@ class Term:
     contribution: Number
     total: Number = None  # dL/d(input) after every contribution of this pass
     n_paths: int = 1  # how many ops contributed to dL/d(input)
+    position: int = 0  # which argument of the op (0 = x, 1 = y)
 
 
 @dataclass
@@ -110,7 +114,7 @@ def value_local_derivatives(node: Value, names: list[str], out_name: str) -> lis
             return [(f"1 ({nx} > 0)", 1.0)]
         if saved is not None:
             return [(f"slope ({nx} <= 0)", saved[0])]
-        if x == 0:  # out = 0 hides the slope once the saved derivative is released
+        if out == 0:  # out = 0 (x = 0, or slope * x underflowed) hides the slope once the graph is released
             return [("slope (assumed 0.01, the default; backward(retain_graph=True) to be exact)", 0.01)]
         return [(f"slope ({nx} < 0)", out / x)]
     if op == "elu":
@@ -118,9 +122,9 @@ def value_local_derivatives(node: Value, names: list[str], out_name: str) -> lis
             return [(f"1 ({nx} > 0)", 1.0)]
         if saved is not None:
             return [(f"alpha*e^{nx}", saved[0])]
-        if x == 0:  # out = 0 hides alpha once the saved derivative is released
+        if out == 0:  # out = 0 (x = 0, or e^x - 1 rounded to 0) hides alpha once the graph is released
             return [("alpha (assumed 1, the default; backward(retain_graph=True) to be exact)", 1.0)]
-        alpha = out / math.expm1(x)
+        alpha = out / (math.exp(x) - 1.0)  # as value.py computes it (not expm1), so alpha comes back exactly
         return [(f"alpha*e^{nx}", alpha * math.exp(x))]
     if op == "selu":
         if x > 0:
@@ -164,8 +168,9 @@ def _primitive_for(node: Tensor) -> type[P.Primitive] | None:
 
 
 def _formula(fn: type[P.Primitive] | None) -> str:
+    """The first line of the primitive's docstring: its forward formula and its VJP."""
     doc = inspect.getdoc(fn) if fn is not None else None
-    return doc.splitlines()[0].strip() if doc else "?"
+    return doc.splitlines()[0].strip().replace("``", "") if doc else "?"
 
 
 def _as_number(x: Any) -> Number:
@@ -249,15 +254,41 @@ class BackwardExplanation:
 
     @property
     def text(self) -> str:
-        rows = [self.COLUMNS] + self.rows()
-        widths = [max(len(r[i]) for r in rows) for i in range(len(self.COLUMNS))]
-        lines = [self._title(), ""]
-        for n, r in enumerate(rows):
-            lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-            if n == 0:
-                lines.append("  ".join("-" * w for w in widths))
-        lines += ["", *self.notes] if self.notes else []
+        """Plain text: a table for ``Value`` graphs; one block per op for ``Tensor`` graphs, whose
+        formulas and arrays would make a table hundreds of characters wide."""
+        lines = textwrap.wrap(self._title(), TEXT_WIDTH) + [""]
+        if isinstance(self.root, Tensor):
+            lines += self._blocks()
+        else:
+            rows = [self.COLUMNS] + self.rows()
+            widths = [max(len(r[i]) for r in rows) for i in range(len(self.COLUMNS))]
+            for n, r in enumerate(rows):
+                lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+                if n == 0:
+                    lines.append("  ".join("-" * w for w in widths))
+        for note in self.notes:
+            lines += [""] + textwrap.wrap(note, TEXT_WIDTH)
         return "\n".join(lines)
+
+    def _blocks(self) -> list[str]:
+        """One block per op: the expression, its upstream gradient, the VJP rule, then each input's share."""
+        p = self.precision
+        lines: list[str] = []
+        for step in self.steps:
+            lines.append(f"step {step.number}: {step.expression}")
+            lines.append(f"    upstream  dL/d{step.node_name} = {_show(step.upstream, p)}")
+            lines.append(f"    rule      {step.formula}")
+            arg_names = ("X", "Y") if "dL/dX" in step.formula else ("x", "y")
+            for term in step.terms:
+                shape = tuple(term.input_node.shape)
+                if len(step.node._parents) > 1 and term.position < 2:  # which letter of the rule it is
+                    shape = f"{shape} as {arg_names[term.position]}"
+                share = f"dL/d{term.input_name} += {_show(term.contribution, p)}"
+                if term.n_paths > 1:
+                    share += f"   (sum of {term.n_paths} paths: {_show(term.total, p)})"
+                lines.append(f"    {term.input_name} {shape}: {share}")
+            lines.append("")
+        return lines[:-1]
 
     def __str__(self) -> str:
         return self.text
@@ -354,10 +385,11 @@ def explain_backward(root: Value | Tensor, *, model: Any = None, precision: int 
                     raise ValueError(f"explain_backward: unknown primitive {node._op!r}; cannot recompute its VJP")
                 contributions = list(fn.backward(upstream, node, *node._parents, **node._params))
                 local_info = [("", None)] * len(contributions)
-            for parent, contribution, (formula, value) in zip(node._parents, contributions, local_info):
+            for k, (parent, contribution, (formula, value)) in enumerate(
+                    zip(node._parents, contributions, local_info)):
                 if contribution is None or not parent.requires_grad:
                     continue
-                term = Term(names[id(parent)], parent, formula, value, _as_number(contribution))
+                term = Term(names[id(parent)], parent, formula, value, _as_number(contribution), position=k)
                 step.terms.append(term)
                 all_terms.setdefault(id(parent), []).append(term)
                 previous = grads.get(id(parent))

@@ -304,14 +304,18 @@ def build(
             by_path: dict[tuple[int, ...], ModuleBox] = {}
             elements: list[tuple[str, tuple[Any, ...], DataNode | None]] = [(d.id, d.path, d) for d in data]
             elements += [(o.id, o.path, None) for o in ops]
+            # a module with submodules in the drawing above level ``depth`` stays a cluster; a module
+            # without any (e.g. an activation at level 1 when depth=2) is a box at its own level
+            has_children = {tuple(id(m) for m in path[:k]) for _, path, _ in elements for k in range(len(path))}
             for eid, path, d in elements:
-                if len(path) < depth:
+                level = min(depth, len(path))
+                if level == 0 or (level < depth and tuple(id(m) for m in path) in has_children):
                     continue
-                key = tuple(id(m) for m in path[:depth])
+                key = tuple(id(m) for m in path[:level])
                 box = by_path.get(key)
                 if box is None:
-                    module = path[depth - 1]
-                    box = ModuleBox(f"m{len(by_path)}", path[:depth], module_names.get(id(module), ""), module)
+                    module = path[level - 1]
+                    box = ModuleBox(f"m{len(by_path)}", path[:level], module_names.get(id(module), ""), module)
                     by_path[key] = box
                     boxes.append(box)
                 box_of[eid] = box
@@ -369,6 +373,8 @@ class Summary:
     depth: int
     op_counts: list[tuple[str, int]]
     root_description: str
+    n_modules: int = 0  # distinct modules that ran (from the nodes' scopes)
+    n_shape_ops: int = 0  # reshape/expand/permute/cast nodes
 
 
 def summarize(order: list[Any], root: Any, model: Any = None) -> Summary:
@@ -392,4 +398,6 @@ def summarize(order: list[Any], root: Any, model: Any = None) -> Summary:
         depth=longest_path(order),
         op_counts=sorted(op_counts.items(), key=lambda kv: (-kv[1], kv[0])),
         root_description=desc,
+        n_modules=len({id(m) for n in order for m in (getattr(n, "_scope", ()) or ())}),
+        n_shape_ops=sum(count for op, count in op_counts.items() if op in SHAPE_OPS),
     )
