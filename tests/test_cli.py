@@ -190,3 +190,49 @@ def test_python_dash_m_entry_point() -> None:
     bad = subprocess.run([sys.executable, "-m", "tinygrad_edu", "train", "--epochs", "-3"], capture_output=True,
                          text=True)
     assert bad.returncode == 2 and "--epochs" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_sgd_is_plain_gradient_descent_unless_momentum_is_given(tmp_path: Path) -> None:
+    base = ["train", "--dataset", "circle", "--n", "40", "--epochs", "1", "--quiet", "--optimizer"]
+    assert cli.main(base + ["sgd", "--out", str(tmp_path / "a")]) == 0
+    assert json.loads((tmp_path / "a" / "metrics.json").read_text())["settings"]["momentum"] == 0.0
+    assert cli.main(base + ["momentum", "--out", str(tmp_path / "b")]) == 0
+    assert json.loads((tmp_path / "b" / "metrics.json").read_text())["settings"]["momentum"] == 0.9
+    assert cli.main(base + ["sgd", "--momentum", "0", "--out", str(tmp_path / "c")]) == 0
+
+
+def test_momentum_with_adam_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--optimizer", "adam", "--momentum", "0.5", "--out", str(tmp_path / "r")])
+    assert info.value.code == 2 and "--momentum applies to --optimizer sgd or momentum" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()  # refused before anything was written
+
+
+def test_regression_check_runs_finite_differences(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "plane"
+    assert cli.main(["train", "--dataset", "plane", "--n", "40", "--epochs", "1", "--check", "--quiet",
+                     "--out", str(out)]) == 0
+    m = _check_run_folder(out, expect_boundary=False)
+    assert m["gradcheck"]["ok"] is True and m["reference_check"]["ok"] is None
+    assert "classification costs only" in m["reference_check"]["skipped"]
+    assert "gradcheck passed" in (out / "gradcheck.txt").read_text()
+    assert "reference backprop: skipped (the reference backprop covers" in capsys.readouterr().out
+
+
+def test_gradcheck_at_a_relu_kink_explains_the_failure(capsys: pytest.CaptureFixture[str]) -> None:
+    # seed 0: one example's first hidden layer is all 0 and b[2] = 0, so a z of layer 2 is exactly 0 (the kink)
+    assert cli.main(["gradcheck", "--sizes", "4,5,5,3", "--activation", "relu", "--l2", "0.2", "--batch", "8"]) == 1
+    text = capsys.readouterr().out
+    assert "gradcheck FAILED" in text and "W[1] 0.weight" in text
+    assert "note: 5 hidden pre-activation(s) z lie within 1e-4 of relu's kink" in text
+    assert cli.main(["gradcheck", "--sizes", "4,5,3", "--activation", "relu"]) == 0
+    assert "kink" not in capsys.readouterr().out  # no note when the checks pass
+
+
+def test_help_texts_describe_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    for command, words in (("demo", "flower"), ("train", "examples:"), ("gradcheck", "finite differences"),
+                           ("graph", "Graphviz")):
+        with pytest.raises(SystemExit) as info:
+            cli.main([command, "--help"])
+        assert info.value.code == 0
+        assert words in capsys.readouterr().out, command

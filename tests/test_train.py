@@ -293,3 +293,60 @@ def test_bad_data() -> None:
     with pytest.raises(TypeError, match=r"\(X, y\) pair or a DataLoader"):
         fit(model, cross_entropy, opt, np.zeros((5, 2)), epochs=1, verbose=0)
     assert History().as_dict()["iteration_loss"] == []
+
+
+def test_bad_callbacks_and_dataloader_with_batch_size() -> None:
+    X, y = _moons(20)
+    model = nn.MLP([2, 4, 2], seed=0)
+    opt = SGD(model.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match="callbacks must be Callback instances"):
+        fit(model, cross_entropy, opt, (X, y), epochs=1, verbose=0, callbacks=[print])
+    with pytest.raises(ValueError, match=r"batch_size=5 was given with a DataLoader.*batch_size=4"):
+        fit(model, cross_entropy, opt, DataLoader(X, y, batch_size=4), epochs=1, batch_size=5, verbose=0)
+    with pytest.raises(ValueError, match="l2_lambda"):
+        fit(model, cross_entropy, opt, (X, y), epochs=1, verbose=0, l2_lambda="0.1")
+    with pytest.raises(ValueError, match=r"predict: X needs at least one example.*\(0, 2\)"):
+        predict(model, np.zeros((0, 2)))
+
+
+def test_batch_size_larger_than_m_is_batch_gradient_descent() -> None:
+    X, y = _moons(20)
+    model = nn.MLP([2, 4, 2], seed=0)
+    h = fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=2, batch_size=50, verbose=0)
+    assert h.batches_per_epoch == 1 and len(h.iteration_loss) == 2
+
+
+class _FakeTerminal:
+    """A stdout that says it is a terminal but reports no size (as under `script`)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        raise OSError("no file descriptor")
+
+    def write(self, s: str) -> int:
+        self.text += s
+        return len(s)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_bar_on_a_terminal_shows_the_figures(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("tqdm")
+    fake = _FakeTerminal()
+    monkeypatch.setattr("sys.stdout", fake)
+    X, y = _moons(20)
+    model = nn.MLP([2, 4, 2], seed=0)
+    h = fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=3, val_data=(X, y), verbose=1)
+    final = fake.text.replace("\r", "\n").strip().splitlines()[-1]
+    assert final.startswith("training: 100%") and "3/3 epochs" in final
+    assert f"J {h.train_loss[-1]:.3g}, acc {100 * h.train_accuracy[-1]:.1f}%" in final
+    assert f"val J {h.val_loss[-1]:.3g}" in final
+    fake.text = ""
+    fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=2, verbose=0)
+    assert fake.text == ""  # verbose=0: silent even on a terminal

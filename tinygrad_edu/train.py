@@ -19,6 +19,7 @@ size-weighted mean over the epoch's batches, measured *before* each step) and, w
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -277,6 +278,8 @@ def predict(model: Any, X: Any, batch_size: int | None = None) -> np.ndarray:
     """The model's outputs for ``X`` (rows are examples) as a numpy array, in eval mode, no graph."""
     _check_positive_int(batch_size, "batch_size", "predict", allow_none=True)
     X = np.asarray(X.data if isinstance(X, Tensor) else X)
+    if X.ndim == 0 or len(X) == 0:
+        raise ValueError(f"predict: X needs at least one example (row), got shape {X.shape}")
     loader = DataLoader(X, batch_size=batch_size, shuffle=False)
     with no_grad(), _TrainMode(model, False):
         return np.concatenate([_forward(model, Xb).data for Xb in loader], axis=0)
@@ -315,11 +318,28 @@ def _progress(epochs: int, verbose: int) -> Any:
         from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm(total=epochs, desc="training", unit="epoch", file=sys.stdout, dynamic_ncols=True, leave=True)
+    try:
+        width = os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        width = 0
+    # tqdm draws nothing on a terminal that reports a 0 x 0 size (e.g. under `script`): assume 100 x 24 there
+    sizing: dict[str, Any] = {"dynamic_ncols": True} if width > 0 else {"ncols": 100, "nrows": 24}
+    # a short fixed bar, so the figures after it still fit an 80-column terminal
+    fmt = "{desc}: {percentage:3.0f}%|{bar:16}| {n_fmt}/{total_fmt} epochs [{elapsed}<{remaining}{postfix}]"
+    return tqdm(total=epochs, desc="training", file=sys.stdout, leave=True, bar_format=fmt, **sizing)
 
 
 def _fmt(logs: dict[str, float]) -> str:
     return "  ".join(f"{k}={v:.4g}" for k, v in logs.items())
+
+
+def _short(logs: dict[str, float]) -> str:
+    """The progress bar's figures, kept short: ``J 0.148, acc 94.7%, val J 0.162, val acc 96.2%``."""
+    parts = []
+    for k, v in logs.items():
+        name = k.replace("val_", "val ").replace("accuracy", "acc").replace("loss", "J")
+        parts.append(f"{name} {100 * v:.1f}%" if "acc" in name else f"{name} {v:.3g}")
+    return ", ".join(parts)
 
 
 def fit(
@@ -344,7 +364,11 @@ def fit(
     """Train ``model`` for ``epochs`` passes over ``train_data``; return the :class:`History`.
 
     ``train_data``/``val_data``: ``(X, y)`` numpy arrays (rows are examples) or a ``DataLoader``.
-    ``batch_size``: None = batch GD, 1 = stochastic, k = mini-batch (ignored for a DataLoader).
+    ``y``: class labels of shape ``(m,)`` for ``cross_entropy``; for regression (``mse_loss``) or a
+    single logit (``binary_cross_entropy_with_logits``), targets of the model's output shape, e.g. ``(m, 1)``.
+    ``batch_size``: None = batch GD, 1 = stochastic, k = mini-batch; a value larger than ``m`` means
+    batch GD. With a ``DataLoader`` set batch size, shuffling and seed on the loader (passing
+    ``batch_size`` here too is an error).
     ``loss_fn(outputs, y_batch)`` returns the mean cost J over the batch (e.g.
     ``nn.losses.cross_entropy``); ``l2_lambda`` adds the lectures' (lambda / 2m) sum ||W[l]||^2
     with m = the batch size. ``seed`` seeds the shuffling. ``verbose``: 0 silent, 1 a tqdm
@@ -358,9 +382,21 @@ def fit(
     _check_positive_int(epochs, "epochs", "fit")
     if verbose not in (0, 1, 2):
         raise ValueError(f"fit: verbose must be 0, 1 or 2, got {verbose!r}")
-    if l2_lambda < 0 or not math.isfinite(l2_lambda):
+    if (
+        isinstance(l2_lambda, bool) or not isinstance(l2_lambda, (int, float, np.integer, np.floating))
+        or not math.isfinite(l2_lambda) or l2_lambda < 0
+    ):
         raise ValueError(f"fit: l2_lambda (lambda) must be a finite number >= 0, got {l2_lambda!r}")
+    callbacks = list(callbacks)
+    for cb in callbacks:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"fit: callbacks must be Callback instances (e.g. EarlyStopping()), got {cb!r}")
     if isinstance(train_data, DataLoader):
+        if batch_size is not None:
+            raise ValueError(
+                f"fit: batch_size={batch_size!r} was given with a DataLoader, which has its own "
+                f"batch_size={train_data.batch_size}; set it on the DataLoader instead"
+            )
         loader = train_data
     else:
         _check_positive_int(batch_size, "batch_size", "fit", allow_none=True)
@@ -378,7 +414,6 @@ def fit(
         anomaly_ctx = detect_anomaly
 
     history = History(batches_per_epoch=len(loader))
-    callbacks = list(callbacks)
     for cb in callbacks:
         cb.on_train_begin(model, history)
     bar = _progress(epochs, verbose)
@@ -423,7 +458,7 @@ def fit(
                         "with check_finite=True to find the op that produced the first NaN/inf"
                     )
                 if bar is not None:
-                    bar.set_postfix_str(_fmt(logs), refresh=False)
+                    bar.set_postfix_str(_short(logs), refresh=False)
                     bar.update(1)
                 elif verbose == 2:
                     print(f"epoch {epoch}/{epochs}  {_fmt(logs)}", flush=True)
