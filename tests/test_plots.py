@@ -118,3 +118,27 @@ def test_missing_matplotlib_gives_install_hint(monkeypatch: pytest.MonkeyPatch, 
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(ImportError, match=r"tinygrad-edu\[plot\]"):
         plot_learning_curve(trained[3])
+
+
+def test_learning_curve_keeps_spikes_from_flattening_the_curve() -> None:
+    rng = np.random.default_rng(0)
+    iters = list(rng.uniform(0.5, 1.0, 200))
+    iters[50] = 40.0  # one stochastic-gradient spike
+    h = History(epochs=[1, 2], train_loss=[0.9, 0.7], iteration_loss=iters, batches_per_epoch=100)
+    ax = plot_learning_curve(h).axes[0]
+    bottom, top = ax.get_ylim()
+    assert 1.0 < top < 1.2 and bottom <= 0.5  # the axis follows the typical values, not the spike
+    assert "1 spikes above the top" in ax.lines[0].get_label()
+    smooth = History(epochs=[1, 2], train_loss=[0.9, 0.7], iteration_loss=iters[:50] + iters[51:],
+                     batches_per_epoch=100)
+    ax = plot_learning_curve(smooth).axes[0]
+    assert ax.get_ylim()[1] >= max(smooth.iteration_loss) and ax.lines[0].get_label() == "J per iteration"
+
+
+def test_histogram_titles_use_the_lectures_names(trained) -> None:  # noqa: ANN001
+    model, X, y, _ = trained
+    stats = layer_statistics(model, X)
+    assert [s["symbol"] for s in stats] == ["Z[1]", "A[1]", "Z[2]", "A[2]", "Z[3]"]
+    fig = plot_histograms(model, X, y, cross_entropy)
+    assert fig.axes[1].get_title().startswith("A[1] (1 Tanh)")
+    assert fig.axes[5 + 4].get_title().startswith("dZ[3] = dJ/dZ[3]")

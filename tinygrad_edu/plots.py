@@ -63,26 +63,45 @@ def plot_learning_curve(history: Any, path: str | os.PathLike | None = None, tit
     axes = fig.subplots(1, 2 if has_acc else 1)
     ax = axes[0] if has_acc else axes
     steps = np.arange(1, len(iters) + 1)
-    ax.plot(steps, iters, lw=1, color="#1f77b4", alpha=0.6 if len(iters) > 50 else 1.0, label="J per iteration")
     per_epoch = max(int(getattr(history, "batches_per_epoch", 1) or 1), 1)
     epochs = np.asarray(getattr(history, "epochs", []))
+    train_loss = list(getattr(history, "train_loss", []))
+    val_loss = list(getattr(history, "val_loss", []))
+    log_scale = min(iters) > 0 and max(iters) / min(iters) > 100
+    # Stochastic and small mini-batches make J per iteration spiky; a few spikes should not flatten the curve,
+    # so the axis stops a little above the 95th percentile and the epoch means (the spikes run off the top).
+    top = None
+    if not log_scale and len(iters) > 20:
+        typical = max([float(np.quantile(iters, 0.95))] + train_loss + val_loss)
+        if max(iters) > 1.5 * typical:
+            top = 1.1 * typical
+    label = "J per iteration"
+    if top is not None:
+        label += f" ({int(np.sum(np.asarray(iters) > top))} spikes above the top)"
+    ax.plot(steps, iters, lw=1, color="#1f77b4", alpha=1.0 if len(iters) <= 50 else 0.6 if len(iters) <= 500 else 0.35,
+            label=label)
     if len(epochs) and per_epoch > 1:
-        ax.plot(epochs * per_epoch, history.train_loss, "o-", ms=3, color="#1f77b4", label="train (epoch mean)")
-    if getattr(history, "val_loss", []):
-        ax.plot(epochs * per_epoch, history.val_loss, "o-", ms=3, color="#ff7f0e", label="validation")
+        ax.plot(epochs * per_epoch, train_loss, "o-", ms=3, color="#1f77b4", label="train (epoch mean)")
+    if val_loss:
+        ax.plot(epochs * per_epoch, val_loss, "o-", ms=3, color="#ff7f0e", label="validation")
     ax.set_xlabel("iteration (gradient step)")
     ax.set_ylabel("cost J")
-    if min(iters) > 0 and max(iters) / min(iters) > 100:
+    if log_scale:
         ax.set_yscale("log")
+    elif top is not None:
+        ax.set_ylim(min(0.0, min(iters)), top)
     ax.set_title(title or "Learning curve: J should go down")
     ax.grid(alpha=0.3)
     ax.legend()
     if has_acc:
+        from matplotlib.ticker import MaxNLocator
+
         ax2 = axes[1]
         ax2.plot(epochs, history.train_accuracy, "o-", ms=3, label="train")
         if getattr(history, "val_accuracy", []):
             ax2.plot(epochs, history.val_accuracy, "o-", ms=3, label="validation")
         ax2.set_xlabel("epoch")
+        ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax2.set_ylabel("accuracy")
         ax2.set_ylim(-0.02, 1.02)
         ax2.set_title("Accuracy per epoch")
@@ -174,8 +193,9 @@ def _saturated(kind: str, a: np.ndarray) -> float | None:
 
 def layer_statistics(model: Any, X: Any, y: Any = None, loss_fn: Any = None) -> list[dict[str, Any]]:
     """Run one batch through a Sequential-like model layer by layer; per layer output A[l] report
-    ``name``, ``kind``, ``values`` (A[l] flattened), ``mean``, ``std``, ``saturated`` (share of
-    tanh |a| > 0.97, sigmoid a outside [0.03, 0.97], or dead relu units; None for other layers)
+    ``name``, ``kind``, ``symbol`` (the lectures' name: ``Z[l]`` after the l-th Linear, ``A[l]`` after
+    the layers that follow it, e.g. its activation g), ``values`` (A[l] flattened), ``mean``, ``std``,
+    ``saturated`` (share of tanh |a| > 0.97, sigmoid a outside [0.03, 0.97], or dead relu units; None for other layers)
     and, with ``y`` and ``loss_fn``, ``grad`` (dJ/dA[l] flattened), ``grad_mean``, ``grad_std``.
 
     The parameters' ``.grad`` are left as they were.
@@ -203,12 +223,16 @@ def layer_statistics(model: Any, X: Any, y: Any = None, loss_fn: Any = None) -> 
         for p, g in saved:
             p.grad = g
     stats = []
+    l = 0
     for i, (layer, out) in enumerate(zip(layers, outputs)):
         kind = type(layer).__name__
         values = out.data.ravel()
+        if kind == "Linear":
+            l += 1
         row: dict[str, Any] = {
             "name": f"{i} {kind}",
             "kind": kind,
+            "symbol": f"Z[{l}]" if kind == "Linear" else f"A[{l}]",
             "values": values,
             "mean": float(values.mean()),
             "std": float(values.std()),
@@ -242,16 +266,19 @@ def plot_histograms(
         sat = "" if s["saturated"] is None else f"\nsaturated {100 * s['saturated']:.0f}%"
         if s["kind"] == "ReLU" and s["saturated"] is not None:
             sat = f"\ndead {100 * s['saturated']:.0f}%"
-        ax.set_title(f"{s['name']}\nmean {s['mean']:+.2f} std {s['std']:.2f}{sat}", fontsize=8)
+        ax.set_title(f"{s['symbol']} ({s['name']})\nmean {s['mean']:+.2f} std {s['std']:.2f}{sat}", fontsize=8)
         ax.tick_params(labelsize=7)
+        ax.locator_params(axis="x", nbins=5)
         if with_grad:
             axg = axes[1, j]
             if "grad" in s:
                 axg.hist(s["grad"], bins=bins, color="#d62728")
-                wrt = "Z" if s["kind"] == "Linear" else "A"
-                axg.set_title(f"dJ/d{wrt}  std {s['grad_std']:.2e}", fontsize=8)
+                axg.set_title(f"d{s['symbol']} = dJ/d{s['symbol']}\nstd {s['grad_std']:.2e}", fontsize=8)
             axg.tick_params(labelsize=7)
-    axes[0, 0].set_ylabel("layer output (Z[l] after Linear, A[l] after g)", fontsize=8)
+            axg.locator_params(axis="x", nbins=4)
+    axes[0, 0].set_ylabel("count (values in the batch)", fontsize=8)
     if with_grad:
-        axes[1, 0].set_ylabel("its gradient dJ/dZ[l] or dJ/dA[l]", fontsize=8)
+        axes[1, 0].set_ylabel("count (gradients)", fontsize=8)
+    fig.suptitle("Per-layer outputs Z[l], A[l] on one batch" + (" and their gradients" if with_grad else ""),
+                 fontsize=10)
     return _save(fig, path)
