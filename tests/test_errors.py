@@ -241,6 +241,22 @@ def test_checkpoint_file_with_wrong_keys(tmp_path: Path) -> None:
         checkpoint.load(path, into=_model())
 
 
+def test_checkpoint_file_with_wrong_shapes(tmp_path: Path) -> None:
+    from tinygrad_edu import checkpoint
+
+    path = tmp_path / "transposed.npz"
+    checkpoint.save(nn.Linear(3, 2, seed=1), path)  # weight (2, 3), bias (2,)
+    model = _model()  # Linear(2, 3): weight (3, 2), bias (3,)
+    before = model.weight.data.copy()
+    expected = (
+        r"shape mismatch for 'weight' \(model expects \(3, 2\), state has \(2, 3\)\), "
+        r"'bias' \(model expects \(3,\), state has \(2,\)\)"
+    )
+    with pytest.raises(nn.StateDictError, match=expected):
+        checkpoint.load(path, into=model)
+    assert np.array_equal(model.weight.data, before)  # nothing was loaded
+
+
 def test_checkpoint_file_that_does_not_exist(tmp_path: Path) -> None:
     from tinygrad_edu import checkpoint
 

@@ -235,6 +235,13 @@ def test_tensor_sqrt_edges() -> None:
     assert np.isnan(value) and np.isnan(grad)
 
 
+def test_tensor_fractional_power_of_a_negative_number_is_nan() -> None:
+    with strict():
+        value, grad = _edge(lambda t: t**0.5, -1.0)
+        assert _edge(lambda t: t**0.5, 0.0) == (0.0, np.inf)  # 0.5 * 0^-0.5 = inf, like sqrt'(0)
+    assert np.isnan(value) and np.isnan(grad)
+
+
 def test_tensor_division_edges() -> None:
     with strict():
         assert (Tensor([1.0, -1.0]) / Tensor([0.0, 0.0])).tolist() == [np.inf, -np.inf]
@@ -268,6 +275,16 @@ def test_value_sigmoid_and_tanh_extremes(z: float) -> None:
 def test_value_log_of_zero_raises() -> None:
     with pytest.raises(ValueError, match=r"log.*> 0.*0\.0"):
         Value(0.0).log()
+
+
+def test_value_log_of_a_negative_number_raises() -> None:
+    with pytest.raises(ValueError, match=r"log: input must be > 0, got -1\.0"):
+        Value(-1.0).log()
+
+
+def test_value_fractional_power_of_a_negative_number_raises() -> None:
+    with pytest.raises(ValueError, match=r"pow: -1\.0 \*\* 0\.5 is not real"):
+        Value(-1.0) ** 0.5
 
 
 def test_value_sqrt_of_negative_raises() -> None:
