@@ -374,3 +374,24 @@ def test_loader_without_labels_and_errors() -> None:
         DataLoader(np.ones((5, 3)), np.ones(5), batch_size=0)
     with pytest.raises(ValueError, match=r"same number of rows.*\(5, 3\).*\(4,\)"):
         DataLoader(np.ones((5, 3)), np.ones(4))
+
+
+def _sorted_rows(A: np.ndarray) -> np.ndarray:
+    return A[np.lexsort(A.T[::-1])]
+
+
+def test_flower_is_the_course_planar_dataset_without_noise() -> None:
+    # load_planar_dataset: N = m/2 per class, t = linspace(3.12 j, 3.12 (j + 1), N), r = 4 sin(4t), (r sin t, r cos t)
+    X, y = make_flower(n=400, noise=0.0, seed=0)
+    for j in (0, 1):
+        t = np.linspace(j * 3.12, (j + 1) * 3.12, 200)
+        r = 4 * np.sin(4 * t)
+        expected = np.stack([r * np.sin(t), r * np.cos(t)], axis=1)
+        np.testing.assert_allclose(_sorted_rows(X[y == j]), _sorted_rows(expected), atol=1e-12)
+
+
+def test_loader_batch_larger_than_m_with_drop_last_still_steps() -> None:
+    loader = DataLoader(np.ones((5, 2)), np.arange(5), batch_size=8, drop_last=True)
+    assert len(loader) == 1 and [len(b[1]) for b in loader] == [5]
+    with pytest.raises(ValueError, match=r"at least one example.*\(0, 2\)"):
+        DataLoader(np.zeros((0, 2)), np.zeros(0))

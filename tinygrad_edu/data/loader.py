@@ -8,6 +8,9 @@ One *epoch* is one pass over the ``m`` training examples, split into batches
 * ``batch_size=None`` (or ``m``): **batch** gradient descent, one step per epoch;
 * ``batch_size=1``: **stochastic** gradient descent, ``m`` steps per epoch;
 * anything in between (e.g. 32 or 64): **mini-batch** gradient descent.
+
+A ``batch_size`` larger than ``m`` is taken as ``m`` (batch gradient descent), so ``drop_last``
+never leaves an epoch without a step.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ class DataLoader:
 
     @property
     def num_examples(self) -> int:
+        """m, the number of examples (rows)."""
         return len(self.X)
 
     def __len__(self) -> int:
@@ -72,6 +76,7 @@ class DataLoader:
         return m // self.batch_size if self.drop_last else math.ceil(m / self.batch_size)
 
     def __iter__(self) -> Iterator[Any]:
+        """One epoch: ``(X_batch, y_batch)`` pairs (or ``X_batch`` alone without ``y``), a fresh order each time."""
         m = len(self.X)
         order = self._rng.permutation(m) if self.shuffle else np.arange(m)
         for k in range(len(self)):

@@ -90,6 +90,7 @@ class Standardizer:
         self.std: np.ndarray | None = None
 
     def fit(self, X: Any) -> Standardizer:
+        """Learn ``mu`` and ``sigma`` (per feature) from the training set ``X`` of shape ``(m, ...)``."""
         X = np.asarray(X, dtype=np.float64)
         if X.ndim < 1 or len(X) == 0:
             raise ValueError(f"Standardizer.fit: need at least one example (row), got shape {X.shape}")
@@ -99,6 +100,7 @@ class Standardizer:
         return self
 
     def transform(self, X: Any) -> np.ndarray:
+        """``(X - mu) / sigma`` with the fitted training statistics."""
         if self.mean is None or self.std is None:
             raise RuntimeError("Standardizer.transform: call fit(X_train) first")
         X = np.asarray(X, dtype=np.float64)
@@ -109,9 +111,11 @@ class Standardizer:
         return (X - self.mean) / self.std
 
     def fit_transform(self, X: Any) -> np.ndarray:
+        """``fit(X)`` then ``transform(X)``: for the training set only."""
         return self.fit(X).transform(X)
 
     def inverse_transform(self, X: Any) -> np.ndarray:
+        """Undo the scaling: ``X sigma + mu``."""
         if self.mean is None or self.std is None:
             raise RuntimeError("Standardizer.inverse_transform: call fit(X_train) first")
         return np.asarray(X, dtype=np.float64) * self.std + self.mean

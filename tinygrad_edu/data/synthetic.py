@@ -9,9 +9,21 @@ Every generator takes ``n`` (number of examples), ``noise`` and ``seed`` (an int
   targets for regression.
 
 The Playground generators follow its published source (``dataset.ts`` of
-github.com/tensorflow/playground). There, labels are +1/-1 (we write 1/0), the noise
-slider goes from 0 to 50 and is divided by 100, so ``noise`` is in ``[0, 0.5]`` there
-(any ``noise >= 0`` is accepted here), and ``U(a, b)`` below is a uniform draw:
+github.com/tensorflow/playground: ``classifyCircleData``, ``classifyXORData``,
+``classifyTwoGaussData``, ``classifySpiralData``, ``regressPlane``, ``regressGaussian``) with the
+same constants. What differs, on purpose:
+
+* labels: the Playground's +1 is our 1 and its -1 is our 0 (class indices for ``cross_entropy``
+  and ``one_hot``); regression targets are the Playground's values unchanged;
+* noise: the Playground's slider goes from 0 to 50 and is divided by 100, so its ``noise`` is in
+  ``[0, 0.5]``; any ``noise >= 0`` is accepted here (the formulas extrapolate as d3's unclamped
+  linear scales do);
+* sizes: ``n`` is the exact total; the classes get ``ceil(n/2)`` and ``floor(n/2)`` points (the
+  Playground draws ``ceil(n/2)`` of each when ``n`` is odd);
+* randomness: numpy's generator seeded by ``seed`` (the Playground uses seedrandom), and the
+  classification sets are shuffled (the Playground lists one class after the other).
+
+``U(a, b)`` below is a uniform draw:
 
 * **circle**: half the points at radius ``r ~ U(0, 2.5)``, half at ``r ~ U(3.5, 5)``,
   angle ``~ U(0, 2 pi)``, point ``(r sin a, r cos a)``. The label is 1 when the point
@@ -38,10 +50,14 @@ Two more classic 2-D sets:
 * **moons**: two interleaving half circles, ``(cos t, sin t)`` (label 0) and
   ``(1 - cos t, 0.5 - sin t)`` (label 1) for ``t`` evenly spaced in ``[0, pi]``, plus
   Gaussian noise of standard deviation ``noise`` on each coordinate.
-* **flower** (the deep-learning course's planar data set, "planar_utils"): two classes of
+* **flower** (the deep-learning course's planar data set, ``load_planar_dataset`` in
+  ``planar_utils``: ``m = 400``, ``N = 200`` per class, ``D = 2``, ``a = 4``): two classes of
   ``n/2`` points; for class ``j``, ``t`` evenly spaced in ``[3.12 j, 3.12 (j + 1)]`` plus
-  ``N(0, noise^2)``, radius ``r = a sin(4 t) + N(0, noise^2)`` with ``a = 4`` petals' length,
-  point ``(r sin t, r cos t)``. The course uses ``noise = 0.2`` (our default).
+  ``N(0, noise^2)``, radius ``r = a sin(4 t) + N(0, noise^2)`` with ``a = 4`` the petals' maximum
+  length, point ``(r sin t, r cos t)``. The course uses ``noise = 0.2`` and ``n = 400`` (our
+  defaults); its ``X`` has shape ``(2, m)`` and ``Y`` shape ``(1, m)``, ours are the transposes
+  ``(m, 2)`` and ``(m,)``, shuffled, from numpy's seeded generator (the same formula, not the course's
+  ``np.random.seed(1)`` draws).
 """
 
 from __future__ import annotations
