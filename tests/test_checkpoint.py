@@ -113,3 +113,25 @@ def test_write_is_atomic_a_crash_keeps_the_old_file_and_leaves_no_temp(tmp_path,
     monkeypatch.undo()
     state = load(path)
     np.testing.assert_array_equal(state["2.weight"], old[2].weight.data)
+
+
+def test_optimiser_and_schedule_round_trip_through_a_file(tmp_path):
+    from tinygrad_edu import optim
+
+    net = model(0)
+    opt, other = optim.Adam(net.parameters(), lr=0.01), optim.Adam(net.parameters(), lr=0.5)
+    net(tg.Tensor(np.ones((4, 1, 4, 4)))).sum().backward()
+    opt.step()
+    sched = optim.StepLR(opt, step_size=2, gamma=0.5)
+    sched.step()
+    sched.step()
+    save(opt, tmp_path / "opt.npz")
+    save(sched, tmp_path / "sched.npz")
+    load(tmp_path / "opt.npz", into=other)
+    assert other.lr == opt.lr == 0.005 and other.state[0]["step"] == 1
+    np.testing.assert_array_equal(other.state[0]["V"], opt.state[0]["V"])
+    sched2 = optim.StepLR(other, step_size=2, gamma=0.5)
+    load(tmp_path / "sched.npz", into=sched2)
+    assert sched2.last_epoch == 2 and sched2.step() == sched.step()
+    with pytest.raises(TypeError, match="into= must have a load_state_dict method"):
+        load(tmp_path / "opt.npz", into=[1])

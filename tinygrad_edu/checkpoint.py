@@ -9,6 +9,8 @@
   checkpoint can hold only plain numeric arrays and loading one never runs code.
   ``load(path, into=model)`` also copies the arrays into the model's parameters
   (``model.load_state_dict``: missing, unexpected or shape-mismatched keys are errors).
+  Optimisers and learning-rate schedules have ``state_dict`` / ``load_state_dict`` too,
+  so ``save(optimizer, path)`` and ``load(path, into=optimizer)`` resume training exactly.
 """
 
 from __future__ import annotations
@@ -91,7 +93,9 @@ def save(module_or_state: Any, path: PathLike) -> Path:
 def load(path: PathLike, into: Any = None, strict: bool = True) -> dict[str, np.ndarray]:
     """Read a checkpoint written by :func:`save`: ``{name: array}`` (never unpickles anything).
 
-    With ``into=module`` the arrays are also loaded into it via ``module.load_state_dict(state, strict)``.
+    With ``into=obj`` the arrays are also loaded into ``obj`` (a Module, an optimiser or a
+    schedule: anything whose ``state_dict()`` was saved) with ``obj.load_state_dict(state)``;
+    ``strict=False`` (Modules only) skips missing and unexpected keys.
     """
     target = _check_suffix(path, "load")
     if target.is_dir():
@@ -116,5 +120,15 @@ def load(path: PathLike, into: Any = None, strict: bool = True) -> dict[str, np.
             "checkpoints are read with allow_pickle=False, so only numeric arrays can be loaded"
         ) from err
     if into is not None:
-        into.load_state_dict(state, strict=strict)
+        loader = getattr(into, "load_state_dict", None)
+        if not callable(loader):
+            raise TypeError(
+                f"load: into= must have a load_state_dict method (a Module, an optimiser or a schedule), "
+                f"got {type(into).__name__}"
+            )
+        # only Module.load_state_dict takes strict=; optimisers and schedules always check their keys
+        if strict:
+            loader(state)
+        else:
+            loader(state, strict=False)
     return state
