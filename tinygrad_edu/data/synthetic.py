@@ -167,13 +167,17 @@ def make_spiral(
     return _shuffle(np.concatenate(Xs), np.concatenate(ys), rng)
 
 
+def _regression_points(n: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The Playground's regression inputs: points ``U(-6, 6)^2`` and the noisy copies their targets are read at."""
+    radius = 6.0
+    X = rng.uniform(-radius, radius, (n, 2))
+    return X, X + rng.uniform(-radius, radius, X.shape) * noise
+
+
 def make_plane(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Playground regression "Plane": target (x + y) / 10 at a noisy copy of the point."""
     _check("make_plane", n, noise, min_n=1)
-    rng = as_generator(seed)
-    radius = 6.0
-    X = rng.uniform(-radius, radius, (n, 2))
-    noisy = X + rng.uniform(-radius, radius, X.shape) * noise
+    X, noisy = _regression_points(n, noise, as_generator(seed))
     y = noisy.sum(axis=1) / 10.0
     return X, y
 
@@ -184,10 +188,7 @@ _BUMPS = ((-4.0, 2.5, 1.0), (0.0, 2.5, -1.0), (4.0, 2.5, 1.0), (-4.0, -2.5, -1.0
 def make_multi_gaussian(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Playground regression "Multi Gaussian": six signed bumps sign * clip(1 - d/2, 0, 1); largest |.| wins."""
     _check("make_multi_gaussian", n, noise, min_n=1)
-    rng = as_generator(seed)
-    radius = 6.0
-    X = rng.uniform(-radius, radius, (n, 2))
-    noisy = X + rng.uniform(-radius, radius, X.shape) * noise
+    X, noisy = _regression_points(n, noise, as_generator(seed))
     values = np.stack(
         [s * np.clip(1.0 - np.hypot(noisy[:, 0] - cx, noisy[:, 1] - cy) / 2.0, 0.0, 1.0) for cx, cy, s in _BUMPS],
         axis=1,
