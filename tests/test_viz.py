@@ -370,7 +370,7 @@ def test_docs_code_blocks_run_self_contained(tmp_path) -> None:
     spec = importlib.util.spec_from_file_location("make_images", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    assert module.run_blocks(tmp_path) == 5
+    assert module.run_blocks(tmp_path) == 6
     for name in ("logistic_regression", "mlp_clusters", "mlp_boxes", "vanishing_gradients", "summary"):
         ET.fromstring((tmp_path / "images" / f"{name}.svg").read_bytes())
 
