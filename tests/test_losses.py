@@ -326,8 +326,10 @@ def test_other_bad_arguments() -> None:
         mse_loss(Tensor([1.0]), [1.0], reduction="avg")
     with pytest.raises(ValueError, match="reduction"):
         MSELoss(reduction="avg")
-    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got values in \[0.5, 1.5\]"):
         binary_cross_entropy(Tensor([0.5, 1.5]), [0.0, 1.0])
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\], got NaN"):
+        binary_cross_entropy(Tensor([0.5, np.nan]), [0.0, 1.0])
     with pytest.raises(ValueError, match="eps"):
         binary_cross_entropy(Tensor([0.5]), [0.0], eps=0.0)
     with pytest.raises(ValueError, match="empty batch"):

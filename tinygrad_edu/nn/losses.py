@@ -176,9 +176,10 @@ def binary_cross_entropy(prob: Tensor, target: Any, eps: float = 1e-12, reductio
     if not 0.0 < eps < 0.5:
         raise ValueError(f"{op}: eps must be in (0, 0.5), got {eps}")
     data = prob.data
-    if np.any((data < 0) | (data > 1)):
+    if not np.all((data >= 0) & (data <= 1)):  # written so that NaN fails too
+        found = "NaN" if np.isnan(data).any() else f"values in [{data.min()}, {data.max()}]"
         raise ValueError(
-            f"{op}: input must hold probabilities in [0, 1], got values in [{np.nanmin(data)}, {np.nanmax(data)}]"
+            f"{op}: input must hold probabilities in [0, 1], got {found}"
             " (apply sigmoid first, or use binary_cross_entropy_with_logits on the raw scores)"
         )
     eps = max(eps, float(np.finfo(prob.dtype).eps))
