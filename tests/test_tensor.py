@@ -149,6 +149,34 @@ def test_leaf_gradients_are_writable_and_not_shared() -> None:
     np.testing.assert_array_equal(a.grad.data, [0.5, 0.5, 0.5])
 
 
+def test_grad_function_returns_gradients_it_owns() -> None:
+    """As for .grad after backward: grad() results are writable and never alias each other
+    (add hands g to both inputs; the VJP of sum is a read-only broadcast view)."""
+    a, b = Tensor(np.ones(3), requires_grad=True), Tensor(np.ones(3), requires_grad=True)
+    da, db = tg.grad((a + b).sum(), [a, b])
+    assert da.data.flags.writeable and db.data.flags.writeable
+    da.data *= 0.5
+    np.testing.assert_array_equal(db.data, [1, 1, 1])
+    (dsum,) = tg.grad((a * 1.0).sum(), a)
+    dsum.data += 1.0  # a read-only view would raise here
+    np.testing.assert_array_equal(dsum.data, [2, 2, 2])
+
+
+def test_create_graph_gradients_are_graph_nodes_and_accumulate() -> None:
+    """f = x^3: with create_graph, x.grad = 3x^2 is a function of x; its backward adds 6x into x.grad."""
+    x = Tensor([2.0], requires_grad=True)
+    (x**3).sum().backward(create_graph=True)
+    first = x.grad
+    assert first.requires_grad and first._parents  # in the graph, not a constant
+    np.testing.assert_allclose(first.data, [12.0])
+    x.zero_grad()
+    first.sum().backward()
+    np.testing.assert_allclose(x.grad.data, [12.0])  # d(3x^2)/dx = 6x = 12
+    y = Tensor([2.0], requires_grad=True)
+    (y**3).sum().backward()
+    assert not y.grad.requires_grad  # without create_graph: a constant
+
+
 def test_grad_function_leaves_dot_grad_alone() -> None:
     x, w = Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0], requires_grad=True)
     dx, dw = tg.grad((x * w).sum(), [x, w])
@@ -192,6 +220,10 @@ def test_numpy_interop() -> None:
     assert isinstance(out, Tensor) and out.requires_grad
     r = repr(t * 2)
     assert r.startswith("Tensor([[2., 4.],") and "requires_grad=True" in r and "op='mul'" in r
+    assert "shape" not in r  # small tensors show every element
+    big = repr(tg.zeros(20, 30))
+    assert "..." in big and big.endswith("shape=(20, 30))")  # summarised: the shape is named
+    assert repr(tg.zeros(0, 3)) == "Tensor([], shape=(0, 3))"
 
 
 def test_dtype_policy() -> None:
@@ -203,6 +235,9 @@ def test_dtype_policy() -> None:
     x32 = Tensor(np.ones(2, np.float32), requires_grad=True)
     assert (x32 * 2).dtype == np.float32 and (2.5 - x32).dtype == np.float32
     assert (x32 * np.array([1, 2])).dtype == np.float32  # integer data takes the tensor's dtype
+    assert (x32 * [1.0, 2.0]).dtype == np.float32 and ([0.5, 1.5] - x32).dtype == np.float32  # Python lists too
+    assert (x32 * np.array([1.0, 2.0])).dtype == np.float64  # a float64 array keeps its dtype: promotes
+    assert Tensor(np.float32(2.0)).dtype == np.float32  # numpy scalars keep theirs
     assert (x32 + Tensor(np.ones(2))).dtype == np.float64  # mixed floats promote
     (x32 + Tensor(np.ones(2))).sum().backward()
     assert x32.grad.dtype == np.float32  # but the gradient has the input's dtype
@@ -233,6 +268,23 @@ def test_factories_seed_and_generator() -> None:
     for like in likes:
         assert like.shape == (2, 2) and like.dtype == np.float32
     assert tg.randn(2, seed=0, requires_grad=True).requires_grad
+    np.testing.assert_array_equal(tg.full(3, 2.0).data, [2.0, 2.0, 2.0])  # an int shape
+    np.testing.assert_array_equal(tg.eye(2, 3).data, np.eye(2, 3))
+    u = tg.uniform_like(x, low=-1.0, high=1.0, seed=2)
+    np.testing.assert_array_equal(u.data, np.random.default_rng(2).uniform(-1.0, 1.0, (2, 2)).astype(np.float32))
+    assert u.dtype == np.float32
+
+
+def test_factories_keep_their_old_import_path() -> None:
+    """The factories moved to tinygrad_edu.factories; tinygrad_edu.tensor still provides them."""
+    from tinygrad_edu import factories
+    from tinygrad_edu.tensor import randn, zeros
+
+    assert zeros is factories.zeros is tg.zeros and randn is factories.randn
+    import tinygrad_edu.tensor as tensor_module
+
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+        tensor_module.nope  # noqa: B018
 
 
 def test_matmul_shapes() -> None:
@@ -284,3 +336,17 @@ def test_softmax_cross_entropy_gradient_is_p_minus_y_over_n() -> None:
     loss.backward()
     p = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(t.grad.data, (p - y) / 5, rtol=1e-12, atol=1e-15)
+
+
+def test_shape_caches_are_bounded() -> None:
+    """The shape helpers cache their answers for speed; a long-running process that meets
+    ever new shapes must not grow them without bound."""
+    from tinygrad_edu import primitives, tensor
+
+    caches = [tensor._normalize_axis_cached, tensor._resolve_shape_cached, tensor._broadcast_shape,
+              primitives._broadcast_strides, primitives._broadcast_axes]
+    for cache in caches:
+        assert cache.cache_info().maxsize is not None and cache.cache_info().maxsize <= 4096, cache.__name__
+    for n in range(1, 1500):  # more distinct shapes than any cache holds
+        Tensor(np.ones(n)).reshape(1, n).sum(axis=1)
+    assert all(cache.cache_info().currsize <= cache.cache_info().maxsize for cache in caches)

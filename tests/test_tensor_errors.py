@@ -95,6 +95,9 @@ def test_grad_unused_input() -> None:
     x, unused = Tensor([1.0], requires_grad=True), Tensor([2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match=r"grad: input 1 \(shape \(1,\)\) is not used.*allow_unused=True"):
         tg.grad((x * 2).sum(), [x, unused])
+    constant = Tensor([2.0])  # PyTorch raises too: a constant has no gradient to ask for
+    with pytest.raises(RuntimeError, match=r"grad: input 1 \(shape \(1,\)\) does not require grad"):
+        tg.grad((x * constant).sum(), [x, constant], allow_unused=True)
 
 
 @pytest.mark.parametrize(
@@ -117,6 +120,22 @@ def test_grad_unused_input() -> None:
         (lambda t: tg.stack([t, Tensor(np.ones(3))]), ValueError, r"stack: all tensors need the same shape"),
         (lambda t: bool(t), ValueError, r"truth value of a tensor of shape \(2, 3\) is ambiguous"),
         (lambda t: t.cast(np.int32), TypeError, r"cast: dtype must be float32 or float64"),
+        # sizes and axes must be integers: int() would silently truncate 2.5 to 2
+        (lambda t: t.reshape(1.5, 4), TypeError, r"reshape: the new shape's sizes must be integers, got \(1\.5, 4\)"),
+        (lambda t: t.reshape(3.0, 2), TypeError, r"reshape: .*must be integers"),
+        (lambda t: t.sum(axis=(0.5,)), TypeError, r"sum: axes must be integers, got \(0\.5,\)"),
+        (lambda t: t.sum(axis=([0],)), TypeError, r"sum: axes must be integers"),
+        (lambda t: t.mean(axis=1.0), TypeError, r"mean: axis must be an int, a tuple of ints or None, got 1\.0"),
+        (lambda t: t.expand(2.0, 3), TypeError, r"expand: the sizes of the target shape must be integers"),
+        # axis out of range, named by the op the user called
+        (lambda t: t.mean(axis=3), ValueError, r"mean: axis 3 is out of range"),
+        (lambda t: t.softmax(axis=2), ValueError, r"softmax: axis 2 is out of range"),
+        (lambda t: t.log_softmax(axis=-3), ValueError, r"log_softmax: axis -3 is out of range"),
+        (lambda t: t.logsumexp(axis=2), ValueError, r"logsumexp: axis 2 is out of range"),
+        (lambda t: t.swapaxes(0, 5), ValueError, r"swapaxes: axis 5 is out of range"),
+        (lambda t: t.flatten(3), ValueError, r"flatten: axis 3 is out of range"),
+        (lambda t: t.flatten(1, 0), ValueError, r"flatten: start_axis 1 comes after end_axis 0"),
+        (lambda t: tg.concatenate([t, t], axis=2), ValueError, r"concatenate: axis 2 is out of range"),
     ],
 )
 def test_shape_and_argument_errors(fn, exc: type[Exception], pattern: str) -> None:
@@ -129,6 +148,18 @@ def test_bad_data_and_dtype() -> None:
         Tensor(np.ones(2, complex))
     with pytest.raises(TypeError, match=r"Tensor: cannot make a float tensor from <U1 data"):
         Tensor(["a"])
+    with pytest.raises(TypeError, match=r"Tensor: float128 data is not supported; expected float32 or float64"):
+        Tensor(np.ones(2, np.longdouble))
+    with pytest.raises(ValueError, match=r"Tensor: cannot make an array from this list"):
+        Tensor([[1.0], [1.0, 2.0]])
+    with pytest.raises(TypeError, match=r"zeros: dtype must be float32 or float64, got int32"):
+        tg.zeros(2, dtype=np.int32)
+    with pytest.raises(ValueError, match=r"randn: the shape \(2, -1\) has a negative size"):
+        tg.randn(2, -1, seed=0)
+    with pytest.raises(TypeError, match=r"ones: the shape must be integers, got \(2\.5,\)"):
+        tg.ones(2.5)
+    with pytest.raises(ValueError, match=r"uniform: expected low <= high, got low=1\.0, high=0\.0"):
+        tg.uniform((2,), 1.0, 0.0, seed=0)
     with pytest.raises(TypeError, match=r"set_default_dtype: expected float32 or float64, got int64"):
         tg.set_default_dtype(np.int64)
     with pytest.raises(TypeError, match=r"len\(\) of a 0-d tensor"):

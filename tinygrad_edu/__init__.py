@@ -1,8 +1,8 @@
 """tinygrad_edu: a readable autograd framework to learn backpropagation with, and keep using.
 
 Read it bottom-up: :mod:`engine` (the graph and the chain rule) -> :mod:`value` (scalars)
-and :mod:`primitives` / :mod:`tensor` (n-d arrays) -> nn, optim -> gradcheck, reference,
-testing, viz, data, train -> cli.
+and :mod:`primitives` / :mod:`tensor` / :mod:`factories` (n-d arrays) -> nn, optim ->
+gradcheck, reference, testing, viz, data, train -> cli.
 """
 
 from . import checkpoint as checkpoint  # submodules as attributes: tinygrad_edu.nn, ...
@@ -11,30 +11,33 @@ from . import optim as optim
 from .anomaly import AnomalyError, detect_anomaly
 from .checkpoint import load, save
 from .engine import GraphFreedError, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
-from .tensor import (
-    Tensor,
+from .factories import (
     arange,
-    concatenate,
     eye,
     full,
     full_like,
-    get_default_dtype,
-    grad,
-    maximum,
-    minimum,
     ones,
     ones_like,
     rand,
     rand_like,
     randn,
     randn_like,
-    set_default_dtype,
-    stack,
     uniform,
-    where,
+    uniform_like,
     zeros,
     zeros_like,
+)
+from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
+from .tensor import (
+    Tensor,
+    concatenate,
+    get_default_dtype,
+    grad,
+    maximum,
+    minimum,
+    set_default_dtype,
+    stack,
+    where,
 )
 from .value import Value
 
@@ -87,6 +90,7 @@ __all__ = [
     "set_grad_enabled",
     "stack",
     "uniform",
+    "uniform_like",
     "where",
     "zeros",
     "zeros_like",

@@ -12,13 +12,19 @@ Broadcasting is explicit: a binary op expands every operand that needs a gradien
 the common shape with the ``expand`` primitive (whose VJP is a sum), so the gradient
 of an input always has the input's shape. Constants are left to numpy's broadcasting.
 
-**Dtype policy.** float32 and float64 arrays keep their dtype. Python numbers, lists
-and integer or boolean arrays become the default float dtype, float64 unless changed
-with :func:`set_default_dtype` (float64 makes gradient checks exact to ~1e-10; use
-float32 for speed). float16 arrays become float32. Complex, object and string data
-are rejected with a ``TypeError``. A Python number in an expression takes the
-tensor's dtype (``x32 * 2.0`` stays float32); two tensors of different float dtypes
-promote to float64.
+**Dtype policy.** A Tensor holds float32 or float64.
+
+* Construction: float32 and float64 arrays (and numpy scalars) keep their dtype.
+  Python numbers and lists, and integer or boolean arrays, become the default float
+  dtype: float64 unless changed with :func:`set_default_dtype` (float64 makes gradient
+  checks exact to ~1e-10; use float32 for speed). float16 arrays become float32. Other
+  float types (long double), complex, object and string data raise a ``TypeError``;
+  ragged nested lists a ``ValueError``. ``dtype=`` (float32 or float64) overrides all this.
+* In an expression, Python numbers and lists, and integer or boolean arrays, take the
+  tensor's dtype (``x32 * 2.0`` and ``x32 + [1.0, 2.0]`` stay float32). Float arrays and
+  tensors keep theirs, so float32 with float64 promotes to float64, as numpy does.
+* A gradient always has the dtype of its input (a ``cast`` passes it back).
+* The factories (:mod:`tinygrad_edu.factories`) make the default float dtype unless given ``dtype=``.
 
 **Comparisons** (``<``, ``==``, ...) return constant tensors of 0.0/1.0 in the
 operand's dtype, usable as factors (``x * (x > 0)``), as ``where`` conditions and as
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 from collections.abc import Iterator, Sequence
 from typing import Any, Union
 
@@ -36,38 +43,25 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
-from .seeding import Seed, as_generator
 from .value import SELU_ALPHA, SELU_SCALE
 
 __all__ = [
     "Tensor",
-    "arange",
     "concatenate",
-    "eye",
-    "full",
-    "full_like",
     "get_default_dtype",
     "grad",
     "maximum",
     "minimum",
-    "ones",
-    "ones_like",
-    "rand",
-    "rand_like",
-    "randn",
-    "randn_like",
     "set_default_dtype",
     "stack",
-    "uniform",
     "where",
-    "zeros",
-    "zeros_like",
 ]
 
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 Axis = int | Sequence[int] | None
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_REPR_THRESHOLD = 50  # repr shows at most this many elements, then summarises with "..."
 _default_dtype = np.dtype(np.float64)
 
 
@@ -95,7 +89,10 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
             "or Value(t.item()) for a scalar; they are separate graphs."
         )
     else:
-        array = np.asarray(data)
+        try:
+            array = np.asarray(data)
+        except ValueError as err:  # ragged nested lists
+            raise ValueError(f"{op}: cannot make an array from this {type(data).__name__}: {err}") from None
         if not isinstance(data, (np.ndarray, np.generic)) and array.dtype.kind == "f":
             array = array.astype(_default_dtype, copy=False)  # Python floats: the default dtype
     if dtype is not None:
@@ -108,6 +105,11 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
         target = np.dtype(np.float32)
     elif array.dtype.kind in "iub":
         target = _default_dtype
+    elif array.dtype.kind == "f":
+        raise TypeError(
+            f"{op}: {array.dtype} data is not supported; expected float32 or float64 "
+            "(convert it first, e.g. array.astype(np.float64))."
+        )
     else:
         raise TypeError(
             f"{op}: cannot make a float tensor from {array.dtype} data "
@@ -120,23 +122,44 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
 
 
 
+def _as_ints(values: Any, op: str, what: str) -> tuple[int, ...]:
+    """``values`` (a sequence of integers, numpy integers included) as a tuple of Python ints.
+
+    Anything else (floats, nested lists, ...) raises a ``TypeError`` naming the op, rather
+    than being truncated by ``int()``. The result is hashable, so it can key the caches below.
+    """
+    if type(values) is tuple and all(type(v) is int for v in values):
+        return values  # the common case, checked cheaply
+    try:
+        return tuple(operator.index(v) for v in values)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be integers, got {values!r}") from None
+
+
 def _normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
     """``axis`` as a sorted tuple of non-negative axes (all axes for None), validated."""
-    if axis is not None and not isinstance(axis, (int, np.integer, tuple)):
-        axis = tuple(axis)  # a list or an array: hashable for the cache
+    if axis is not None and type(axis) is not int:
+        if isinstance(axis, np.integer) or (isinstance(axis, np.ndarray) and axis.ndim == 0):
+            axis = operator.index(axis)
+        elif isinstance(axis, (tuple, list, np.ndarray)):
+            axis = _as_ints(axis, op, "axes")
+        else:
+            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
     return _normalize_axis_cached(axis, ndim, op)
 
 
-@functools.lru_cache(maxsize=1024)  # every reduction (and its VJP) asks again for the same few axes
+# Every reduction (and its VJP) asks again for the same few axes. The keys are None, ints and
+# tuples of ints only (checked above), and maxsize bounds the cache in a long-running process.
+@functools.lru_cache(maxsize=1024)
 def _normalize_axis_cached(axis: int | tuple[int, ...] | None, ndim: int, op: str) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    axes = (axis,) if isinstance(axis, int) else axis
     out = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1):
             raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(int(a) % max(ndim, 1))
+        out.append(a % max(ndim, 1))
     if len(set(out)) != len(out):
         raise ValueError(f"{op}: repeated axis in {axis}")
     return tuple(sorted(out))
@@ -243,16 +266,16 @@ class Tensor:
     def _constant(self, data: ArrayLike, op: str = "Tensor") -> Tensor:
         """A constant operand for this tensor.
 
-        Python numbers and integer/boolean data take this tensor's dtype (``x32 * 2``
-        stays float32); float arrays keep theirs.
+        Python numbers and lists, and integer/boolean arrays, take this tensor's dtype
+        (``x32 * 2`` and ``x32 * [1.0, 2.0]`` stay float32); float arrays keep theirs.
         """
         if isinstance(data, Tensor):
             return data
         if isinstance(data, (int, float)) and not isinstance(data, bool):
             return _wrap(np.asarray(data, dtype=self.data.dtype))
         if isinstance(data, (np.ndarray, list, tuple)):
-            array = np.asarray(data)
-            if array.dtype.kind in "iub":
+            array = np.asarray(data) if isinstance(data, np.ndarray) else _to_float_array(data, op=op)
+            if array.dtype.kind in "iub" or not isinstance(data, np.ndarray):
                 return Tensor(array, dtype=self.data.dtype)
         return Tensor(_to_float_array(data, op=op))
 
@@ -284,8 +307,15 @@ class Tensor:
         A scalar (one-element) output is seeded with dL/dL = 1. For any other shape
         pass ``gradient`` (dL/d(self), same shape). Leaves accumulate across calls,
         interior tensors are overwritten, and the graph is released unless
-        ``retain_graph=True``. ``create_graph=True`` records the backward pass so that
-        the gradients can be differentiated again (it implies ``retain_graph``).
+        ``retain_graph=True`` (see :mod:`tinygrad_edu.engine`).
+
+        Without ``create_graph`` the backward pass records nothing (it runs under
+        ``no_grad``) and every leaf's ``.grad`` holds an array of its own, safe to change
+        in place. ``create_graph=True`` records the backward pass: each ``.grad`` is then a
+        Tensor in the graph, a function of the inputs, so it can be differentiated again
+        (``x.grad`` of f gives f''(x) through a second ``backward`` or :func:`grad`); it
+        implies ``retain_graph``. Reset leaf gradients (``zero_grad``) between such calls,
+        since they accumulate.
         """
         seed = self._seed(gradient, "backward")
         order = engine.backward(self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph)
@@ -367,6 +397,7 @@ class Tensor:
         return float(self.data.reshape(()))
 
     def tolist(self) -> Any:
+        """The data as nested Python lists of floats."""
         return self.data.tolist()
 
     def __float__(self) -> float:
@@ -383,8 +414,10 @@ class Tensor:
         return (self[i] for i in range(self.shape[0]))
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(", threshold=50)
+        body = np.array2string(self.data, precision=4, separator=", ", prefix="Tensor(", threshold=_REPR_THRESHOLD)
         extra = []
+        if self.data.size > _REPR_THRESHOLD or self.data.size == 0:  # "..." or "[]" hides the shape
+            extra.append(f"shape={self.shape}")
         if self.dtype != _default_dtype:
             extra.append(f"dtype={self.dtype}")
         if self.requires_grad:
@@ -405,46 +438,60 @@ class Tensor:
     # ================================================================== arithmetic (primitives)
 
     def __add__(self, other: ArrayLike) -> Tensor:
+        """z = x + y (primitive ``add``; broadcasts through ``expand``);  dL/dx = g, dL/dy = g."""
         return self._binary(P.Add, other)
 
     def __radd__(self, other: ArrayLike) -> Tensor:
+        """z = c + x for a number or array c (reflected ``add``)."""
         return self._binary(P.Add, other, reverse=True)
 
     def __sub__(self, other: ArrayLike) -> Tensor:
+        """z = x - y (primitive ``sub``);  dL/dx = g, dL/dy = -g."""
         return self._binary(P.Sub, other)
 
     def __rsub__(self, other: ArrayLike) -> Tensor:
+        """z = c - x for a number or array c (reflected ``sub``);  dL/dx = -g."""
         return self._binary(P.Sub, other, reverse=True)
 
     def __mul__(self, other: ArrayLike) -> Tensor:
+        """z = x * y elementwise (primitive ``mul``);  dL/dx = g * y, dL/dy = g * x."""
         return self._binary(P.Mul, other)
 
     def __rmul__(self, other: ArrayLike) -> Tensor:
+        """z = c * x for a number or array c (reflected ``mul``);  dL/dx = g * c."""
         return self._binary(P.Mul, other, reverse=True)
 
     def __truediv__(self, other: ArrayLike) -> Tensor:
+        """z = x / y (primitive ``div``);  dL/dx = g / y, dL/dy = -g x / y^2."""
         return self._binary(P.Div, other)
 
     def __rtruediv__(self, other: ArrayLike) -> Tensor:
+        """z = c / x for a number or array c (reflected ``div``);  dL/dx = -g c / x^2."""
         return self._binary(P.Div, other, reverse=True)
 
     def __pow__(self, exponent: ArrayLike) -> Tensor:
-        """x ** c for a number c (primitive ``PowConst``) or x ** y for a tensor y (``Pow``)."""
+        """z = x^c for a number c (primitive ``PowConst``;  dL/dx = g c x^(c-1)) or z = x^y for a
+        tensor or array y (primitive ``Pow``;  dL/dx = g y x^(y-1), dL/dy = g x^y ln x, x > 0)."""
         if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
             return Tensor._apply(P.PowConst, self, exponent=float(exponent))
         return self._binary(P.Pow, exponent)
 
     def __rpow__(self, base: ArrayLike) -> Tensor:
+        """z = a^x for a number or array a > 0 (reflected ``pow``);  dL/dx = g a^x ln a."""
         return self._binary(P.Pow, base, reverse=True)
 
     def __neg__(self) -> Tensor:
+        """z = -x (primitive ``neg``);  dL/dx = -g."""
         return Tensor._apply(P.Neg, self)
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
+        """Z = C @ X for a constant array C (see ``matmul``)."""
         return self._constant(other).matmul(self)
 
     def matmul(self, other: ArrayLike) -> Tensor:
-        """Matrix product with numpy's rules: 1-d operands are promoted to a row/column
+        """Z = X @ Y, Z_ij = sum_k X_ik Y_kj;  dL/dX = G @ Y^T, dL/dY = X^T @ G (primitive ``matmul``).
+
+        numpy's rules: 1-d operands are promoted to a row/column
         and the added axis removed afterwards; leading (batch) axes broadcast.
         Composed of ``reshape``, ``expand`` and the 2-d/batched ``MatMul`` primitive."""
         other = self._constant(other)
@@ -506,9 +553,11 @@ class Tensor:
     astype = cast
 
     def float(self) -> Tensor:
+        """This tensor as float32 (``cast``)."""
         return self.cast(np.float32)
 
     def double(self) -> Tensor:
+        """This tensor as float64 (``cast``)."""
         return self.cast(np.float64)
 
     # ================================================================== comparisons (no gradient)
@@ -549,9 +598,11 @@ class Tensor:
         return _wrap(np.sign(self.data))
 
     def any(self) -> bool:
+        """Whether any element is nonzero (a Python bool, no gradient)."""
         return bool(np.any(self.data))
 
     def all(self) -> bool:
+        """Whether every element is nonzero (a Python bool, no gradient)."""
         return bool(np.all(self.data))
 
     # ================================================================== unary functions
@@ -641,16 +692,18 @@ class Tensor:
         """min x = -max(-x) (composed)."""
         return -((-self).max(axis=axis, keepdims=keepdims))
 
-    def _count(self, axis: Axis) -> int:
-        return math.prod(self.shape[a] for a in _normalize_axis(axis, self.ndim, "mean"))
+    def _count(self, axis: Axis, op: str) -> int:
+        """n, the number of elements a reduction over ``axis`` combines."""
+        return math.prod(self.shape[a] for a in _normalize_axis(axis, self.ndim, op))
 
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """(1/n) sum x over ``axis`` (composed)."""
-        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / self._count(axis))
+        """mean x = (1/n) sum_i x_i over ``axis`` (composed: sum, then a constant factor)."""
+        n = self._count(axis, "mean")
+        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
 
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         """(1/(n - ddof)) sum (x - mean)^2 (composed). ``ddof=0`` as numpy; 1 for the unbiased estimate."""
-        n = self._count(axis)
+        n = self._count(axis, "var")
         if n - ddof <= 0:
             raise ValueError(f"var: {n} elements with ddof={ddof} leaves no degrees of freedom")
         centred = self - self.mean(axis=axis, keepdims=True)
@@ -662,20 +715,20 @@ class Tensor:
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """ln sum e^x = m + ln sum e^(x - m) with m = max x held constant (composed, stable)."""
-        m = self._stable_shift(axis)
+        m = self._stable_shift(axis, "logsumexp")
         out = (self - m).exp().sum(axis=axis, keepdims=True).log() + m
         return out if keepdims else out.reshape(self._reduced_shape(axis))
 
-    def _stable_shift(self, axis: Axis) -> Tensor:
+    def _stable_shift(self, axis: Axis, op: str) -> Tensor:
         """m = max x over ``axis`` (kept dims) as a *constant*, 0 where the max is infinite.
 
         Subtracting m makes every exponent <= 0, so e^(x - m) never overflows; m is held
         constant because the results do not depend on it (their gradient through m is 0),
         so it is computed in numpy without recording any ops.
         """
-        axes = _normalize_axis(axis, self.ndim, "max")
+        axes = _normalize_axis(axis, self.ndim, op)
         if self.size == 0:
-            raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
+            raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
         m = self.data.max(axis=axes, keepdims=True)
         infinite = np.isinf(m)
         if infinite.any():
@@ -683,12 +736,12 @@ class Tensor:
         return _wrap(m)
 
     def _reduced_shape(self, axis: Axis) -> tuple[int, ...]:
-        axes = _normalize_axis(axis, self.ndim, "reduce")
+        axes = _normalize_axis(axis, self.ndim, "logsumexp")
         return tuple(n for i, n in enumerate(self.shape) if i not in axes)
 
     def softmax(self, axis: int = -1) -> Tensor:
         """softmax(z)_i = e^(z_i) / sum_j e^(z_j), shifted by max z for stability (composed)."""
-        e = (self - self._stable_shift(axis)).exp()
+        e = (self - self._stable_shift(axis, "softmax")).exp()
         return e / e.sum(axis=axis, keepdims=True)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
@@ -699,7 +752,7 @@ class Tensor:
         (~1e-3 in float32 at |z| = 1e4). The gradient is the same (softmax is
         shift-invariant).
         """
-        shifted = self - self._stable_shift(axis)
+        shifted = self - self._stable_shift(axis, "log_softmax")
         return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
     def argmax(self, axis: int | None = None) -> np.ndarray:
@@ -727,7 +780,9 @@ class Tensor:
         """Merge axes start_axis..end_axis into one (composed: reshape)."""
         if self.ndim == 0:
             return self.reshape(1)
-        start, end = start_axis % self.ndim, end_axis % self.ndim
+        (start,), (end,) = (_normalize_axis(a, self.ndim, "flatten") for a in (start_axis, end_axis))
+        if start > end:
+            raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} (shape {self.shape})")
         return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
 
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
@@ -748,8 +803,9 @@ class Tensor:
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """Exchange two axes (composed: permute)."""
+        (a,), (b,) = _normalize_axis(axis1, self.ndim, "swapaxes"), _normalize_axis(axis2, self.ndim, "swapaxes")
         order = list(range(self.ndim))
-        order[axis1], order[axis2] = order[axis2], order[axis1]
+        order[a], order[b] = order[b], order[a]
         return self.permute(*order)
 
     @property
@@ -768,7 +824,8 @@ class Tensor:
 
     def expand(self, *shape: int | Sequence[int]) -> Tensor:
         """Broadcast to ``shape`` (primitive; its VJP sums over the broadcast axes)."""
-        target = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+        target = _as_ints(shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape,
+                          "expand", "the sizes of the target shape")
         if target == self.data.shape:
             return self
         try:  # numpy's broadcast_to checks the shapes (cheaper than checking them here first)
@@ -838,41 +895,44 @@ class _Mask(Tensor):
     __slots__ = ()
 
 
-def _own_leaf_grads(order: Sequence[Tensor]) -> None:
-    """Give every leaf a gradient array it can safely change in place.
+def _own_gradients(grads: Sequence[Tensor | None]) -> list[Tensor | None]:
+    """The gradients, each with an array its owner can safely change in place.
 
     VJPs may hand the same array to several inputs (``add`` passes g to both) or a
     read-only broadcast view (the VJP of ``sum``). An optimiser that does
-    ``p.grad.data *= scale`` must not scale a neighbour's gradient too, so a leaf
-    gradient that is read-only or shares its memory with an earlier leaf's is copied.
-    Fresh arrays (the common case: matmul results) are kept as they are.
+    ``p.grad.data *= scale`` must not scale a neighbour's gradient too, so a gradient
+    that is read-only or shares its memory with an earlier one is copied. Fresh arrays
+    (the common case: matmul results) are kept as they are.
     """
     seen: set[int] = set()
-    for node in order:
-        if node._parents or node.grad is None:
-            continue
-        array = node.grad.data
-        base = array
-        while base.base is not None:
-            base = base.base
-        if not array.flags.writeable or id(base) in seen:
-            array = array.copy()
-            node.grad = Tensor(array)
-            base = array
-        seen.add(id(base))
+    owned: list[Tensor | None] = []
+    for g in grads:
+        if g is not None:
+            array = base = g.data
+            while base.base is not None:
+                base = base.base
+            if not array.flags.writeable or id(base) in seen:
+                array = base = array.copy()
+                g = _wrap(array)
+            seen.add(id(base))
+        owned.append(g)
+    return owned
+
+
+def _own_leaf_grads(order: Sequence[Tensor]) -> None:
+    """Give every leaf reached by a backward pass a gradient it owns (see :func:`_own_gradients`)."""
+    leaves = [node for node in order if not node._parents and node.grad is not None]
+    for node, g in zip(leaves, _own_gradients([node.grad for node in leaves])):
+        node.grad = g
 
 
 def _resolve_shape(shape: tuple[Any, ...], size: int) -> tuple[int, ...]:
     """``shape`` as a tuple of ints with its -1 axis (if any) filled in, checked against ``size``."""
-    try:
-        return _resolve_shape_cached(shape, size)
-    except TypeError:  # an unhashable axis size (e.g. a 0-d array) cannot key the cache
-        return _resolve_shape_cached(tuple(int(n) for n in shape), size)
+    return _resolve_shape_cached(_as_ints(shape, "reshape", "the new shape's sizes"), size)
 
 
-@functools.lru_cache(maxsize=1024)  # VJPs reshape to the same few shapes on every step
-def _resolve_shape_cached(shape: tuple[Any, ...], size: int) -> tuple[int, ...]:
-    shape = tuple(int(n) for n in shape)
+@functools.lru_cache(maxsize=1024)  # VJPs reshape to the same few shapes on every step (keys: ints only)
+def _resolve_shape_cached(shape: tuple[int, ...], size: int) -> tuple[int, ...]:
     unknown = [i for i, n in enumerate(shape) if n == -1]
     if len(unknown) > 1:
         raise ValueError("only one axis may be -1")
@@ -950,7 +1010,7 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     first = parts[0]
     if first.ndim == 0:
         raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; use stack")
-    axis = axis % first.ndim
+    (axis,) = _normalize_axis(axis, first.ndim, "concatenate")
     for t in parts[1:]:
         if t.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis):
             raise ValueError(
@@ -986,13 +1046,30 @@ def grad(
     create_graph: bool = False,
     allow_unused: bool = False,
 ) -> list[Tensor | None]:
-    """dL/d(input) for each input, without touching ``.grad`` (like ``torch.autograd.grad``).
+    """dL/d(input) for each input, without touching any ``.grad`` (like ``torch.autograd.grad``).
 
-    ``grad_output`` seeds a non-scalar output. With ``create_graph=True`` the results
-    are themselves differentiable. An input the output does not depend on raises
-    unless ``allow_unused=True`` (then its entry is ``None``).
+    Returns a list with one gradient per input (also for a single ``inputs`` tensor), each a
+    Tensor of that input's shape and dtype. Inputs may be leaves or intermediate results.
+
+    * ``grad_output`` is dL/d(output): required for a non-scalar output (same shape),
+      1 by default for a scalar one.
+    * The graph is released afterwards, as after ``backward``, unless ``retain_graph=True``
+      (needed to call ``grad`` or ``backward`` through it again).
+    * ``create_graph=True`` records the backward pass, so the results are themselves
+      differentiable (Hessian-vector products, gradient penalties); it implies
+      ``retain_graph``. Without it the results are constants with arrays of their own.
+    * Every input must require grad. An input the output does not depend on raises
+      unless ``allow_unused=True`` (then its entry is ``None``).
     """
     seq = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    for i, t in enumerate(seq):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__} for input {i}")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"grad: input {i} (shape {t.shape}) does not require grad, so it has no gradient; "
+                "create it with requires_grad=True"
+            )
     seed = output._seed(grad_output, "grad")
     result = engine.gradients(output, seed, seq, retain_graph=retain_graph or create_graph, create_graph=create_graph)
     for i, (t, g) in enumerate(zip(seq, result)):
@@ -1001,84 +1078,25 @@ def grad(
                 f"grad: input {i} (shape {t.shape}) is not used to compute the output; "
                 "pass allow_unused=True to get None for it"
             )
-    return result
-
-
-# ====================================================================== factories
-
-
-def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
-
-
-def _factory(array: np.ndarray, dtype: Any, requires_grad: bool) -> Tensor:
-    return Tensor(array.astype(dtype or _default_dtype, copy=False), requires_grad=requires_grad)
-
-
-def zeros(*shape: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _factory(np.zeros(_shape_arg(shape)), dtype, requires_grad)
-
-
-def ones(*shape: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _factory(np.ones(_shape_arg(shape)), dtype, requires_grad)
-
-
-def full(shape: Sequence[int], value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _factory(np.full(tuple(shape), float(value)), dtype, requires_grad)
-
-
-def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _factory(np.eye(n, m), dtype, requires_grad)
-
-
-def arange(
-    start: float, stop: float | None = None, step: float = 1, dtype: Any = None, requires_grad: bool = False
-) -> Tensor:
-    values = np.arange(start, stop, step) if stop is not None else np.arange(start)
-    return _factory(values, dtype, requires_grad)
-
-
-def rand(*shape: int, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Uniform on [0, 1)."""
-    return _factory(as_generator(seed).random(_shape_arg(shape)), dtype, requires_grad)
-
-
-def randn(*shape: int, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    """Standard normal N(0, 1)."""
-    return _factory(as_generator(seed).standard_normal(_shape_arg(shape)), dtype, requires_grad)
-
-
-def uniform(
-    shape: Sequence[int], low: float = 0.0, high: float = 1.0, seed: Seed = None, dtype: Any = None,
-    requires_grad: bool = False,
-) -> Tensor:
-    """Uniform on [low, high)."""
-    return _factory(as_generator(seed).uniform(low, high, tuple(shape)), dtype, requires_grad)
-
-
-def _like(t: Tensor, dtype: Any) -> Any:
-    return dtype or t.dtype
-
-
-def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return zeros(t.shape, dtype=_like(t, dtype), requires_grad=requires_grad)
-
-
-def ones_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return ones(t.shape, dtype=_like(t, dtype), requires_grad=requires_grad)
-
-
-def full_like(t: Tensor, value: float, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return full(t.shape, value, dtype=_like(t, dtype), requires_grad=requires_grad)
-
-
-def rand_like(t: Tensor, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return rand(t.shape, seed=seed, dtype=_like(t, dtype), requires_grad=requires_grad)
-
-
-def randn_like(t: Tensor, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return randn(t.shape, seed=seed, dtype=_like(t, dtype), requires_grad=requires_grad)
+    return result if create_graph else _own_gradients(result)
 
 
 # Hooks called after every primitive (used by detect_anomaly); empty means no cost.
 _anomaly_hooks: list[Any] = []
+
+
+# The factories (zeros, ones, randn, ...) live in tinygrad_edu.factories; these names stay
+# importable from here too (``from tinygrad_edu.tensor import zeros``), loaded on first use
+# because that module imports this one.
+_FACTORIES = (
+    "arange", "eye", "full", "full_like", "ones", "ones_like", "rand", "rand_like", "randn", "randn_like",
+    "uniform", "uniform_like", "zeros", "zeros_like",
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FACTORIES:
+        from . import factories
+
+        return getattr(factories, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -172,9 +172,11 @@ class Value:
         return Value(self.data, label=self.label, requires_grad=False)
 
     def item(self) -> float:
+        """The value as a Python float (as ``Tensor.item``)."""
         return self.data
 
     def __float__(self) -> float:
+        """``float(v)``: the value, without its graph."""
         return self.data
 
     def __repr__(self) -> str:
@@ -240,15 +242,19 @@ class Value:
         return Value._result(-self.data, "neg", (self,), (-1.0,))
 
     def __radd__(self, other: Number) -> Value:
+        """z = c + x for a number c;  dz/dx = 1."""
         return Value._lift(other, "add") + self
 
     def __rsub__(self, other: Number) -> Value:
+        """z = c - x for a number c;  dz/dx = -1."""
         return Value._lift(other, "sub") - self
 
     def __rmul__(self, other: Number) -> Value:
+        """z = c * x for a number c;  dz/dx = c."""
         return Value._lift(other, "mul") * self
 
     def __rtruediv__(self, other: Number) -> Value:
+        """z = c / x for a number c;  dz/dx = -c / x^2."""
         return Value._lift(other, "div") / self
 
     def __rpow__(self, base: Number) -> Value:

@@ -46,6 +46,7 @@ class Neuron:
         self.activation = activation
 
     def __call__(self, x: Sequence[Value | float]) -> Value:
+        """a = g(w . x + b) for one example x (n_in numbers or Values)."""
         if len(x) != len(self.w):
             raise ValueError(f"Neuron: expected {len(self.w)} inputs, got {len(x)}")
         z = Value.dot(self.w, x) + self.b
@@ -58,6 +59,7 @@ class Neuron:
         return z
 
     def parameters(self) -> list[Value]:
+        """[w_1, ..., w_n, b]: the Values gradient descent updates."""
         return [*self.w, self.b]
 
     def __repr__(self) -> str:
@@ -72,9 +74,11 @@ class Layer:
         self.neurons = [Neuron(n_in, activation, rng) for _ in range(n_out)]
 
     def __call__(self, x: Sequence[Value | float]) -> list[Value]:
+        """a[l] = g(W[l] a[l-1] + b[l]), one Value per neuron."""
         return [neuron(x) for neuron in self.neurons]
 
     def parameters(self) -> list[Value]:
+        """Every neuron's weights and bias: W[l] row by row, then b[l] per neuron."""
         return [p for neuron in self.neurons for p in neuron.parameters()]
 
     def __repr__(self) -> str:
@@ -101,12 +105,14 @@ class MLP:
         ]
 
     def __call__(self, x: Sequence[Value | float]) -> Value | list[Value]:
+        """Forward propagation a[0] = x, a[l] = g[l](W[l] a[l-1] + b[l]); returns a[L] (the logits)."""
         a: Sequence[Value | float] = x
         for layer in self.layers:
             a = layer(a)
         return a[0] if len(a) == 1 else list(a)  # type: ignore[return-value]
 
     def parameters(self) -> list[Value]:
+        """All weights and biases, layer by layer."""
         return [p for layer in self.layers for p in layer.parameters()]
 
     def zero_grad(self) -> None:
