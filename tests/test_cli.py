@@ -236,3 +236,23 @@ def test_help_texts_describe_every_command(capsys: pytest.CaptureFixture[str]) -
             cli.main([command, "--help"])
         assert info.value.code == 0
         assert words in capsys.readouterr().out, command
+
+
+def test_a_diverging_run_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "big"
+    assert cli.main(["train", "--dataset", "xor", "--n", "60", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "5",
+                     "--quiet", "--out", str(out)]) == 0
+    m = json.loads((out / "metrics.json").read_text())
+    assert m["history"]["train_loss"][-1] > m["history"]["train_loss"][0]  # it did diverge
+    assert "warning: the cost J went UP" in capsys.readouterr().out
+    assert "the cost J went UP" in (out / "index.html").read_text()
+    assert cli.main(["train", "--dataset", "xor", "--n", "60", "--epochs", "5", "--quiet",
+                     "--out", str(tmp_path / "ok")]) == 0
+    assert "warning" not in capsys.readouterr().out
+
+
+def test_out_folder_that_cannot_be_made_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "--out", str(tmp_path / "file" / "run")])
+    assert info.value.code == 2 and "cannot create the run folder" in capsys.readouterr().err

@@ -464,7 +464,10 @@ def _prepare_out(out: Path | None, command: str) -> Path:
     out = _default_out(command) if out is None else out
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} exists and is not a folder")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {out}: cannot create the run folder ({exc.strerror or exc})") from None
     return out
 
 
@@ -539,6 +542,10 @@ def run_training(s: dict[str, Any], out: Path, check: bool, command: str, verbos
         files["histograms"] = "histograms.png"
     except ImportError as exc:
         notes.append(f"no plots: {exc}")
+    losses = history.train_loss
+    if len(losses) > 1 and losses[-1] > losses[0]:
+        notes.insert(0, f"the cost J went UP, from {losses[0]:.4g} (epoch 1) to {losses[-1]:.4g} (epoch "
+                        f"{len(losses)}): gradient descent diverged; try a smaller learning rate (--lr)")
     metrics["notes"] = notes
     metrics["seconds"] = time.perf_counter() - t0
     with open(out / "metrics.json", "w") as fh:
@@ -665,6 +672,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _print_summary(m: dict[str, Any], out: Path) -> None:
     tr, te = m["train"], m["test"]
     line = f"train loss {tr['loss']:.4f}, test loss {te['loss']:.4f}"
+    if m["settings"].get("l2"):
+        line += " (without the L2 term)"
     if "accuracy" in tr:
         line += f"; train accuracy {100 * tr['accuracy']:.1f}%, test accuracy {100 * te['accuracy']:.1f}%"
     print(line)
@@ -682,6 +691,9 @@ def _print_summary(m: dict[str, Any], out: Path) -> None:
         if note:
             print(note)
     print(f"wrote {out}/: " + ", ".join(m["files"][k] for k in m["files"]) + ", index.html")
+    for note in m.get("notes", []):
+        if note.startswith("the cost J went UP"):
+            print(f"warning: {note}")
     print(f"open {out / 'index.html'} to see them ({m['seconds']:.1f} s)")
 
 
