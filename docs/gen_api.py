@@ -29,6 +29,7 @@ MODULES = [
     "tinygrad_edu.value",
     "tinygrad_edu.primitives",
     "tinygrad_edu.tensor",
+    "tinygrad_edu.factories",
     "tinygrad_edu.nn.module",
     "tinygrad_edu.nn.layers",
     "tinygrad_edu.nn.conv",
