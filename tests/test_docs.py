@@ -56,3 +56,11 @@ def test_example_runs_in_fast_mode(script: Path, tmp_path: Path) -> None:
         [sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, f"{script.name} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+
+
+def test_api_reference_is_up_to_date() -> None:
+    """docs/api.md is generated from the docstrings: regenerate it with docs/gen_api.py."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "gen_api.py"), "--check"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, f"docs/api.md is stale; run docs/gen_api.py:\n{result.stdout}{result.stderr}"
