@@ -10,6 +10,10 @@ small matmul each) and ``im2col`` (one integer-array gather, one matmul). Times 
 best of ``--repeat`` runs, with BLAS limited to one thread when threadpoolctl is
 installed so the numbers do not depend on how busy the machine's other cores are.
 
+Memory, in a separate pass after the timing (tracemalloc; see ``common.py``): the peak
+bytes allocated during one forward + backward above what was held before it, for each
+method and for the numpy baseline (whose patches view costs nothing until ``cols``).
+
 Run: ``python benchmarks/bench_conv.py [--repeat 5]``.
 """
 
@@ -17,13 +21,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-import tinygrad_edu.nn as nn
-from tinygrad_edu import Tensor
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import format_bytes, memory_use  # noqa: E402
+
+import tinygrad_edu.nn as nn  # noqa: E402
+from tinygrad_edu import Tensor  # noqa: E402
 
 CASES = [
     # (name, N, C_in, H, W, C_out, k, stride, padding)
@@ -76,8 +85,11 @@ def best_time(fn, repeat):
     return best
 
 
-def run_case(rng, n, c, h, w, co, k, s, p, repeat) -> str:
-    """Time one configuration (after checking that all three agree) and format a table row."""
+def run_case(rng, n, c, h, w, co, k, s, p, repeat) -> tuple[str, str]:
+    """Time one configuration (after checking that all three agree), then measure its peak memory.
+
+    Returns the formatted timing row and memory row.
+    """
     x_np = rng.standard_normal((n, c, h, w))
     convs = {m: nn.Conv2d(c, co, k, stride=s, padding=p, seed=1, method=m) for m in ("shifted", "im2col")}
     w_np, b_np = convs["shifted"].weight.data, convs["shifted"].bias.data
@@ -87,16 +99,25 @@ def run_case(rng, n, c, h, w, co, k, s, p, repeat) -> str:
         return np.random.default_rng(1).standard_normal(shape)
 
     ref = numpy_conv_forward_backward(x_np, w_np, b_np, s, p, dz_seed)
-    times = {"numpy": best_time(lambda: numpy_conv_forward_backward(x_np, w_np, b_np, s, p, dz_seed), repeat)}
+    runs = {"numpy": lambda: numpy_conv_forward_backward(x_np, w_np, b_np, s, p, dz_seed)}
     for method, conv in convs.items():
         got = tinygrad_conv_forward_backward(conv, x, dz_seed)
         for a, b in zip(got, ref):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
-        times[method] = best_time(lambda conv=conv: tinygrad_conv_forward_backward(conv, x, dz_seed), repeat)
-    t = {key: v * 1e3 for key, v in times.items()}
+        runs[method] = lambda conv=conv: tinygrad_conv_forward_backward(conv, x, dz_seed)
+    t = {key: best_time(run, repeat) * 1e3 for key, run in runs.items()}
+    peaks = {}
+    for key, run in runs.items():
+        for conv in convs.values():  # no gradients left over from the last call in the baseline
+            conv.zero_grad()
+        x.grad = None
+        peaks[key] = memory_use(run).peak
     return (
         f"{t['numpy']:9.2f} {t['shifted']:11.2f} {t['shifted'] / t['numpy']:5.2f}x "
-        f"{t['im2col']:10.2f} {t['im2col'] / t['numpy']:5.2f}x"
+        f"{t['im2col']:10.2f} {t['im2col'] / t['numpy']:5.2f}x",
+        f"{format_bytes(peaks['numpy']):>10s} {format_bytes(peaks['shifted']):>12s} "
+        f"{peaks['shifted'] / peaks['numpy']:5.2f}x {format_bytes(peaks['im2col']):>11s} "
+        f"{peaks['im2col'] / peaks['numpy']:5.2f}x",
     )
 
 
@@ -113,10 +134,17 @@ def main() -> None:
         print("(threadpoolctl not installed: BLAS may use several threads)")
     rng = np.random.default_rng(0)
     print(f"{'case':34s} {'numpy ms':>9s} {'shifted ms':>11s} {'ratio':>6s} {'im2col ms':>10s} {'ratio':>6s}")
+    memory_rows = []
     with limit:
         for name, n, c, h, w, co, k, s, p in CASES:
-            print(f"{name:34s} " + run_case(rng, n, c, h, w, co, k, s, p, args.repeat))
+            timing_row, memory_row = run_case(rng, n, c, h, w, co, k, s, p, args.repeat)
+            print(f"{name:34s} " + timing_row)
+            memory_rows.append(f"{name:34s} " + memory_row)
     print("ratio = tinygrad_edu time / numpy time for forward + backward (lower is better; 1.00x = numpy).")
+    print("\nPeak memory of forward + backward (tracemalloc, a separate pass after the timing)")
+    print(f"{'case':34s} {'numpy peak':>10s} {'shifted peak':>12s} {'ratio':>6s} {'im2col peak':>11s} {'ratio':>6s}")
+    print("\n".join(memory_rows))
+    print("ratio = tinygrad_edu peak / numpy peak (bytes allocated above those held before the call).")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,17 @@ Run (one process, prints a table)::
     with graph recording and then its backward, divided by 100, against raw numpy and torch.
     Target: below torch.
 
+Memory, in a separate pass after the timing (tracing slows allocation, so it never runs
+while timing; see ``benchmarks/common.py``):
+(a) the peak bytes allocated during one step (forward + backward + update) above what was
+    held before it, for each variant; for Tensor also what the graph holds after the
+    forward pass, after ``loss.backward()`` while ``loss`` is still referenced, after
+    ``del loss`` (the parameters' ``.grad`` are still set) and after the update (``.grad``
+    set to None: back to the baseline). torch's peak counts tensor storages only, from
+    the profiler's memory timeline ("n/a" when that is unavailable).
+(b) the bytes a recorded op keeps alive: the chain's graph while its output is referenced,
+    divided by the number of ops.
+
 BLAS threads are limited to ``--threads`` (default 1) for numpy and torch alike, so the
 comparison is fair and less noisy on a shared machine.
 """
@@ -30,7 +41,17 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import Elapsed, environment_report, format_table, interleaved_timings, torch_or_none  # noqa: E402
+from common import (  # noqa: E402
+    Elapsed,
+    MemoryTrace,
+    environment_report,
+    format_bytes,
+    format_table,
+    interleaved_timings,
+    memory_use,
+    torch_or_none,
+    torch_peak_bytes,
+)
 
 from tinygrad_edu import Tensor, no_grad  # noqa: E402
 
@@ -81,17 +102,27 @@ def numpy_step(X: np.ndarray, Y: np.ndarray, params: list[np.ndarray]) -> float:
     return float(loss)
 
 
-def tensor_step(X: Tensor, Y: Tensor, params: list[Tensor]) -> float:
-    """The same step from Tensor ops: forward, ``loss.backward()``, SGD on ``.data``."""
+def tensor_loss(X: Tensor, Y: Tensor, params: list[Tensor]) -> Tensor:
+    """The forward pass from Tensor ops: J = -(1/m) sum Y * log softmax(Z[3])."""
     W1, b1, W2, b2, W3, b3 = params
     A1 = (W1 @ X + b1).relu()
     A2 = (W2 @ A1 + b2).relu()
     Z3 = W3 @ A2 + b3
-    loss = -(Z3.log_softmax(axis=0) * Y).sum() * (1.0 / X.shape[1])
-    loss.backward()
+    return -(Z3.log_softmax(axis=0) * Y).sum() * (1.0 / X.shape[1])
+
+
+def sgd_update(params: list[Tensor]) -> None:
+    """W <- W - lr dW on ``.data``, then drop the gradients (``.grad = None``)."""
     for p in params:
         p.data -= LR * p.grad.data
         p.grad = None
+
+
+def tensor_step(X: Tensor, Y: Tensor, params: list[Tensor]) -> float:
+    """The same step from Tensor ops: forward, ``loss.backward()``, SGD on ``.data``."""
+    loss = tensor_loss(X, Y, params)
+    loss.backward()
+    sgd_update(params)
     return loss.item()
 
 
@@ -123,30 +154,71 @@ def check_steps_agree(dtype: type) -> None:
         np.testing.assert_allclose(b.data, a, rtol=tol * 10, atol=tol)
 
 
-def bench_mlp(rounds: int) -> list[list[object]]:
+def mlp_variants(dtype: type) -> dict[str, partial]:
+    """One step of each variant, each on its own copy of the same problem."""
     torch = torch_or_none()
+    X, Y, params = make_problem(dtype)
+    variants = {
+        "numpy (hand-written)": partial(numpy_step, X, Y, [p.copy() for p in params]),
+        "Tensor": partial(tensor_step, Tensor(X), Tensor(Y), [Tensor(p.copy(), requires_grad=True) for p in params]),
+    }
+    if torch is not None:
+        pX, pY = torch.from_numpy(X.copy()), torch.from_numpy(Y.copy())
+        p_params = [torch.tensor(p.copy(), requires_grad=True) for p in params]
+        variants["torch"] = partial(torch_step, torch, pX, pY, p_params)
+    return variants
+
+
+def bench_mlp(rounds: int) -> list[list[object]]:
     rows = []
     for dtype in (np.float32, np.float64):
         check_steps_agree(dtype)
-        X, Y, params = make_problem(dtype)
-        np_params = [p.copy() for p in params]
-        tX, tY = Tensor(X), Tensor(Y)
-        t_params = [Tensor(p.copy(), requires_grad=True) for p in params]
-        variants = {
-            "numpy (hand-written)": partial(numpy_step, X, Y, np_params),
-            "Tensor": partial(tensor_step, tX, tY, t_params),
-        }
-        if torch is not None:
-            pX, pY = torch.from_numpy(X.copy()), torch.from_numpy(Y.copy())
-            p_params = [torch.tensor(p.copy(), requires_grad=True) for p in params]
-            variants["torch"] = partial(torch_step, torch, pX, pY, p_params)
-        timings = interleaved_timings(variants, rounds=rounds)
+        timings = interleaved_timings(mlp_variants(dtype), rounds=rounds)
         base = timings["numpy (hand-written)"]
         for name, t in timings.items():
             rows.append([
                 np.dtype(dtype).name, name, f"{t.best * 1e3:.3f}", f"{t.median * 1e3:.3f}",
                 f"{t.best / base.best:.3f}x", f"{t.median / base.median:.3f}x",
             ])
+    return rows
+
+
+def mlp_step_memory() -> list[list[object]]:
+    """Peak bytes of one step per variant (after a warm-up step), and the ratio to numpy's."""
+    torch = torch_or_none()
+    rows = []
+    for dtype in (np.float32, np.float64):
+        peaks = {}
+        for name, step in mlp_variants(dtype).items():
+            step()  # warm-up: caches filled, .grad buffers of the previous step released
+            peaks[name] = torch_peak_bytes(torch, step) if name == "torch" else memory_use(step).peak
+        base = peaks["numpy (hand-written)"]
+        for name, peak in peaks.items():
+            shown = ("n/a", "n/a") if peak is None else (format_bytes(peak), f"{peak / base:.2f}x")
+            rows.append([np.dtype(dtype).name, name, *shown])
+    return rows
+
+
+def mlp_graph_memory() -> list[list[object]]:
+    """What the Tensor step holds above its baseline after each phase (graph, gradients)."""
+    rows = []
+    for dtype in (np.float32, np.float64):
+        X, Y, params = make_problem(dtype)
+        tX, tY = Tensor(X), Tensor(Y)
+        t_params = [Tensor(p, requires_grad=True) for p in params]
+        tensor_step(tX, tY, t_params)  # warm-up
+        with MemoryTrace() as trace:
+            loss = tensor_loss(tX, tY, t_params)
+            after_forward = trace.held()
+            loss.backward()
+            after_backward = trace.held()
+            del loss
+            after_del = trace.held()
+            sgd_update(t_params)
+            after_update = trace.held()
+        param_bytes = sum(p.nbytes for p in params)
+        rows.append([np.dtype(dtype).name, *map(format_bytes, (
+            after_forward, after_backward, after_del, after_update, param_bytes))])
     return rows
 
 
@@ -217,6 +289,26 @@ def bench_overhead(rounds: int) -> list[list[object]]:
     ]
 
 
+def op_memory() -> list[list[object]]:
+    """Bytes per recorded op: the chain's graph held while its output is referenced, / CHAIN."""
+    a, b = np.array([0.5, -1.0, 2.0]), np.array([1.0001, 0.9999, 1.0])
+    x, y = Tensor(a, requires_grad=True), Tensor(b)
+    one_array = memory_use(lambda: a * b).retained
+    with MemoryTrace() as trace:
+        z = x
+        for _ in range(CHAIN):
+            z = z * y
+        recorded = trace.held()
+        z.backward(gradient=np.ones(3))
+        after_backward = trace.held()
+    return [
+        ["numpy: one 3-element result array", f"{one_array:.0f}"],
+        ["Tensor op in a recorded graph", f"{recorded / CHAIN:.0f}"],
+        ["Tensor op after backward (graph still referenced)", f"{after_backward / CHAIN:.0f}"],
+        ["torch", "n/a (autograd nodes live outside Python's allocator)"],
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=40, help="samples per variant (min and median reported)")
@@ -237,6 +329,18 @@ def main() -> None:
         ))
         print(f"\n(b) per-op overhead: chain of {CHAIN} `mul` on 3-element float64 arrays, per op")
         print(format_table(["variant", "min us/op", "median us/op"], bench_overhead(args.rounds)))
+
+        print("\nMemory (tracemalloc, a separate pass after the timing)")
+        print("(a) peak bytes allocated during one step (forward + backward + update), above the bytes held before it")
+        print(format_table(["dtype", "variant", "peak", "vs numpy"], mlp_step_memory()))
+        print("\n(a) bytes the Tensor step holds above its baseline, after each phase")
+        print(format_table(
+            ["dtype", "after forward", "after backward (loss alive)", "after `del loss` (.grad set)",
+             "after update (.grad None)", "parameters (for scale)"],
+            mlp_graph_memory(),
+        ))
+        print(f"\n(b) bytes held per recorded `mul` op (chain of {CHAIN} on 3-element float64 arrays)")
+        print(format_table(["what", "bytes per op"], op_memory()))
 
 
 if __name__ == "__main__":

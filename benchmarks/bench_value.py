@@ -11,6 +11,10 @@
    the collector much more than we do). Ratios are micrograd's time / ours.
 2. A chain of 1,000,000 ops c <- c * k: build, then backward (micrograd's recursive
    topological sort cannot do this; it is shown failing on a 10,000-op chain).
+3. Memory, with tracemalloc in a separate pass after the timing (see ``common.py``): the
+   bytes the step's graph holds once forward and loss are built (before backward), per
+   graph node, for each contender; and the chain's bytes per op after building it and its
+   peak during build + backward.
 
 Run:  python benchmarks/bench_value.py [--repeat N] [--chain N]
 """
@@ -26,11 +30,15 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-from tinygrad_edu import Value
-from tinygrad_edu.value_nn import MLP
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import MemoryTrace, format_bytes, memory_use  # noqa: E402
+
+from tinygrad_edu import Value  # noqa: E402
+from tinygrad_edu.value_nn import MLP  # noqa: E402
 
 try:  # optional
     from micrograd.engine import Value as MicroValue
@@ -91,43 +99,92 @@ def product_sum_forward(model: MLP, x: list[float]) -> Value:
     return a[0]
 
 
-def mlp_step_ours(
+def mlp_loss_ours(
     model: MLP, X: list[list[float]], y: list[float], forward: Callable[[MLP, list[float]], Value] | None = None
-) -> Callable[[], None]:
-    params = model.parameters()
+) -> Callable[[], Value]:
+    """Builds the step's graph on our engine: J = (1/m) sum_i (yhat_i - y_i)^2."""
     forward = forward or MLP.__call__
 
-    def step() -> None:
+    def build() -> Value:
         preds = [forward(model, x) for x in X]
-        loss = Value.sum([(p - t) ** 2 for p, t in zip(preds, y)]) * (1.0 / len(X))
-        for p in params:
-            p.grad = None
-        loss.backward()
+        return Value.sum([(p - t) ** 2 for p, t in zip(preds, y)]) * (1.0 / len(X))
 
-    return step
+    return build
 
 
-def mlp_step_micrograd(model: object, X: list[list[float]], y: list[float]) -> Callable[[], None]:
-    def step() -> None:
+def mlp_loss_micrograd(model: object, X: list[list[float]], y: list[float]) -> Callable[[], object]:
+    """Builds the same graph with micrograd."""
+
+    def build() -> object:
         preds = [model(x) for x in X]
-        loss = sum((p - t) ** 2 for p, t in zip(preds, y)) * (1.0 / len(X))
-        model.zero_grad()
+        return sum((p - t) ** 2 for p, t in zip(preds, y)) * (1.0 / len(X))
+
+    return build
+
+
+def training_step(build_loss: Callable[[], object], zero_grad: Callable[[], None]) -> Callable[[], None]:
+    """Forward and loss, zero the parameters' gradients, backward."""
+
+    def step() -> None:
+        loss = build_loss()
+        zero_grad()
         loss.backward()
 
     return step
 
 
-def bench_mlp(repeat: int) -> None:
+def graph_builders() -> dict[str, tuple[Callable[[], object], Callable[[], None]]]:
+    """Each contender's (graph builder, zero_grad) on the same data and network shape."""
     rng = np.random.default_rng(0)
     X = rng.normal(size=(100, 2)).tolist()
     y = rng.choice([-1.0, 1.0], size=100).tolist()
     random.seed(0)  # micrograd initialises with the random module
-    contenders = {
-        "tinygrad_edu (dot nodes)": mlp_step_ours(MLP(2, [16, 16, 1], seed=0), X, y),
-        "tinygrad_edu (product nodes)": mlp_step_ours(MLP(2, [16, 16, 1], seed=0), X, y, product_sum_forward),
+    dot_model, product_model = MLP(2, [16, 16, 1], seed=0), MLP(2, [16, 16, 1], seed=0)
+    builders = {
+        "tinygrad_edu (dot nodes)": (mlp_loss_ours(dot_model, X, y), dot_model.zero_grad),
+        "tinygrad_edu (product nodes)": (
+            mlp_loss_ours(product_model, X, y, product_sum_forward), product_model.zero_grad
+        ),
     }
     if MicroMLP is not None:
-        contenders["micrograd 0.1.0"] = mlp_step_micrograd(MicroMLP(2, [16, 16, 1]), X, y)
+        micro_model = MicroMLP(2, [16, 16, 1])
+        builders["micrograd 0.1.0"] = (mlp_loss_micrograd(micro_model, X, y), micro_model.zero_grad)
+    return builders
+
+
+def count_nodes(root: object, parents: Callable[[object], object]) -> int:
+    """Distinct nodes reachable from ``root`` (iteratively; ``parents(node)`` lists a node's inputs)."""
+    seen, stack = {id(root)}, [root]
+    while stack:
+        for parent in parents(stack.pop()):
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    return len(seen)
+
+
+def bench_graph_memory() -> None:
+    print("\n## Memory of the step's graph (forward + loss built, before backward; tracemalloc)")
+    print("bytes held above the baseline while `loss` is referenced, per graph node (all Values, leaves too)\n")
+    per_node, held = {}, {}
+    for name, (build_loss, _) in graph_builders().items():
+        build_loss()  # warm-up
+        use = memory_use(build_loss)
+        parents = (lambda v: v._prev) if name.startswith("micrograd") else (lambda v: v._parents)
+        nodes = count_nodes(use.result, parents)
+        held[name], per_node[name] = use.retained, use.retained / nodes
+        print(f"  {name:30s} {format_bytes(use.retained):>10s} held, {nodes:6d} nodes, "
+              f"{per_node[name]:5.0f} B/node, peak while building {format_bytes(use.peak)}")
+    reference = per_node.get("micrograd 0.1.0")
+    if reference:
+        for name, b in per_node.items():
+            if not name.startswith("micrograd"):
+                print(f"  micrograd / {name}: {reference / b:.2f}x the bytes per node, "
+                      f"{held['micrograd 0.1.0'] / held[name]:.2f}x the bytes per step's graph")
+
+
+def bench_mlp(repeat: int) -> None:
+    contenders = {name: training_step(*pair) for name, pair in graph_builders().items()}
 
     print("\n## One step of MLP(2, [16, 16, 1]) on 100 points (forward + MSE + backward)")
     print(f"median of {repeat} steps after a warm-up; ratio = micrograd time / this time\n")
@@ -144,10 +201,7 @@ def bench_chain(n: int) -> None:
     print(f"\n## A chain of {n:,} ops, c <- c * k")
     k = Value(1.0 + 1e-7, requires_grad=False)
     start = time.perf_counter()
-    x = Value(1.0)
-    c = x
-    for _ in range(n):
-        c = c * k
+    x, c = value_chain(n, k)
     built = time.perf_counter()
     c.backward()
     done = time.perf_counter()
@@ -166,6 +220,28 @@ def bench_chain(n: int) -> None:
             print(f"  micrograd: RecursionError on a {depth:,}-op chain (recursive topological sort)")
 
 
+def value_chain(n: int, k: Value) -> tuple[Value, Value]:
+    """x and c = x * k * ... * k (n multiplications), one node per op."""
+    x = Value(1.0)
+    c = x
+    for _ in range(n):
+        c = c * k
+    return x, c
+
+
+def chain_memory(n: int) -> None:
+    print(f"\n## Memory of the chain of {n:,} ops (tracemalloc, separate from the timed run)")
+    k = Value(1.0 + 1e-7, requires_grad=False)
+    with MemoryTrace() as trace:
+        _, c = value_chain(n, k)
+        built = trace.held()
+        c.backward()
+        peak, after = trace.peak(), trace.held()
+    print(f"  tinygrad_edu: {format_bytes(built)} after building ({built / n:.0f} B/op), "
+          f"peak during build + backward {format_bytes(peak)} ({peak / n:.0f} B/op), "
+          f"{format_bytes(after)} held after backward with the output still referenced")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15, help="timed steps per contender")
@@ -174,6 +250,8 @@ def main(argv: list[str] | None = None) -> None:
     print(machine_info())
     bench_mlp(args.repeat)
     bench_chain(args.chain)
+    bench_graph_memory()
+    chain_memory(args.chain)
 
 
 if __name__ == "__main__":

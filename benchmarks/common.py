@@ -1,22 +1,42 @@
-"""Shared helpers for the benchmarks: the environment report, fair timing and tables.
+"""Shared helpers for the benchmarks: the environment report, fair timing, memory and tables.
 
 Timing on a shared machine is noisy, so compared variants are *interleaved* (every round
 times each variant once, in rotating order) and we report the minimum over rounds (the
 least-disturbed run, what the code costs) next to the median (what you typically see).
+
+Memory is measured with :mod:`tracemalloc` in a *separate pass* from the timing (tracing
+slows every allocation down). It sees Python objects and numpy's array buffers (numpy
+reports them to tracemalloc), so one number covers both the graph's nodes and its arrays.
+PyTorch allocates outside Python's allocator; its tensor storages are counted from the
+profiler's memory timeline instead (:func:`torch_peak_bytes`).
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import platform
 import statistics
 import time
+import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Elapsed", "Timing", "environment_report", "format_table", "interleaved_timings", "torch_or_none"]
+__all__ = [
+    "Elapsed",
+    "MemoryTrace",
+    "MemoryUse",
+    "Timing",
+    "environment_report",
+    "format_bytes",
+    "format_table",
+    "interleaved_timings",
+    "memory_use",
+    "torch_or_none",
+    "torch_peak_bytes",
+]
 
 
 def torch_or_none():  # noqa: ANN201 - the torch module or None
@@ -108,3 +128,92 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> st
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
+
+
+# ============================================================== memory
+
+
+@dataclass
+class MemoryUse:
+    """Bytes allocated by one call, relative to what was allocated just before it.
+
+    ``peak``: the most held at any moment during the call; ``retained``: still held when it
+    returned (its result and whatever the result keeps alive); ``result``: what it returned.
+    """
+
+    peak: int
+    retained: int
+    result: object = None
+
+
+class MemoryTrace:
+    """Bytes held and peak bytes since entering the block, as seen by tracemalloc.
+
+    ``with MemoryTrace() as trace: ...; trace.held()`` -- for following one computation
+    through its phases (after forward, after backward, after ``del loss``). Garbage is
+    collected on entry, so the baseline holds no leftovers of earlier work. Tracing is
+    started on entry if it is not running, and stopped again on exit.
+    """
+
+    def __enter__(self) -> MemoryTrace:
+        self._started_here = not tracemalloc.is_tracing()
+        if self._started_here:
+            tracemalloc.start()
+        gc.collect()
+        tracemalloc.reset_peak()
+        self._baseline = tracemalloc.get_traced_memory()[0]
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._started_here:
+            tracemalloc.stop()
+
+    def held(self) -> int:
+        """Bytes allocated since entry and still held now (after collecting garbage cycles)."""
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - self._baseline
+
+    def peak(self) -> int:
+        """The most bytes held at any moment since entry, above the baseline."""
+        return tracemalloc.get_traced_memory()[1] - self._baseline
+
+
+def memory_use(fn: Callable[[], object]) -> MemoryUse:
+    """Peak and retained bytes of ``fn()`` as seen by tracemalloc (Python objects and numpy buffers)."""
+    with MemoryTrace() as trace:
+        result = fn()
+        peak = trace.peak()
+        return MemoryUse(peak, trace.held(), result)
+
+
+def torch_peak_bytes(torch, fn: Callable[[], object]) -> int | None:  # noqa: ANN001 - the torch module
+    """Peak bytes of tensor storage that ``fn()`` allocates on the CPU, from torch.profiler's memory timeline.
+
+    Counts tensor storages only (not autograd's C++ graph nodes, which are small next to
+    the arrays of a layer); ``None`` when this torch's profiler cannot give the timeline
+    (it is a private API: ``profile._memory_profile().timeline``).
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    try:
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True, record_shapes=True, with_stack=True) as p:
+            fn()
+        timeline = p._memory_profile().timeline
+    except Exception:  # noqa: BLE001 - any failure of the private API means "not available"
+        return None
+    current = peak = 0
+    for _time, action, _key, size in timeline:  # storages alive before the call are PREEXISTING
+        if action.name == "CREATE":
+            current += size
+        elif action.name == "DESTROY":
+            current -= size
+        peak = max(peak, current)
+    return peak
+
+
+def format_bytes(n: float) -> str:
+    """``n`` bytes in B, KiB or MiB (binary units), for tables."""
+    for unit, scale in (("MiB", 2**20), ("KiB", 2**10)):
+        if abs(n) >= scale:
+            return f"{n / scale:.2f} {unit}"
+    return f"{n:.0f} B"
