@@ -386,7 +386,7 @@ def test_example_script_writes_dot_files(tmp_path, no_graphviz) -> None:
 
 
 def test_real_pygraphviz_renders_without_dot(monkeypatch, tmp_path) -> None:
-    """The pygraphviz fallback with the real library (its wheel bundles Graphviz)."""
+    """The pygraphviz fallback with the real library (its wheel bundles Graphviz; glib/X11 come from the system)."""
     pytest.importorskip("pygraphviz")
     empty = tmp_path / "empty-bin"
     empty.mkdir()
@@ -470,3 +470,20 @@ def test_summary_counts_in_words() -> None:
     src = draw_graph(y, max_nodes=2).source
     assert "2 leaves: 1 parameter (1 number), 1 input/constants" in src
     assert "collapse=" not in src and "hide_shape_ops" not in src  # neither helps this graph
+
+
+def test_pygraphviz_that_cannot_load_is_named_in_the_error(no_graphviz, monkeypatch, tmp_path) -> None:
+    """An installed pygraphviz whose system libraries are missing is not reported as 'not installed'."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def failing_import(name, *args, **kwargs):
+        if name == "pygraphviz":
+            raise ImportError("libgobject-2.0.so.0: cannot open shared object file")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", failing_import)
+    with pytest.raises(GraphvizNotFoundError) as info:
+        neuron()[0].draw().render(tmp_path / "x.svg")
+    assert "installed but cannot load (libgobject-2.0.so.0" in str(info.value)

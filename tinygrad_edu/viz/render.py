@@ -68,10 +68,12 @@ def layout(source: str, format: str, engine: str = "dot") -> bytes:
         return proc.stdout
     try:
         import pygraphviz
-    except ImportError:
+    except ImportError as err:
+        missing = isinstance(err, ModuleNotFoundError) and err.name == "pygraphviz"
+        why = "pygraphviz is not installed" if missing else f"pygraphviz is installed but cannot load ({err})"
         raise GraphvizNotFoundError(
             f"render: cannot make a {format.upper()} picture: the Graphviz `{engine}` program is not on PATH "
-            f"and pygraphviz is not installed. {INSTALL_HINT} Without either, the DOT text is still "
+            f"and {why}. {INSTALL_HINT} Without either, the DOT text is still "
             "available as `graph.source` (or render(path, format='dot'))."
         ) from None
     agraph = pygraphviz.AGraph(string=source)
