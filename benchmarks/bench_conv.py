@@ -29,7 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import format_bytes, memory_use  # noqa: E402
+from common import environment_report, format_bytes, memory_use  # noqa: E402
 
 import tinygrad_edu.nn as nn  # noqa: E402
 from tinygrad_edu import Tensor  # noqa: E402
@@ -133,9 +133,10 @@ def main() -> None:
     except ImportError:
         print("(threadpoolctl not installed: BLAS may use several threads)")
     rng = np.random.default_rng(0)
-    print(f"{'case':34s} {'numpy ms':>9s} {'shifted ms':>11s} {'ratio':>6s} {'im2col ms':>10s} {'ratio':>6s}")
     memory_rows = []
     with limit:
+        print(environment_report(include_torch=False))
+        print(f"{'case':34s} {'numpy ms':>9s} {'shifted ms':>11s} {'ratio':>6s} {'im2col ms':>10s} {'ratio':>6s}")
         for name, n, c, h, w, co, k, s, p in CASES:
             timing_row, memory_row = run_case(rng, n, c, h, w, co, k, s, p, args.repeat)
             print(f"{name:34s} " + timing_row)

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
-import platform
 import random
 import statistics
 import sys
@@ -35,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import MemoryTrace, format_bytes, memory_use  # noqa: E402
+from common import MemoryTrace, environment_report, format_bytes, memory_use  # noqa: E402
 
 from tinygrad_edu import Value  # noqa: E402
 from tinygrad_edu.value_nn import MLP  # noqa: E402
@@ -48,24 +46,10 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 
 def machine_info() -> str:
-    lines = [
-        f"python {platform.python_version()} ({platform.python_implementation()}), {platform.platform()}",
-        f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} logical cores",
-        f"numpy {np.__version__}",
-    ]
-    try:
-        from threadpoolctl import threadpool_info
-
-        blas = [
-            f"{info.get('internal_api')} {info.get('version')} ({info.get('num_threads')} threads)"
-            for info in threadpool_info()
-        ]
-        lines.append("BLAS: " + (", ".join(blas) or "none loaded"))
-    except ImportError:
-        lines.append("BLAS: unknown (pip install threadpoolctl to report it)")
+    """The environment (see ``common.environment_report``) and whether micrograd is installed."""
     installed = MicroMLP is not None
-    lines.append("micrograd: " + ("0.1.0 installed" if installed else "not installed (pip install micrograd==0.1.0)"))
-    return "\n".join(lines)
+    micrograd = "0.1.0 installed" if installed else "not installed (pip install micrograd==0.1.0)"
+    return f"{environment_report(include_torch=False)}\nmicrograd: {micrograd}"
 
 
 def timed(step: Callable[[], None], repeat: int, gc_on: bool) -> list[float]:

@@ -48,8 +48,11 @@ def torch_or_none():  # noqa: ANN201 - the torch module or None
     return torch
 
 
-def environment_report() -> str:
-    """Python, numpy and BLAS (via threadpoolctl), OPENBLAS_CORETYPE, torch: what the figures depend on."""
+def environment_report(include_torch: bool = True) -> str:
+    """Python, numpy and BLAS (via threadpoolctl), OPENBLAS_CORETYPE, torch: what the figures depend on.
+
+    ``include_torch=False`` leaves torch out (and does not import it) for benchmarks without a torch peer.
+    """
     lines = [
         f"python {platform.python_version()} on {platform.machine()} ({platform.system()}), "
         f"{os.cpu_count()} logical CPUs",
@@ -68,8 +71,12 @@ def environment_report() -> str:
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     if coretype:
         lines.append(f"OPENBLAS_CORETYPE={coretype}")
-    torch = torch_or_none()
-    lines.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)" if torch else "torch: not installed")
+    if include_torch:
+        torch = torch_or_none()
+        if torch is None:
+            lines.append("torch: not installed")
+        else:
+            lines.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
     return "\n".join(lines)
 
 
