@@ -1,5 +1,18 @@
 """The autograd engine shared by :class:`~tinygrad_edu.Value` and :class:`~tinygrad_edu.Tensor`.
 
+Read this file first: it is the whole of backprop, independent of scalars or arrays.
+Then read :mod:`tinygrad_edu.value` (scalar ops, each with its local derivative),
+:mod:`tinygrad_edu.primitives` and :mod:`tinygrad_edu.tensor` (the same idea on arrays),
+then :mod:`tinygrad_edu.nn` and :mod:`tinygrad_edu.optim`.
+
+In the lectures' terms: the forward pass computes Z[l] = W[l] A[l-1] + b[l] and
+A[l] = g[l](Z[l]) layer by layer; the backward pass below starts from dJ/dJ = 1 and hands
+each node its "d" (dA[l], then dZ[l] = dA[l] * g[l]'(Z[l]), then dW[l] = (1/m) dZ[l] A[l-1]^T
+and dA[l-1] = W[l]^T dZ[l]) -- except that no node knows about layers: each op only
+knows its own local derivative, and the engine chains them. (The gradient the engine
+stores for Z[l] is dJ/dZ[l] = (1/m) dZ[l]: the 1/m of the mean cost J flows in from the
+loss, so the matmul's VJP "gradient times A[l-1]^T" is exactly the lectures' dW[l].)
+
 Reverse-mode automatic differentiation in three steps:
 
 1. During the forward pass every result remembers its *parents* (a tuple, so the
@@ -78,7 +91,7 @@ class Node(Protocol):
     def _has_vjp(self) -> bool: ...
 
 
-# --------------------------------------------------------------------------- grad mode
+# ====================================================================== grad mode
 
 class _GradMode(threading.local):
     # A class-level default: every thread starts enabled, and reading it never takes the
@@ -151,7 +164,7 @@ class enable_grad(_FixedGradMode):
     _mode = True
 
 
-# --------------------------------------------------------------------------- scopes
+# ====================================================================== scopes
 
 class _ScopeState(threading.local):
     entries: tuple[Any, ...] = ()  # class-level default, as for _GradMode
@@ -180,8 +193,7 @@ def scope(entry: Any) -> Any:
         _scope_state.entries = previous
 
 
-# --------------------------------------------------------------------------- traversal
-
+# ====================================================================== traversal
 
 def topological_order(root: Any) -> list[Any]:
     """Nodes reachable from ``root`` through ``requires_grad`` parents, parents first.
@@ -217,6 +229,8 @@ def topological_order(root: Any) -> list[Any]:
     return order
 
 
+# ====================================================================== backward pass
+
 # Hooks wrapped around every vector-Jacobian product (used by tinygrad_edu.anomaly to
 # check gradients). Each is called as hook(node, vjp, upstream) and returns vjp(upstream).
 # The list is empty unless anomaly mode is on, which costs one truth test per node.
@@ -245,7 +259,7 @@ def _propagate(
     ``grads[node]`` is dL/d(node) summed over every path from node to root.
     """
     order = topological_order(root)
-    grads: dict[Any, Any] = {root: seed}
+    grads: dict[Any, Any] = {root: seed}  # gradients live here, not on the nodes, until the pass ends
     grad_of = grads.get  # bound once: called for every node and edge
     with _RECORD_BACKWARD if create_graph else _NO_RECORD_BACKWARD:
         for node in reversed(order):
@@ -253,7 +267,7 @@ def _propagate(
             if not parents:
                 continue
             upstream = grad_of(node)
-            if upstream is None:
+            if upstream is None:  # no path from this node to root carries a gradient
                 continue
             if not node._has_vjp():
                 raise GraphFreedError(
@@ -266,6 +280,7 @@ def _propagate(
             for parent, parent_grad in zip(parents, parent_grads):
                 if parent_grad is not None and parent.requires_grad:
                     previous = grad_of(parent)
+                    # several paths to root: dL/d(parent) is the sum over them (multivariable chain rule)
                     grads[parent] = parent_grad if previous is None else previous + parent_grad
     if not retain_graph:
         for node in order:
