@@ -9,9 +9,15 @@ children of ``local derivative * upstream gradient``. Because the local
 derivatives are plain floats saved at forward time, ``Value`` supports first-order
 gradients; use :class:`~tinygrad_edu.Tensor` for higher-order ones.
 
+Read :mod:`tinygrad_edu.engine` first (the chain rule); this file is the simplest user
+of it. The lectures' logistic-regression example is written with Values in the README:
+z = w1 x1 + w2 x2 + b, a = sigma(z), L = -(y ln a + (1 - y) ln(1 - a)), and after
+``L.backward()`` the leaves hold dw1 = x1 dz, db = dz with dz = a - y. Next read
+:mod:`tinygrad_edu.primitives`, the same ops on arrays.
+
 Derivatives at kinks follow PyTorch: relu'(0) = 0, leaky_relu'(0) = slope,
-elu'(0) = alpha, selu'(0) = scale*alpha, abs'(0) = 0; where the slope is vertical
-it is inf: sqrt'(0) = (x^n)'(0) = inf for 0 < n < 1; and d(x^n)/dn = 0 at x = 0.
+elu'(0) = alpha, selu'(0) = scale*alpha, abs'(0) = 0. Where the slope is vertical
+it is inf: sqrt'(0) = inf, and (x^n)'(0) = inf for 0 < n < 1. d(x^n)/dn = 0 at x = 0.
 """
 
 from __future__ import annotations
@@ -63,7 +69,7 @@ def _records(parents: tuple[Value, ...]) -> bool:
     """Whether an op on ``parents`` joins the graph: grad mode is on and a parent needs grad."""
     if not engine.is_grad_enabled():
         return False
-    for parent in parents:
+    for parent in parents:  # a plain loop: cheaper than any() on this per-op path
         if parent.requires_grad:
             return True
     return False
@@ -106,7 +112,7 @@ class Value:
     @classmethod
     def _result(cls, data: float, op: str, parents: tuple[Value, ...], local: tuple[float, ...]) -> Value:
         """Make the output node of ``op``; ``local[i]`` is d(out)/d(parents[i])."""
-        out = cls.__new__(cls)
+        out = cls.__new__(cls)  # skips __init__'s input checks: ``data`` is already a float
         out.data = data
         out.grad = None
         out.label = ""
@@ -139,6 +145,7 @@ class Value:
 
     @staticmethod
     def _lift(x: Value | Number, op: str) -> Value:
+        """``x`` as a Value: a number becomes a constant (``requires_grad=False``); ``op`` names errors."""
         if isinstance(x, Value):
             return x
         if isinstance(x, (int, float)) and not isinstance(x, bool):
@@ -323,6 +330,7 @@ class Value:
         instead of 2n (n products and a sum), which makes a Value MLP several times faster.
         The parents are ``(w_1, ..., w_n, x_1, ..., x_n)``.
         """
+        # (the isinstance test first skips a function call for the usual all-Value case)
         ws = tuple(w if isinstance(w, Value) else Value._lift(w, "dot") for w in weights)
         xs = tuple(x if isinstance(x, Value) else Value._lift(x, "dot") for x in inputs)
         if len(ws) != len(xs):
@@ -348,7 +356,7 @@ class Value:
         return Value._result(math.log(self.data), "log", (self,), (1.0 / self.data,))
 
     def sqrt(self) -> Value:
-        """z = sqrt(x) (x >= 0);  dz/dx = 1 / (2 sqrt(x)) (x > 0)."""
+        """z = sqrt(x) (x >= 0);  dz/dx = 1 / (2 sqrt(x)), inf at x = 0 (a vertical slope)."""
         if self.data < 0:
             raise ValueError(f"sqrt: input must be >= 0, got {self.data}")
         out = math.sqrt(self.data)
@@ -381,7 +389,7 @@ class Value:
         return Value._result(z if z > 0 else 0.0, "relu", (self,), (1.0 if z > 0 else 0.0,))
 
     def leaky_relu(self, slope: float = 0.01) -> Value:
-        """a = max(slope*z, z) = z if z > 0 else slope*z;  da/dz = 1 if z > 0 else slope."""
+        """a = z if z > 0 else slope*z (= max(slope*z, z) for slope < 1);  da/dz = 1 if z > 0 else slope."""
         z = self.data
         return Value._result(z if z > 0 else slope * z, "leaky_relu", (self,), (1.0 if z > 0 else slope,))
 
@@ -394,7 +402,7 @@ class Value:
         return Value._result(alpha * (e - 1.0), "elu", (self,), (alpha * e,))
 
     def selu(self) -> Value:
-        """a = scale * elu(z, alpha) with alpha ~ 1.6733, scale ~ 1.0507;  da/dz = scale * elu'(z)."""
+        """a = scale * elu(z, alpha);  da/dz = scale if z > 0 else scale alpha e^z (alpha ~ 1.6733, scale ~ 1.0507)."""
         z = self.data
         if z > 0:
             return Value._result(SELU_SCALE * z, "selu", (self,), (SELU_SCALE,))
