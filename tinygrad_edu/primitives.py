@@ -18,6 +18,12 @@ inputs of one shape: broadcasting is the explicit :class:`Expand` primitive, who
 VJP is a sum, so no other op reduces gradients by hand.
 
 Notation: ``x``, ``y`` inputs, ``z`` output, ``g`` = dL/dz, ``*`` elementwise.
+
+Read :mod:`tinygrad_edu.engine` and :mod:`tinygrad_edu.value` first: each class here is
+a ``Value`` op on whole arrays. Then read :mod:`tinygrad_edu.tensor`, which calls these.
+
+One speed habit recurs: a VJP computes a parent's gradient only ``if parent.requires_grad``
+(else ``None``), so constants such as the input batch X cost nothing in backward.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ def _errstate() -> Any:
     return np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore")
 
 
-# ============================================================== unary elementwise
+# ====================================================================== unary elementwise
 
 
 class Neg(Primitive):
@@ -202,12 +208,12 @@ class PowConst(Primitive):
 
     @staticmethod
     def backward(g, out, x, exponent):
-        if exponent == 0:
+        if exponent == 0:  # x^0 = 1 is flat; 0 * x^-1 would give nan (0 * inf) at x = 0
             return (g * 0.0,)
         return (g * exponent * x ** (exponent - 1),)
 
 
-# ============================================================== binary elementwise (same shapes)
+# ====================================================================== binary elementwise (same shapes)
 
 
 class Add(Primitive):
@@ -323,10 +329,11 @@ class Where(Primitive):
         return x._apply(Where, x, y, cond=cond)
 
 
-# ============================================================== reductions
+# ====================================================================== reductions
 
 
 def _keepdims_shape(shape: tuple[int, ...], axis: tuple[int, ...]) -> tuple[int, ...]:
+    """``shape`` with the reduced ``axis`` kept as size 1 (what ``keepdims=True`` gives)."""
     return tuple(1 if i in axis else n for i, n in enumerate(shape))
 
 
@@ -341,7 +348,9 @@ class Sum(Primitive):
 
     @staticmethod
     def backward(g, out, x, axis, keepdims):
-        if not keepdims and axis != tuple(range(len(axis))):  # (expand itself adds missing leading axes)
+        # Put the summed axes back as size 1 so g lines up with x -- unless they are the
+        # leading axes, which expand adds by itself (as numpy broadcasting does).
+        if not keepdims and axis != tuple(range(len(axis))):
             g = g.reshape(_keepdims_shape(x.shape, axis))
         return (g.expand(x.shape),)
 
@@ -368,7 +377,7 @@ class Max(Primitive):
         return (g.expand(x.shape) * (is_max / count),)
 
 
-# ============================================================== movement
+# ====================================================================== movement
 
 
 class Reshape(Primitive):
@@ -433,7 +442,7 @@ def _broadcast_view(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return view
 
 
-@functools.lru_cache(maxsize=1024)
+@functools.lru_cache(maxsize=1024)  # a model expands the same few shapes on every step
 def _broadcast_strides(small: tuple[int, ...], strides: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
     """The strides of ``small`` (with ``strides``) broadcast to ``shape``: 0 along the repeated axes."""
     lead = len(shape) - len(small)
@@ -451,6 +460,7 @@ def _broadcast_axes(small: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int
 
 
 def _has_integer_array(index: tuple[Any, ...]) -> bool:
+    """Whether ``index`` holds an integer array (the only kind of index that can repeat an element)."""
     return any(isinstance(i, np.ndarray) and i.dtype != bool for i in index)
 
 
@@ -495,7 +505,7 @@ class ScatterAdd(Primitive):
     @staticmethod
     def forward(x, shape, index):
         z = np.zeros(shape, dtype=x.dtype)
-        if _has_integer_array(index):
+        if _has_integer_array(index):  # repeats possible: np.add.at adds them (z[index] += x would not)
             np.add.at(z, _without_boolean_arrays(index), x)
         else:
             z[index] = x
@@ -521,14 +531,15 @@ class Pad(Primitive):
         return (g._apply(Getitem, g, index=inner),)
 
 
-# ============================================================== matmul
+# ====================================================================== matmul
 
 
 class MatMul(Primitive):
     """Z = X @ Y over the last two axes (equal batch axes);  dL/dX = G @ Y^T, dL/dY = X^T @ G.
 
     Here ^T swaps the last two axes. For one layer Z = W A + b of the lectures this is
-    dW = dZ A^T and dA = W^T dZ.
+    dW = G A^T and dA = W^T G with G = dJ/dZ. J is the mean over the m examples, so
+    G = (1/m) dZ already holds the lectures' 1/m: G A^T is their dW = (1/m) dZ A^T.
     """
 
     name = "matmul"
