@@ -1,5 +1,9 @@
 """``Tensor``: an n-d array (over numpy) that records a computation graph.
 
+Read :mod:`tinygrad_edu.engine`, :mod:`tinygrad_edu.value` and :mod:`tinygrad_edu.primitives`
+first. Here ``Tensor._apply`` records a primitive exactly as ``Value._result`` records a
+scalar op; the rest of the file is the user-facing ops. Next: :mod:`tinygrad_edu.nn`.
+
 Two tiers, as in tinygrad:
 
 * **Primitives** (:mod:`tinygrad_edu.primitives`) know calculus: each has a forward in
@@ -121,7 +125,6 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
     return array.astype(target, copy=False)
 
 
-
 def _as_ints(values: Any, op: str, what: str) -> tuple[int, ...]:
     """``values`` (a sequence of integers, numpy integers included) as a tuple of Python ints.
 
@@ -214,12 +217,12 @@ class Tensor:
         self._params: dict[str, Any] = {}
         self._scope: tuple[Any, ...] = ()
 
-    # ================================================================== graph plumbing
+    # ------------------------------------------------------------------ graph plumbing
 
     @staticmethod
     def _apply(fn: type[P.Primitive], *inputs: Tensor, **params: Any) -> Tensor:
         """Run primitive ``fn`` on ``inputs`` and record it when any input needs grad."""
-        out = _new_tensor(Tensor)
+        out = _new_tensor(Tensor)  # skips __init__'s dtype checks: primitives keep the policy
         if len(inputs) == 1:  # the common arities unpacked by hand (this runs for every op)
             out.data = fn.forward(inputs[0].data, **params)
         elif len(inputs) == 2:
@@ -246,7 +249,7 @@ class Tensor:
             out._op = ""
             out._fn = None
             out._scope = ()
-        if _anomaly_hooks:
+        if _anomaly_hooks:  # detect_anomaly's checks (see _anomaly_hooks at the end); normally empty
             for hook in _anomaly_hooks:
                 hook(out, fn, inputs)
         return out
@@ -297,7 +300,7 @@ class Tensor:
             x, y = x.cast(common), y.cast(common)
         return Tensor._apply(fn, x, y)
 
-    # ================================================================== autograd API
+    # ------------------------------------------------------------------ autograd API
 
     def backward(
         self, gradient: ArrayLike | None = None, retain_graph: bool = False, create_graph: bool = False
@@ -365,7 +368,7 @@ class Tensor:
 
         return draw_graph(self, **options)
 
-    # ================================================================== numpy interop
+    # ------------------------------------------------------------------ numpy interop
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -435,7 +438,7 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    # ================================================================== arithmetic (primitives)
+    # ------------------------------------------------------------------ arithmetic (primitives)
 
     def __add__(self, other: ArrayLike) -> Tensor:
         """z = x + y (primitive ``add``; broadcasts through ``expand``);  dL/dx = g, dL/dy = g."""
@@ -560,7 +563,7 @@ class Tensor:
         """This tensor as float64 (``cast``)."""
         return self.cast(np.float64)
 
-    # ================================================================== comparisons (no gradient)
+    # ------------------------------------------------------------------ comparisons (no gradient)
 
     def _compare(self, other: ArrayLike, op: Any, name: str) -> Tensor:
         if isinstance(other, (int, float)) and not isinstance(other, bool):
@@ -605,36 +608,36 @@ class Tensor:
         """Whether every element is nonzero (a Python bool, no gradient)."""
         return bool(np.all(self.data))
 
-    # ================================================================== unary functions
+    # ------------------------------------------------------------------ unary functions
 
     def exp(self) -> Tensor:
-        """e^x (primitive)."""
+        """z = e^x (primitive);  dz/dx = e^x = z."""
         return Tensor._apply(P.Exp, self)
 
     def log(self) -> Tensor:
-        """ln x (primitive); ln 0 = -inf, ln of a negative number = nan."""
+        """z = ln x (primitive);  dz/dx = 1/x. ln 0 = -inf, ln of a negative number = nan."""
         return Tensor._apply(P.Log, self)
 
     def sqrt(self) -> Tensor:
-        """sqrt(x) (primitive); sqrt'(0) = inf."""
+        """z = sqrt(x) (primitive);  dz/dx = 1 / (2 sqrt(x)), inf at 0."""
         return Tensor._apply(P.Sqrt, self)
 
     def abs(self) -> Tensor:
-        """|x| (primitive); abs'(0) = 0."""
+        """z = |x| (primitive);  dz/dx = sign(x), 0 at 0."""
         return Tensor._apply(P.Abs, self)
 
     __abs__ = abs
 
     def tanh(self) -> Tensor:
-        """tanh(z) (primitive); tanh'(z) = 1 - tanh(z)^2."""
+        """a = tanh(z) (primitive);  da/dz = 1 - tanh(z)^2 = 1 - a^2."""
         return Tensor._apply(P.Tanh, self)
 
     def sigmoid(self) -> Tensor:
-        """sigma(z) = 1 / (1 + e^-z) (primitive, stable); sigma' = sigma(1 - sigma)."""
+        """a = sigma(z) = 1 / (1 + e^-z) (primitive, stable);  da/dz = sigma(z)(1 - sigma(z)) = a(1 - a)."""
         return Tensor._apply(P.Sigmoid, self)
 
     def relu(self) -> Tensor:
-        """max(0, z) (primitive); relu'(0) = 0."""
+        """a = max(0, z) (primitive);  da/dz = 1 if z > 0 else 0 (relu'(0) = 0)."""
         return Tensor._apply(P.Relu, self)
 
     def leaky_relu(self, slope: float = 0.01) -> Tensor:
@@ -651,7 +654,7 @@ class Tensor:
         return where(positive, self, (negative_part.exp() - 1.0) * alpha)
 
     def selu(self) -> Tensor:
-        """scale * elu(z, alpha), alpha ~ 1.6733, scale ~ 1.0507 (composed)."""
+        """scale * elu(z, alpha), alpha ~ 1.6733, scale ~ 1.0507 (composed);  derivative scale or scale alpha e^z."""
         return self.elu(SELU_ALPHA) * SELU_SCALE
 
     def softplus(self) -> Tensor:
@@ -674,10 +677,10 @@ class Tensor:
 
     clamp = clip
 
-    # ================================================================== reductions
+    # ------------------------------------------------------------------ reductions
 
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """sum of x over ``axis`` (int, tuple or None for all) (primitive)."""
+        """z = sum_i x_i over ``axis`` (int, tuple or None for all) (primitive);  dL/dx_i = g (broadcast back)."""
         axes = _normalize_axis(axis, self.ndim, "sum")
         return Tensor._apply(P.Sum, self, axis=axes, keepdims=keepdims)
 
@@ -689,7 +692,7 @@ class Tensor:
         return Tensor._apply(P.Max, self, axis=axes, keepdims=keepdims)
 
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """min x = -max(-x) (composed)."""
+        """min x = -max(-x) (composed); ties split the gradient evenly."""
         return -((-self).max(axis=axis, keepdims=keepdims))
 
     def _count(self, axis: Axis, op: str) -> int:
@@ -710,7 +713,7 @@ class Tensor:
         return (centred * centred).sum(axis=axis, keepdims=keepdims) * (1.0 / (n - ddof))
 
     def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """sqrt(var) (composed)."""
+        """sqrt(var) with the same ``ddof`` (composed)."""
         return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -736,11 +739,16 @@ class Tensor:
         return _wrap(m)
 
     def _reduced_shape(self, axis: Axis) -> tuple[int, ...]:
+        """The shape after reducing over ``axis`` without keepdims."""
         axes = _normalize_axis(axis, self.ndim, "logsumexp")
         return tuple(n for i, n in enumerate(self.shape) if i not in axes)
 
     def softmax(self, axis: int = -1) -> Tensor:
-        """softmax(z)_i = e^(z_i) / sum_j e^(z_j), shifted by max z for stability (composed)."""
+        """a_i = softmax(z)_i = e^(z_i) / sum_j e^(z_j), shifted by max z for stability (composed).
+
+        Its Jacobian da_i/dz_j = a_i (delta_ij - a_j) comes from the chain rule through exp,
+        sum and div; with cross-entropy it collapses to dJ/dz = (a - y) / m.
+        """
         e = (self - self._stable_shift(axis, "softmax")).exp()
         return e / e.sum(axis=axis, keepdims=True)
 
@@ -759,7 +767,7 @@ class Tensor:
         """Index of the maximum (a numpy array: indices have no gradient)."""
         return np.argmax(self.data, axis=axis)
 
-    # ================================================================== movement
+    # ------------------------------------------------------------------ movement
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape (primitive); one axis may be -1."""
