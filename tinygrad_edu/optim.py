@@ -119,7 +119,7 @@ class Optimizer:
     """Base class: keeps ``params``, the learning rate ``lr`` and per-parameter ``state``.
 
     Subclasses list their hyperparameters in ``_hyper`` and implement
-    ``_update(p, g, state) -> new data``; :meth:`step` does the bookkeeping (skip
+    ``_update(w, g, state) -> new data`` (w = the parameter's array, g = dW); :meth:`step` does the bookkeeping (skip
     ``grad is None``, check shapes, write the result in place).
     """
 

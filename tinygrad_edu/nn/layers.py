@@ -41,13 +41,11 @@ __all__ = [
 ]
 
 
-
-
 def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-# ============================================================== Linear
+# ====================================================================== Linear
 
 
 class Linear(Module):
@@ -60,8 +58,10 @@ class Linear(Module):
     * ``bias`` b: shape (out_features,), set to ``bias_init`` (0 by default; a small
       positive value such as 0.01 for ReLU layers, as the lectures advise).
 
-    Gradients (from the chain rule, nothing hand-written): dW = dZ^T X, db = sum of dZ
-    over the batch, dX = dZ W.
+    Gradients (from the chain rule, nothing hand-written), with G = dJ/dz of shape (m, n[l]):
+    dW = G^T x, db = sum of G over the batch, dx = G W. Transposed, these are the lectures'
+    dW[l] = (1/m) dZ[l] A[l-1]^T and db[l] = (1/m) sum over the examples of dZ[l]; the 1/m is
+    inside G because the loss takes the mean.
     """
 
     def __init__(
@@ -97,7 +97,7 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-# ============================================================== containers
+# ====================================================================== containers
 
 
 class Sequential(Module):
@@ -135,7 +135,7 @@ class Sequential(Module):
         return layers[index]
 
 
-# ============================================================== activations
+# ====================================================================== activations
 
 
 class Identity(Module):
@@ -167,7 +167,7 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """a = max(slope*z, z) = z if z > 0 else slope*z;  derivative 1 or slope (slope at 0)."""
+    """a = z if z > 0 else slope*z (= max(slope*z, z) for slope < 1);  derivative 1 or slope (slope at 0)."""
 
     def __init__(self, slope: float = 0.01) -> None:
         super().__init__()
@@ -195,14 +195,14 @@ class ELU(Module):
 
 
 class SELU(Module):
-    """a = scale * elu(z, alpha) with alpha ~ 1.6733, scale ~ 1.0507 (self-normalising)."""
+    """a = scale * elu(z, alpha) with alpha ~ 1.6733, scale ~ 1.0507 (self-normalising);  derivative scale * elu'(z)."""
 
     def forward(self, x: Any) -> Tensor:
         return _as_tensor(x).selu()
 
 
 class Softmax(Module):
-    """a_i = e^(z_i) / sum_j e^(z_j) along ``axis`` (stable: shifted by max z)."""
+    """a_i = e^(z_i) / sum_j e^(z_j) along ``axis`` (stable: shifted by max z);  da_i/dz_j = a_i (delta_ij - a_j)."""
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
@@ -216,7 +216,7 @@ class Softmax(Module):
 
 
 class LogSoftmax(Module):
-    """a_i = z_i - ln sum_j e^(z_j) along ``axis`` (stable log of softmax)."""
+    """a_i = z_i - ln sum_j e^(z_j) along ``axis`` (stable log of softmax);  da_i/dz_j = delta_ij - softmax(z)_j."""
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
@@ -259,7 +259,7 @@ def get_activation(spec: str | type[Module] | Module | None) -> Module:
     )
 
 
-# ============================================================== reshaping and regularisation
+# ====================================================================== reshaping and regularisation
 
 
 class Flatten(Module):
@@ -300,6 +300,7 @@ class Dropout(Module):
             return x
         keep_prob = 1.0 - self.p
         d = self._rng.random(x.shape) < keep_prob
+        # p = 1 drops every unit: the mask is all zeros (d / 0 would divide by zero)
         self.mask = (d / keep_prob if keep_prob > 0 else d * 0.0).astype(x.dtype)
         return x * self.mask
 
@@ -307,7 +308,7 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
-# ============================================================== MLP
+# ====================================================================== MLP
 
 _RELU_FAMILY = (ReLU, LeakyReLU, ELU, SELU)
 
