@@ -311,3 +311,19 @@ def test_value_exp_overflow_raises() -> None:
 def test_value_negative_power_of_zero_raises() -> None:
     with pytest.raises(ZeroDivisionError, match=r"pow.*0\.0"):
         Value(0.0) ** -1
+
+
+def test_tensor_power_with_a_zero_base_has_the_limit_gradients() -> None:
+    # x^y at x = 0: dL/dy = x^y ln x -> 0 (not 0 * -inf = nan), and at y = 0 as well
+    # dL/dx = 0 (0^y is the constant 1 near y = 0). Value gives the same numbers.
+    x = Tensor([0.0, 0.0, 2.0], requires_grad=True)
+    y = Tensor([3.0, 0.0, 3.0], requires_grad=True)
+    with strict():
+        (x**y).sum().backward()
+    assert x.grad is not None and y.grad is not None
+    np.testing.assert_allclose(x.grad.data, [0.0, 0.0, 12.0], rtol=1e-15)  # y x^(y-1)
+    np.testing.assert_allclose(y.grad.data, [0.0, 0.0, 8.0 * np.log(2.0)], rtol=1e-15)  # x^y ln x
+    for base, exponent in [(0.0, 3.0), (0.0, 0.0)]:
+        b, e = Value(base), Value(exponent)
+        (b**e).backward()
+        assert (b.grad, e.grad) == (0.0, 0.0)

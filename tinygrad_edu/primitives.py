@@ -274,7 +274,11 @@ class Div(Primitive):
 
 
 class Pow(Primitive):
-    """z = x^y;  dL/dx = g y x^(y-1), dL/dy = g x^y ln x (x > 0)."""
+    """z = x^y;  dL/dx = g y x^(y-1), dL/dy = g x^y ln x (x > 0).
+
+    At x = 0 the terms 0 * inf are taken as their limits, as ``Value`` and PyTorch do:
+    dL/dy = 0 (x^y ln x -> 0), and dL/dx = 0 where also y = 0 (0^y is the constant 1).
+    """
 
     name = "pow"
 
@@ -285,8 +289,9 @@ class Pow(Primitive):
 
     @staticmethod
     def backward(g, out, x, y):
-        dx = g * y * x ** (y - 1.0) if x.requires_grad else None
-        dy = g * out * x.log() if y.requires_grad else None
+        zero = x == 0  # 0/1 constant: shift the exponent / log argument there to avoid 0 * inf = nan
+        dx = g * y * x ** (y - 1.0 + zero * (y == 0)) if x.requires_grad else None
+        dy = g * out * (x + zero).log() if y.requires_grad else None
         return dx, dy
 
 
