@@ -164,3 +164,13 @@ def test_bad_data_and_dtype() -> None:
         tg.set_default_dtype(np.int64)
     with pytest.raises(TypeError, match=r"len\(\) of a 0-d tensor"):
         len(Tensor(1.0))
+
+
+def test_mean_over_an_empty_axis_is_a_clear_error() -> None:
+    # 1/n with n = 0 used to surface as a bare "ZeroDivisionError: float division by zero"
+    empty = Tensor(np.zeros((0, 3)), requires_grad=True)
+    with pytest.raises(ValueError, match=r"mean: cannot average 0 elements \(axis=0 of a tensor of shape \(0, 3\)\)"):
+        empty.mean(axis=0)
+    with pytest.raises(ValueError, match=r"mean: cannot average 0 elements"):
+        empty.mean()
+    assert empty.mean(axis=1).shape == (0,)  # 3 elements per (absent) row: fine

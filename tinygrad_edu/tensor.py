@@ -702,6 +702,8 @@ class Tensor:
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """mean x = (1/n) sum_i x_i over ``axis`` (composed: sum, then a constant factor)."""
         n = self._count(axis, "mean")
+        if n == 0:
+            raise ValueError(f"mean: cannot average 0 elements (axis={axis} of a tensor of shape {self.shape})")
         return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
 
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
