@@ -543,3 +543,16 @@ def test_schedules_match_torch_lr_scheduler(name: str) -> None:
         ours.append(sched.step())
     # torch updates cosine recursively, not by the closed form: equal up to rounding
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-15)
+
+
+def test_a_trainable_tensor_owns_its_array_so_a_step_leaves_the_callers_array_alone() -> None:
+    # Tensor(array, requires_grad=True) used to wrap the caller's array, so step() rewrote it,
+    # and a read-only array (np.broadcast_to, a memmap) crashed in step with numpy's bare message.
+    w0 = np.array([1.0, 2.0])
+    frozen = np.broadcast_to(np.array([3.0]), (2,))
+    w, v = Tensor(w0, requires_grad=True), Tensor(frozen, requires_grad=True)
+    ((w * w).sum() + (v * v).sum()).backward()
+    SGD([w, v], lr=0.25).step()
+    np.testing.assert_array_equal(w0, [1.0, 2.0])
+    np.testing.assert_array_equal(w.data, [0.5, 1.0])  # w - 0.25 * 2w
+    np.testing.assert_array_equal(v.data, [1.5, 1.5])

@@ -208,6 +208,8 @@ class Tensor:
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
         self.data: np.ndarray = _to_float_array(data, dtype)
+        if requires_grad and isinstance(data, (np.ndarray, Tensor)) and np.may_share_memory(self.data, data):
+            self.data = self.data.copy()  # a trainable leaf owns its array: optimisers update it in place
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self.label = label
