@@ -166,7 +166,8 @@ class Callback:
 
 class EarlyStopping(Callback):
     """Stop when ``monitor`` (``"val_loss"``, ``"val_accuracy"``, ``"loss"``, ``"accuracy"``) has not
-    improved by more than ``min_delta`` for ``patience`` epochs; ``restore_best`` reloads the
+    improved by more than ``min_delta`` for ``patience`` epochs in a row (training ends on the
+    ``patience``-th such epoch, the first one when ``patience=0``, as in Keras); ``restore_best`` reloads the
     parameters of the best epoch (the lectures' "early stopping": keep the weights where the
     dev-set error was lowest).
 
@@ -214,7 +215,7 @@ class EarlyStopping(Callback):
                 self.best_state = model.state_dict()
             return False
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= max(self.patience, 1):
             self.stopped_epoch = epoch
             return True
         return False
