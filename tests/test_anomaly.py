@@ -15,6 +15,7 @@ import pytest
 
 from tinygrad_edu import Tensor, Value, engine
 from tinygrad_edu import tensor as tensor_module
+from tinygrad_edu import value as value_module
 from tinygrad_edu.anomaly import AnomalyError, _sites, creation_site, detect_anomaly, is_anomaly_enabled
 
 HERE = "test_anomaly.py"
@@ -22,6 +23,10 @@ HERE = "test_anomaly.py"
 
 def _log_of(x: Tensor) -> Tensor:
     return x.log()  # the line the error must point to
+
+
+def _scale(v: Value, k: float) -> Value:
+    return v * k  # the line a Value error must point to
 
 
 # ------------------------------------------------------------------ forward
@@ -77,6 +82,46 @@ def test_forward_names_the_module_scope() -> None:
         x.sqrt()
 
 
+def test_value_forward_overflow_to_inf_names_op_values_and_user_line() -> None:
+    # 1e308 * 10 exceeds the float64 maximum (~1.8e308): inf, which Value does not check by itself.
+    v = Value(1e308)
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        _scale(v, 10.0)
+    err = info.value
+    message = str(err)
+    assert err.op == "*" and err.phase == "forward"
+    assert err.input_values == [1e308, 10.0] and err.input_shapes == [(), ()]
+    assert "op '*' produced 1 +inf of 1 value" in message and "input values [1e+308, 10.0]" in message
+    assert "all its inputs were finite" in message and "overflows" in message
+    assert f"{HERE}:" in message and "in _scale: return v * k" in message
+    assert "called from" in message and "_scale(v, 10.0)" in message
+    assert err.location is not None and "return v * k" in err.location
+
+
+def test_value_forward_nan_from_inf_times_zero_blames_the_data() -> None:
+    v = Value(float("inf"))
+    with detect_anomaly(), pytest.raises(AnomalyError) as info:
+        _scale(v, 0.0)  # inf * 0 = nan
+    err = info.value
+    assert err.op == "*" and err.input_values == [np.inf, 0.0]
+    assert "produced 1 nan of 1 value (output value nan)" in str(err)
+    assert "input 0 already held 1 +inf of 1 value" in str(err)
+    assert "in _scale: return v * k" in str(err)
+
+
+def test_value_forward_is_checked_for_fused_and_constant_ops() -> None:
+    # dot (2n parents: the message lists a few values) and ops on constants (no graph) are checked too.
+    ws, xs = [Value(1e200) for _ in range(4)], [Value(1e200) for _ in range(4)]
+    with detect_anomaly(), pytest.raises(AnomalyError, match=r"op 'dot' .*, \.\.\. \(8 in all\)"):
+        Value.dot(ws, xs)
+    with detect_anomaly(), pytest.raises(AnomalyError, match="op 'sum'"):
+        Value.sum([Value(1e308, requires_grad=False), Value(1e308, requires_grad=False)])
+    with detect_anomaly(allow_inf=True):
+        assert (Value(1e308) * 10.0).data == np.inf  # inf allowed: no error
+        with pytest.raises(AnomalyError, match="1 nan"):
+            Value(np.inf) - np.inf  # NaN still stops
+
+
 def test_checks_constant_ops_too() -> None:
     # Inference under no_grad is checked as well: anomaly mode looks at every primitive.
     from tinygrad_edu import no_grad
@@ -108,6 +153,27 @@ def test_backward_value_graph_is_checked() -> None:
         (v.sqrt() * 3.0).backward()
     assert info.value.op == "sqrt" and info.value.phase == "backward"
     assert "dL/d(input 0) holds 1 +inf" in str(info.value)
+
+
+def test_backward_value_error_names_the_creation_line() -> None:
+    v = Value(0.0)
+    with detect_anomaly():
+        y = v.sqrt()  # sqrt(0) = 0 is fine forward; sqrt'(0) = inf in backward
+        loss = y * 3.0
+        with pytest.raises(AnomalyError) as info:
+            loss.backward()
+    err = info.value
+    assert err.op == "sqrt" and err.phase == "backward" and err.input_values == [0.0]
+    assert "input values [0.0], output value 0.0" in str(err)
+    assert err.location is not None and f"{HERE}:" in err.location and "y = v.sqrt()" in err.location
+    assert v.grad is None  # the failed backward stored nothing
+
+
+def test_backward_value_graph_built_outside_the_block_says_so() -> None:
+    v = Value(0.0)
+    y = v.sqrt() * 3.0
+    with detect_anomaly(), pytest.raises(AnomalyError, match="created outside detect_anomaly"):
+        y.backward()
 
 
 def test_backward_nonfinite_seed_is_reported_as_such() -> None:
@@ -148,12 +214,17 @@ def test_finite_program_is_unchanged_including_double_backward() -> None:
 
 def test_off_by_default_and_no_hooks_left_behind() -> None:
     assert not is_anomaly_enabled()
-    assert tensor_module._anomaly_hooks == [] and engine._vjp_hooks == []
+    hooks = (tensor_module._anomaly_hooks, value_module._anomaly_hooks, engine._vjp_hooks)
+    assert hooks == ([], [], [])
     y = Tensor([0.0]).log()  # documented: -inf, no error outside the block
     assert y.data[0] == -np.inf
+    v = Value(float("inf")) * 0.0  # the zero-overhead path: nan, silently
+    assert np.isnan(v.data) and v._op == "*"
     with pytest.raises(AnomalyError), detect_anomaly():
         Tensor([0.0]).log()
-    assert tensor_module._anomaly_hooks == [] and engine._vjp_hooks == []  # removed even after an error
+    with pytest.raises(AnomalyError), detect_anomaly():
+        Value(1e308) * 10.0
+    assert hooks == ([], [], [])  # removed even after an error
     assert not is_anomaly_enabled()
 
 
@@ -200,6 +271,24 @@ def test_creation_sites_are_recorded_only_in_the_block_and_die_with_the_graph() 
     gc.collect()  # first free what earlier tests left for the collector, so only `del z` counts
     before = len(_sites)
     del z
+    gc.collect()
+    assert len(_sites) == before - 1
+
+
+def test_value_creation_sites_are_recorded_only_in_the_block_and_die_with_the_graph() -> None:
+    v = Value(2.0)
+    before_block = v * 2.0
+    with detect_anomaly():
+        w = v * 3.0
+        constant = Value(1.0, requires_grad=False) * 2.0  # not recorded in a graph: no site kept
+    after_block = v * 4.0
+    assert creation_site(before_block) is None and creation_site(after_block) is None
+    assert creation_site(constant) is None and creation_site(v) is None  # a leaf has no creating op
+    site = creation_site(w)
+    assert site is not None and f"{HERE}:" in site and "w = v * 3.0" in site
+    gc.collect()
+    before = len(_sites)
+    del w
     gc.collect()
     assert len(_sites) == before - 1
 

@@ -4,16 +4,19 @@ A NaN loss is a symptom; its cause is usually many ops earlier: a log of 0, an e
 that overflowed, a division by a zero variance, or sqrt'(0) = inf in the backward
 pass. Inside ``with detect_anomaly():``
 
-* **forward**: after every ``Tensor`` primitive the result is checked. If it holds a
-  NaN or an infinity, :class:`AnomalyError` is raised right there, naming the op, the
-  shapes of its inputs and the line of *your* code that called it (frames inside
-  tinygrad_edu are skipped, so you see ``model(x)`` or ``loss_fn(...)``, and the
-  module scope, e.g. ``MLP > Linear``, names the layer);
+* **forward**: after every ``Tensor`` primitive and every ``Value`` op the result is
+  checked. If it holds a NaN or an infinity, :class:`AnomalyError` is raised right
+  there, naming the op, the shapes of its inputs (for a ``Value``, their values) and
+  the line of *your* code that called it (frames inside tinygrad_edu are skipped, so
+  you see ``model(x)`` or ``loss_fn(...)``, and the module scope, e.g.
+  ``MLP > Linear``, names the layer). ``Value`` ops raise on domain errors by
+  themselves (log 0, 1/0, e^x overflow); this catches the rest, e.g. a product that
+  overflows (1e308 * 10 = inf) or inf * 0 = nan;
 * **backward**: every vector-Jacobian product (VJP) is checked. The chain rule gives
   dL/d(input) = d(out)/d(input) * dL/d(out) for each input of each op; if that holds a
   NaN or an infinity, the error names the op whose backward made it and the line that
   created that op in the forward pass (remembered for every recorded op while
-  anomaly mode is on). This also covers ``Value`` graphs.
+  anomaly mode is on, for ``Tensor`` and ``Value`` graphs alike).
 
 Example::
 
@@ -33,6 +36,7 @@ masks; pass ``allow_inf=True`` to stop only at NaNs.
 from __future__ import annotations
 
 import linecache
+import math
 import os
 import sys
 import sysconfig
@@ -47,6 +51,7 @@ import numpy as np
 
 from . import engine
 from . import tensor as _tensor
+from . import value as _value
 
 __all__ = ["AnomalyError", "creation_site", "detect_anomaly", "is_anomaly_enabled"]
 
@@ -55,17 +60,25 @@ class AnomalyError(RuntimeError):
     """A NaN or an infinity appeared in anomaly mode.
 
     Attributes: ``op`` (the op whose forward or backward made it), ``phase``
-    (``"forward"`` or ``"backward"``), ``input_shapes`` (shapes of the op's inputs),
-    ``location`` (where your code created the op, or ``None`` if unknown).
+    (``"forward"`` or ``"backward"``), ``input_shapes`` (shapes of the op's inputs;
+    ``()`` for a ``Value``), ``input_values`` (the inputs' values for a ``Value`` op,
+    else ``None``), ``location`` (where your code created the op, or ``None`` if unknown).
     """
 
     def __init__(
-        self, message: str, op: str, phase: str, input_shapes: list[tuple[int, ...]], location: str | None
+        self,
+        message: str,
+        op: str,
+        phase: str,
+        input_shapes: list[tuple[int, ...]],
+        location: str | None,
+        input_values: list[float] | None = None,
     ) -> None:
         super().__init__(message)
         self.op = op
         self.phase = phase
         self.input_shapes = input_shapes
+        self.input_values = input_values
         self.location = location
 
 
@@ -180,6 +193,7 @@ def detect_anomaly(allow_inf: bool = False) -> Iterator[None]:
     with _lock:
         if _open_blocks == 0:
             _tensor._anomaly_hooks.append(_forward_hook)
+            _value._anomaly_hooks.append(_value_forward_hook)
             engine._vjp_hooks.append(_vjp_hook)
         _open_blocks += 1
     stack.append(_Settings(allow_inf=bool(allow_inf)))
@@ -191,6 +205,7 @@ def detect_anomaly(allow_inf: bool = False) -> Iterator[None]:
             _open_blocks -= 1
             if _open_blocks == 0:
                 _tensor._anomaly_hooks.remove(_forward_hook)
+                _value._anomaly_hooks.remove(_value_forward_hook)
                 engine._vjp_hooks.remove(_vjp_hook)
 
 
@@ -218,6 +233,30 @@ def _shape(x: Any) -> tuple[int, ...]:
     return tuple(np.shape(_as_array(x)))
 
 
+_MAX_VALUES = 6  # input values listed in a Value op's message (a dot node has 2n inputs)
+
+
+def _is_value(x: Any) -> bool:
+    return isinstance(x, _value.Value)
+
+
+def _inputs_text(inputs: Sequence[Any]) -> str:
+    """``input values [inf, 0.0]`` for Value inputs, ``input shapes [(2, 3)]`` for tensors."""
+    if inputs and all(_is_value(x) for x in inputs):
+        shown = ", ".join(repr(x.data) for x in inputs[:_MAX_VALUES])
+        more = f", ... ({len(inputs)} in all)" if len(inputs) > _MAX_VALUES else ""
+        return f"input values [{shown}{more}]"
+    return f"input shapes {[_shape(x) for x in inputs]}"
+
+
+def _output_text(out: Any) -> str:
+    return f"output value {out.data!r}" if _is_value(out) else f"output shape {_shape(out)}"
+
+
+def _input_values(inputs: Sequence[Any]) -> list[float] | None:
+    return [x.data for x in inputs] if inputs and all(_is_value(x) for x in inputs) else None
+
+
 def _scope_text(node: Any) -> str:
     scope = getattr(node, "_scope", ())
     return " > ".join(type(m).__name__ for m in scope)
@@ -234,12 +273,17 @@ _HINTS = {
     "pow": ("x^c of a negative x with fractional c is nan; of 0 with c < 0 is inf",
             "c x^(c-1) is inf at x = 0 when c < 1"),
 }
+_OVERFLOW = ("a float64 beyond ~1.8e308 (float32: ~3.4e38) overflows to inf, and inf - inf, inf * 0 are nan; "
+             "rescale (e.g. normalise inputs, lower the learning rate)", None)
+_HINTS.update({op: _OVERFLOW for op in ("add", "sub", "mul", "sum", "dot")})
+_VALUE_OP_NAMES = {"/": "div", "+": "add", "-": "sub", "*": "mul"}
 
 
 def _hint(op: str, phase: str) -> str:
-    key = "div" if op == "/" else ("pow" if op.startswith("**") else op)  # Value names its ops "/", "**2"
+    key = _VALUE_OP_NAMES.get(op, "pow" if op.startswith("**") else op)  # Value names its ops "/", "**2", ...
     pair = _HINTS.get(key)
-    return f"\n  hint: {pair[0] if phase == 'forward' else pair[1]}" if pair else ""
+    text = (pair[0] if phase == "forward" else pair[1]) if pair else None
+    return f"\n  hint: {text}" if text else ""
 
 
 def _forward_hook(out: Any, fn: Any, inputs: Sequence[Any]) -> None:
@@ -258,6 +302,18 @@ def _forward_hook(out: Any, fn: Any, inputs: Sequence[Any]) -> None:
         _remember_site(out, entry[0] if entry is not None else _user_site())
 
 
+def _value_forward_hook(out: Any, op: str, inputs: Sequence[Any]) -> None:
+    """Called by ``Value._result`` after every Value op while a block is open (any thread)."""
+    settings = _settings()
+    if settings is None:
+        return
+    x = out.data
+    if math.isnan(x) or (math.isinf(x) and not settings.allow_inf):
+        _raise_forward(out, op, inputs, settings)
+    if out._parents:
+        _remember_site(out, _user_site())
+
+
 def _raise_forward(out: Any, op: str, inputs: Sequence[Any], settings: _Settings) -> None:
     shapes = [_shape(t) for t in inputs]
     bad_inputs = [i for i, t in enumerate(inputs) if _bad(t, settings)]
@@ -271,18 +327,17 @@ def _raise_forward(out: Any, op: str, inputs: Sequence[Any], settings: _Settings
     site = _user_site()
     scope = _scope_text(out)
     message = (
-        f"detect_anomaly: the forward of op '{op}' produced {_census(out)} (output shape {_shape(out)}); "
-        f"input shapes {shapes}; {source}.\n  {site}"
+        f"detect_anomaly: the forward of op '{op}' produced {_census(out)} ({_output_text(out)}); "
+        f"{_inputs_text(inputs)}; {source}.\n  {site}"
         + (f"\n  inside module {scope}" if scope else "")
         + _hint(op, "forward")
     )
-    raise AnomalyError(message, op=op, phase="forward", input_shapes=shapes, location=str(site))
+    raise AnomalyError(
+        message, op=op, phase="forward", input_shapes=shapes, location=str(site), input_values=_input_values(inputs)
+    )
 
 
-_NO_SITE = {
-    "Tensor": "(created outside detect_anomaly: run the forward pass inside the block too to see where)",
-    "Value": "(Value ops do not record where they were created; use the op name and shapes)",
-}
+_NO_SITE = "(created outside detect_anomaly: run the forward pass inside the block too to see where)"
 
 
 def _raise_backward(node: Any, what: str) -> None:
@@ -290,13 +345,20 @@ def _raise_backward(node: Any, what: str) -> None:
     site = creation_site(node)
     scope = _scope_text(node)
     message = (
-        f"detect_anomaly: the backward of op '{node._op}' (input shapes {shapes}, output shape {_shape(node)}): "
+        f"detect_anomaly: the backward of op '{node._op}' ({_inputs_text(node._parents)}, {_output_text(node)}): "
         f"{what}.\n  "
-        + (site if site is not None else _NO_SITE.get(type(node).__name__, _NO_SITE["Tensor"]))
+        + (site if site is not None else _NO_SITE)
         + (f"\n  inside module {scope}" if scope else "")
         + _hint(node._op, "backward")
     )
-    raise AnomalyError(message, op=node._op, phase="backward", input_shapes=shapes, location=site)
+    raise AnomalyError(
+        message,
+        op=node._op,
+        phase="backward",
+        input_shapes=shapes,
+        location=site,
+        input_values=_input_values(node._parents),
+    )
 
 
 def _vjp_hook(node: Any, vjp: Callable[[Any], Sequence[Any]], upstream: Any) -> Sequence[Any]:

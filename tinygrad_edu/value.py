@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from . import engine
 
@@ -126,6 +126,9 @@ class Value:
             out._parents = ()
             out._op = ""
             out._local = None
+        if _anomaly_hooks:  # detect_anomaly's check and creation site (see _anomaly_hooks at the end); normally empty
+            for hook in _anomaly_hooks:
+                hook(out, op, parents)
         return out
 
     def _vjp(self, upstream: float) -> list[float]:
@@ -408,3 +411,7 @@ class Value:
             return Value._result(SELU_SCALE * z, "selu", (self,), (SELU_SCALE,))
         e = math.exp(z)
         return Value._result(SELU_SCALE * SELU_ALPHA * (e - 1.0), "selu", (self,), (SELU_SCALE * SELU_ALPHA * e,))
+
+
+# Hooks called after every Value op with (out, op, parents) (used by detect_anomaly); empty means no cost.
+_anomaly_hooks: list[Callable[[Value, str, tuple[Value, ...]], None]] = []
