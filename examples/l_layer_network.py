@@ -55,9 +55,7 @@ def check_against_reference(model: nn.MLP, X: np.ndarray, Y: np.ndarray) -> floa
     model.zero_grad()
     J = cost(model, X, Y)
     J.backward()
-    params = {}
-    for l, layer in enumerate(linear_layers(model), start=1):
-        params[f"W{l}"], params[f"b{l}"] = layer.weight.data, layer.bias.data.reshape(-1, 1)
+    params = nn.lecture_params(model)
     J_ref, vec = reference.l_layer_cost_and_grads(X.T, Y.T, params, lam=LAMBDA, hidden_activation="relu")
     loop = reference.l_layer_grads_delta_accumulation(X.T, Y.T, params, lam=LAMBDA, hidden_activation="relu")
     assert abs(J.item() - J_ref) < 1e-12

@@ -32,11 +32,7 @@ from tinygrad_edu.data import make_flower
 
 def reference_grads(model: nn.MLP, X: np.ndarray, Y: np.ndarray) -> dict[str, np.ndarray]:
     """The lectures' vectorised backprop in numpy, on the model's current weights."""
-    params = {}
-    for l, layer in enumerate([model[0], model[2]], start=1):
-        params[f"W{l}"] = layer.weight.data
-        params[f"b{l}"] = layer.bias.data.reshape(-1, 1)
-    AL, caches = reference.l_layer_forward(X.T, params, hidden_activation="tanh")
+    AL, caches = reference.l_layer_forward(X.T, nn.lecture_params(model), hidden_activation="tanh")
     return reference.l_layer_backward(AL, Y.T, caches, hidden_activation="tanh")
 
 

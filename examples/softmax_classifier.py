@@ -38,9 +38,7 @@ def check_gradients(model: nn.MLP, X: np.ndarray, y: np.ndarray) -> None:
     model.zero_grad()
     nn.cross_entropy(model(Tensor(X)), y).backward()
     layers = [m for m in model.children() if isinstance(m, nn.Linear)]
-    params = {}
-    for l, layer in enumerate(layers, start=1):
-        params[f"W{l}"], params[f"b{l}"] = layer.weight.data, layer.bias.data.reshape(-1, 1)
+    params = nn.lecture_params(model)
     Y = one_hot(y, 10).T  # the lectures' Y: (K, m)
     AL, caches = reference.l_layer_forward(X.T, params, "relu", output_activation="softmax")
     grads = reference.l_layer_backward(AL, Y, caches, "relu")

@@ -365,10 +365,9 @@ def test_mlp_cost_and_gradients_equal_the_lectures_reference():
     X = rng.standard_normal((sizes[0], m))  # the lectures' layout: one column per example
     Y = (rng.random((1, m)) > 0.5).astype(float)
     mlp = nn.MLP(sizes, activation="tanh", output_activation="sigmoid", seed=1)
-    params = {}
-    for l, layer in enumerate(mlp[::2], start=1):
+    for layer in mlp[::2]:
         layer.bias.data[:] = rng.standard_normal(layer.bias.shape)
-        params[f"W{l}"], params[f"b{l}"] = layer.weight.data.copy(), layer.bias.data.reshape(-1, 1).copy()
+    params = nn.lecture_params(mlp)
     J_ref, grads = reference.l_layer_cost_and_grads(X, Y, params, hidden_activation="tanh")
 
     a = mlp(Tensor(X.T))  # batch first: rows are examples
@@ -379,3 +378,17 @@ def test_mlp_cost_and_gradients_equal_the_lectures_reference():
     for l, layer in enumerate(mlp[::2], start=1):
         np.testing.assert_allclose(layer.weight.grad.data, grads[f"dW{l}"], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(layer.bias.grad.data, grads[f"db{l}"].ravel(), rtol=1e-10, atol=1e-12)
+
+
+def test_lecture_params_are_copies_in_the_lectures_layout():
+    mlp = nn.MLP([3, 4, 2], seed=0)
+    params = nn.lecture_params(mlp)
+    assert list(params) == ["W1", "b1", "W2", "b2"]
+    assert params["W1"].shape == (4, 3) and params["b1"].shape == (4, 1) and params["b2"].shape == (2, 1)
+    np.testing.assert_array_equal(params["W2"], mlp[2].weight.data)
+    params["W1"][:] = 7.0  # a copy: the model is untouched
+    assert not np.any(mlp[0].weight.data == 7.0)
+    with pytest.raises(ValueError, match="Linear layer 1 has no bias"):
+        nn.lecture_params(nn.Linear(2, 3, bias=False))
+    with pytest.raises(ValueError, match="has no Linear layers"):
+        nn.lecture_params(nn.Sequential(nn.ReLU()))

@@ -66,10 +66,7 @@ def test_one_batch_gd_step_matches_reference_backprop(lam: float) -> None:
     X, y = _moons(40)
     model = nn.MLP([2, 5, 4, 2], activation="tanh", seed=1)
     linears = [m for m in model if isinstance(m, nn.Linear)]
-    params = {}
-    for l, layer in enumerate(linears, start=1):
-        params[f"W{l}"] = layer.weight.data.copy()
-        params[f"b{l}"] = layer.bias.data.copy()[:, None]
+    params = nn.lecture_params(model)  # copies, taken before training changes the weights
     J_ref, grads = ref.l_layer_cost_and_grads(X.T, one_hot(y, 2).T, params, lam=lam, hidden_activation="tanh",
                                               output_activation="softmax")
     alpha = 0.3

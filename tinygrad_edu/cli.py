@@ -359,12 +359,9 @@ def _check_gradients(
         loss = loss + l2_penalty(model, lam, len(y))
     loss.backward()
     # the lectures' layout: X (n_x, m), Y one-hot (K, m), W[l] (n[l], n[l-1]), b[l] (n[l], 1)
-    ref_params = {}
-    for l, layer in enumerate(linears, start=1):
-        ref_params[f"W{l}"] = layer.weight.data.copy()
-        ref_params[f"b{l}"] = layer.bias.data.copy()[:, None]
     J_ref, grads = ref.l_layer_cost_and_grads(
-        X.T, one_hot(y, classes).T, ref_params, lam=lam, hidden_activation=activation, output_activation="softmax"
+        X.T, one_hot(y, classes).T, _nn.lecture_params(model), lam=lam, hidden_activation=activation,
+        output_activation="softmax",
     )
     layers = []
     worst = 0.0

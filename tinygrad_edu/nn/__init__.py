@@ -27,6 +27,7 @@ from .layers import (
     Softmax,
     Tanh,
     get_activation,
+    lecture_params,
 )
 from .losses import (
     BCELoss,
@@ -71,6 +72,7 @@ __all__ = [
     "avg_pool2d",
     "conv2d",
     "get_activation",
+    "lecture_params",
     "init",
     "max_pool2d",
     # losses

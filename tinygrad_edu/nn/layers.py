@@ -38,6 +38,7 @@ __all__ = [
     "Softmax",
     "Tanh",
     "get_activation",
+    "lecture_params",
 ]
 
 
@@ -369,3 +370,23 @@ class MLP(Sequential):
 
     def extra_repr(self) -> str:
         return f"sizes={self.sizes}"
+
+
+def lecture_params(model: Module) -> dict[str, np.ndarray]:
+    """The model's ``Linear`` layers in the lectures' layout, for :mod:`tinygrad_edu.reference`.
+
+    Returns ``{"W1": W[1], "b1": b[1], ..., "WL": W[L], "bL": b[L]}`` with W[l] of shape
+    (n[l], n[l-1]) (a Linear weight already is) and b[l] the bias as a column (n[l], 1).
+    Layers are numbered l = 1, 2, ... in the order ``named_modules()`` visits them. The arrays
+    are copies: the reference never changes the model, and a later update never changes them.
+    """
+    linears = [module for _, module in model.named_modules() if isinstance(module, Linear)]
+    if not linears:
+        raise ValueError(f"lecture_params: {type(model).__name__} has no Linear layers")
+    params: dict[str, np.ndarray] = {}
+    for l, layer in enumerate(linears, start=1):
+        if layer.bias is None:
+            raise ValueError(f"lecture_params: Linear layer {l} has no bias; every layer of the lectures has b[l]")
+        params[f"W{l}"] = layer.weight.data.copy()
+        params[f"b{l}"] = layer.bias.data.reshape(-1, 1).copy()
+    return params
