@@ -28,7 +28,7 @@ MODULES = [
     "tinygrad_edu.engine",
     "tinygrad_edu.value",
     "tinygrad_edu.primitives",
-    "tinygrad_edu.tensor",
+    "tinygrad_edu.tensor_class",
     "tinygrad_edu.factories",
     "tinygrad_edu.nn.module",
     "tinygrad_edu.nn.layers",

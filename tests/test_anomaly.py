@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tinygrad_edu import Tensor, Value, engine
-from tinygrad_edu import tensor as tensor_module
+from tinygrad_edu import tensor_class as tensor_module
 from tinygrad_edu import value as value_module
 from tinygrad_edu.anomaly import AnomalyError, _sites, creation_site, detect_anomaly, is_anomaly_enabled
 

@@ -276,12 +276,12 @@ def test_factories_seed_and_generator() -> None:
 
 
 def test_factories_keep_their_old_import_path() -> None:
-    """The factories moved to tinygrad_edu.factories; tinygrad_edu.tensor still provides them."""
+    """The factories moved to tinygrad_edu.factories; tinygrad_edu.tensor_class still provides them."""
     from tinygrad_edu import factories
-    from tinygrad_edu.tensor import randn, zeros
+    from tinygrad_edu.tensor_class import randn, zeros
 
     assert zeros is factories.zeros is tg.zeros and randn is factories.randn
-    import tinygrad_edu.tensor as tensor_module
+    import tinygrad_edu.tensor_class as tensor_module
 
     with pytest.raises(AttributeError, match="has no attribute 'nope'"):
         tensor_module.nope  # noqa: B018
@@ -341,7 +341,8 @@ def test_softmax_cross_entropy_gradient_is_p_minus_y_over_n() -> None:
 def test_shape_caches_are_bounded() -> None:
     """The shape helpers cache their answers for speed; a long-running process that meets
     ever new shapes must not grow them without bound."""
-    from tinygrad_edu import primitives, tensor
+    from tinygrad_edu import primitives
+    from tinygrad_edu import tensor_class as tensor
 
     caches = [tensor._normalize_axis_cached, tensor._resolve_shape_cached, tensor._broadcast_shape,
               primitives._broadcast_strides, primitives._broadcast_axes]

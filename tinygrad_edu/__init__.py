@@ -28,7 +28,7 @@ from .factories import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
-from .tensor import (
+from .tensor_class import (
     Tensor,
     concatenate,
     get_default_dtype,

@@ -50,7 +50,7 @@ from typing import Any
 import numpy as np
 
 from . import engine
-from . import tensor as _tensor
+from . import tensor_class as _tensor
 from . import value as _value
 
 __all__ = ["AnomalyError", "creation_site", "detect_anomaly", "is_anomaly_enabled"]

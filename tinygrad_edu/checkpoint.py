@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor_class import Tensor
 
 __all__ = ["CheckpointError", "load", "save"]
 

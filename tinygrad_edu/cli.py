@@ -37,7 +37,7 @@ from . import nn as _nn
 from . import optim as _optim
 from .data import DATASETS, load_digits, make_dataset, one_hot, standardize, train_test_split
 from .nn.losses import cross_entropy, l2_penalty, mse_loss
-from .tensor import Tensor
+from .tensor_class import Tensor
 from .train import evaluate, fit
 
 __all__ = ["main"]

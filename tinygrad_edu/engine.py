@@ -2,7 +2,7 @@
 
 Read this file first: it is the whole of backprop, independent of scalars or arrays.
 Then read :mod:`tinygrad_edu.value` (scalar ops, each with its local derivative),
-:mod:`tinygrad_edu.primitives` and :mod:`tinygrad_edu.tensor` (the same idea on arrays),
+:mod:`tinygrad_edu.primitives` and :mod:`tinygrad_edu.tensor_class` (the same idea on arrays),
 then :mod:`tinygrad_edu.nn` and :mod:`tinygrad_edu.optim`.
 
 In the lectures' terms: the forward pass computes Z[l] = W[l] A[l-1] + b[l] and

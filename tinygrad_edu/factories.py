@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .seeding import Seed, as_generator
-from .tensor import Tensor, _to_float_array, get_default_dtype
+from .tensor_class import Tensor, _to_float_array, get_default_dtype
 
 __all__ = [
     "arange",

@@ -67,8 +67,8 @@ from typing import Any
 import numpy as np
 
 from . import engine
-from .tensor import Tensor
-from .tensor import grad as tensor_grad
+from .tensor_class import Tensor
+from .tensor_class import grad as tensor_grad
 from .value import Value
 
 __all__ = [

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from .engine import no_grad
-from .tensor import Tensor
+from .tensor_class import Tensor
 from .value import Value
 
 __all__ = [

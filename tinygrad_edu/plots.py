@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .engine import no_grad
-from .tensor import Tensor
+from .tensor_class import Tensor
 from .train import default_threshold, predict, predict_classes
 
 __all__ = ["layer_statistics", "plot_decision_boundary", "plot_histograms", "plot_learning_curve"]

@@ -13,14 +13,14 @@ differentiated again (Hessian-vector products, gradient penalties). Without it t
 backward runs under ``no_grad`` and costs about as much as hand-written numpy.
 
 Every other op (mean, var, softmax, losses, layers, ...) is composed from these in
-:mod:`tinygrad_edu.tensor` and has no backward of its own. Primitive binary ops see
+:mod:`tinygrad_edu.tensor_class` and has no backward of its own. Primitive binary ops see
 inputs of one shape: broadcasting is the explicit :class:`Expand` primitive, whose
 VJP is a sum, so no other op reduces gradients by hand.
 
 Notation: ``x``, ``y`` inputs, ``z`` output, ``g`` = dL/dz, ``*`` elementwise.
 
 Read :mod:`tinygrad_edu.engine` and :mod:`tinygrad_edu.value` first: each class here is
-a ``Value`` op on whole arrays. Then read :mod:`tinygrad_edu.tensor`, which calls these.
+a ``Value`` op on whole arrays. Then read :mod:`tinygrad_edu.tensor_class`, which calls these.
 
 One speed habit recurs: a VJP computes a parent's gradient only ``if parent.requires_grad``
 (else ``None``), so constants such as the input batch X cost nothing in backward.
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from .tensor import Tensor
+    from .tensor_class import Tensor
 
 Grads = tuple[Any, ...]
 

@@ -39,7 +39,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from .gradcheck import GradcheckResult, gradcheck
-from .tensor import Tensor
+from .tensor_class import Tensor
 from .value import Value
 
 __all__ = [

@@ -32,7 +32,7 @@ from .data import DataLoader
 from .engine import no_grad
 from .nn.losses import l2_penalty
 from .optim import clip_grad_norm
-from .tensor import Tensor
+from .tensor_class import Tensor
 
 __all__ = [
     "Callback",

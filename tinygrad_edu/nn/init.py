@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from ..seeding import Seed, as_generator
-from ..tensor import Tensor
+from ..tensor_class import Tensor
 
 __all__ = [
     "calculate_fans",

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..seeding import Seed, as_generator
-from ..tensor import Tensor
+from ..tensor_class import Tensor
 from . import init as _init
 from .module import Module, Parameter
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor_class import Tensor
 from .module import Module
 
 __all__ = [

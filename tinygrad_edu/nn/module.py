@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import engine
-from ..tensor import Tensor
+from ..tensor_class import Tensor
 
 __all__ = ["Module", "Parameter", "StateDictError", "LoadResult"]
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import engine
 from .. import primitives as P
-from ..tensor import Tensor
+from ..tensor_class import Tensor
 from ..value import SELU_ALPHA, SELU_SCALE, Value
 from .graph import check_root, walk
 from .text import fmt, fmt_array

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor_class import Tensor
 from ..value import Value
 
 __all__ = [

@@ -1098,7 +1098,7 @@ _anomaly_hooks: list[Any] = []
 
 
 # The factories (zeros, ones, randn, ...) live in tinygrad_edu.factories; these names stay
-# importable from here too (``from tinygrad_edu.tensor import zeros``), loaded on first use
+# importable from here too (``from tinygrad_edu.tensor_class import zeros``), loaded on first use
 # because that module imports this one.
 _FACTORIES = (
     "arange", "eye", "full", "full_like", "ones", "ones_like", "rand", "rand_like", "randn", "randn_like",
