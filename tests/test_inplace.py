@@ -361,7 +361,7 @@ def test_any_inplace_change_of_a_saved_tensor_is_caught(op, change, which):
     target = saved[which % len(saved)]
     with tg.no_grad():
         if change == "setitem":
-            target[0] = 7.0
+            target[(0,) * target.ndim] = 7.0
         elif change in ("add_", "mul_"):
             getattr(target, change)(2.0)
         elif change == "fill_":

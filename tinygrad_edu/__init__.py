@@ -13,6 +13,7 @@ from .checkpoint import load, save
 from .engine import GraphFreedError, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .factories import (
     arange,
+    as_tensor,
     eye,
     full,
     full_like,
@@ -22,6 +23,7 @@ from .factories import (
     rand_like,
     randn,
     randn_like,
+    tensor,
     uniform,
     uniform_like,
     zeros,
@@ -64,6 +66,7 @@ __all__ = [
     "Tensor",
     "Value",
     "arange",
+    "as_tensor",
     "concatenate",
     "detect_anomaly",
     "enable_grad",
@@ -89,6 +92,7 @@ __all__ = [
     "set_default_dtype",
     "set_grad_enabled",
     "stack",
+    "tensor",
     "uniform",
     "uniform_like",
     "where",

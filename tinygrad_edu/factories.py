@@ -20,10 +20,11 @@ from typing import Any
 import numpy as np
 
 from .seeding import Seed, as_generator
-from .tensor_class import Tensor, _to_float_array, get_default_dtype
+from .tensor_class import DTYPES, Tensor, _check_can_require_grad, _infer_array, _to_float_array, get_default_dtype
 
 __all__ = [
     "arange",
+    "as_tensor",
     "eye",
     "full",
     "full_like",
@@ -33,6 +34,7 @@ __all__ = [
     "rand_like",
     "randn",
     "randn_like",
+    "tensor",
     "uniform",
     "uniform_like",
     "zeros",
@@ -58,6 +60,41 @@ def _leaf(array: np.ndarray, dtype: Any, requires_grad: bool, op: str) -> Tensor
     """A leaf Tensor of ``array`` in ``dtype`` (default: the default float dtype)."""
     array = _to_float_array(array, dtype if dtype is not None else get_default_dtype(), op=op)
     return Tensor(array, requires_grad=requires_grad)
+
+
+# ====================================================================== from data (torch.tensor)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new leaf tensor holding a copy of ``data``, its dtype inferred as ``torch.tensor`` does.
+
+    Booleans become bool, integers int64, Python floats the default float dtype (float64 unless
+    :func:`~tinygrad_edu.set_default_dtype` says otherwise); numpy arrays of a supported dtype
+    (float32, float64, int32, int64, bool) keep it. ``dtype=`` overrides the inference (a numpy
+    dtype or a name: ``"float32"``, ``"long"``). Only float tensors can require grad.
+
+    Unlike ``Tensor(data)`` -- which always makes a float tensor, as ``torch.Tensor`` does --
+    ``tensor([0, 2, 1])`` is an int64 tensor, e.g. class labels for ``cross_entropy``.
+    """
+    array = _infer_array(data, dtype, "tensor")
+    if requires_grad:
+        _check_can_require_grad(array, "tensor")
+    return Tensor(array, requires_grad=requires_grad, dtype=array.dtype)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """``data`` as a Tensor without copying when it can (``torch.as_tensor``).
+
+    A Tensor is returned as it is (cast if ``dtype`` differs); a numpy array of a supported
+    dtype is wrapped, sharing its memory; anything else is converted as :func:`tensor` does
+    (integers stay integers, so ``Linear(dtype=float32)(int_array)`` computes in float32).
+    """
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.cast(dtype)
+    if isinstance(data, np.ndarray) and dtype is None and data.dtype in DTYPES:
+        return Tensor(data, dtype=data.dtype)
+    array = _infer_array(data, dtype, "as_tensor")
+    return Tensor(array, dtype=array.dtype)
 
 
 # ====================================================================== constants and ranges

@@ -16,23 +16,38 @@ Broadcasting is explicit: a binary op expands every operand that needs a gradien
 the common shape with the ``expand`` primitive (whose VJP is a sum), so the gradient
 of an input always has the input's shape. Constants are left to numpy's broadcasting.
 
-**Dtype policy.** A Tensor holds float32 or float64.
+**Dtype policy.** A Tensor holds float32, float64, int64, int32 or bool. Only float tensors
+take part in differentiation: ``requires_grad`` on an integer or bool tensor is an error (as
+PyTorch); integers and bools are labels, counts, indices and masks.
 
-* Construction: float32 and float64 arrays (and numpy scalars) keep their dtype.
-  Python numbers and lists, and integer or boolean arrays, become the default float
-  dtype: float64 unless changed with :func:`set_default_dtype` (float64 makes gradient
-  checks exact to ~1e-10; use float32 for speed). float16 arrays become float32. Other
-  float types (long double), complex, object and string data raise a ``TypeError``;
-  ragged nested lists a ``ValueError``. ``dtype=`` (float32 or float64) overrides all this.
-* In an expression, Python numbers and lists, and integer or boolean arrays, take the
-  tensor's dtype (``x32 * 2.0`` and ``x32 + [1.0, 2.0]`` stay float32). Float arrays and
-  tensors keep theirs, so float32 with float64 promotes to float64, as numpy does.
+* ``Tensor(data)`` makes a *float* tensor, as ``torch.Tensor`` does: float32 and float64
+  arrays (and numpy scalars) keep their dtype; Python numbers and lists, and integer or
+  boolean arrays, become the default float dtype: float64 unless changed with
+  :func:`set_default_dtype` (float64 makes gradient checks exact to ~1e-10; use float32 for
+  speed). float16 arrays become float32. Other float types (long double), complex, object
+  and string data raise a ``TypeError``; ragged nested lists a ``ValueError``. ``dtype=``
+  (any of the five, or a name: ``"float32"``, ``"long"``) overrides all this.
+* ``tg.tensor(data)`` (:func:`tinygrad_edu.factories.tensor`) infers like ``torch.tensor``:
+  bools -> bool, integers -> int64, Python floats -> the default float dtype.
+* In an expression (PyTorch's promotion; see :func:`_result_dtype` and :func:`_promote`):
+  categories rank bool < integer < float, and the higher category wins. Python numbers and
+  lists, and numpy scalars, are *weak*: they take the tensor's dtype when their category is
+  not higher (``x32 * 2.0``, ``x32 + np.int64(2)`` and ``x32 + [1, 2]`` stay float32;
+  ``int_t * 0.5`` is the default float). Tensors and numpy arrays of one category combine to
+  the wider type (float32 with float64 -> float64), and int64 with float32 gives float32.
+  True division of integers and ``exp``/``log``/... of integers give the default float.
 * A gradient always has the dtype of its input (a ``cast`` passes it back).
 * The factories (:mod:`tinygrad_edu.factories`) make the default float dtype unless given ``dtype=``.
 
-**Comparisons** (``<``, ``==``, ...) return constant tensors of 0.0/1.0 in the
-operand's dtype, usable as factors (``x * (x > 0)``), as ``where`` conditions and as
-boolean masks (``x[x > 0]``: a comparison result indexes like a boolean array).
+**Comparisons** (``<``, ``==``, ...) return bool tensors (constants), as in PyTorch: masks for
+indexing (``x[(x > 0) & (x < 6)]``; the mask's shape must match) and for ``where``, and 0/1
+factors in arithmetic (``x * (x > 0)`` promotes the mask to x's dtype). ``&``, ``|``, ``^``
+and ``~`` combine them. A float tensor is not an index (an ``IndexError``, as in PyTorch): a
+0/1 float mask would otherwise silently pick elements 0 and 1.
+
+**In-place ops** (``+=``, ``add_``, ``zero_``, ``t[i] = v``, ...) are in
+:mod:`tinygrad_edu.tensor_inplace`, with PyTorch's leaf rules and the version counter of
+:mod:`tinygrad_edu.versions`.
 """
 
 from __future__ import annotations
@@ -67,6 +82,14 @@ ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 Axis = int | Sequence[int] | None
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_INT_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
+_BOOL = np.dtype(np.bool_)
+DTYPES = _FLOAT_DTYPES + _INT_DTYPES + (_BOOL,)  # every dtype a Tensor may hold
+# PyTorch's spellings (``.to("long")``); other strings and types go through numpy ("float32", np.int64, int, ...)
+_TORCH_DTYPE_NAMES = {
+    "float": np.dtype(np.float32), "double": np.dtype(np.float64), "long": np.dtype(np.int64),
+    "int": np.dtype(np.int32), "bool": _BOOL,
+}
 _REPR_THRESHOLD = 50  # repr shows at most this many elements, then summarises with "..."
 _default_dtype = np.dtype(np.float64)
 
@@ -85,8 +108,24 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
+def as_dtype(dtype: Any, op: str = "dtype") -> np.dtype:
+    """``dtype`` (a numpy dtype or type, ``int``/``float``/``bool``, a name such as ``"float32"`` or
+    PyTorch's ``"long"``) as one of the numpy dtypes a Tensor holds, else a ``TypeError`` naming ``op``."""
+    if isinstance(dtype, str) and dtype.removeprefix("torch.") in _TORCH_DTYPE_NAMES:
+        return _TORCH_DTYPE_NAMES[dtype.removeprefix("torch.")]
+    try:
+        resolved = np.dtype(dtype.removeprefix("torch.") if isinstance(dtype, str) else dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved not in DTYPES:  # (None == float64 for numpy: test it first)
+        raise TypeError(
+            f"{op}: unknown or unsupported dtype {dtype!r}; expected one of float32, float64, int32, int64, bool"
+        )
+    return resolved
+
+
 def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
-    """Apply the dtype policy (see the module docstring) to ``data``."""
+    """Apply the dtype policy of ``Tensor(...)`` (see the module docstring) to ``data``."""
     if isinstance(data, Tensor):
         array = data.data
     elif type(data).__name__ == "Value":
@@ -102,9 +141,7 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
         if not isinstance(data, (np.ndarray, np.generic)) and array.dtype.kind == "f":
             array = array.astype(_default_dtype, copy=False)  # Python floats: the default dtype
     if dtype is not None:
-        target = np.dtype(dtype)
-        if target not in _FLOAT_DTYPES:
-            raise TypeError(f"{op}: dtype must be float32 or float64, got {target}")
+        target = as_dtype(dtype, op)
     elif array.dtype in _FLOAT_DTYPES:
         return array
     elif array.dtype == np.float16:
@@ -125,6 +162,77 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
     if array.dtype.kind not in "iubf":
         raise TypeError(f"{op}: cannot convert {array.dtype} data to {target}; expected real numbers.")
     return array.astype(target, copy=False)
+
+
+def _infer_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray:
+    """The dtype inference of ``tg.tensor(data)`` (as ``torch.tensor``): a copy of ``data`` as
+
+    * bool for booleans, int64 for integers (int32 arrays stay int32; other integer arrays become int64),
+    * the default float dtype for Python floats, float32/float64 arrays keep theirs (float16 -> float32),
+
+    or ``dtype`` when given. Complex, object and string data raise a ``TypeError``.
+    """
+    source = data.data if isinstance(data, Tensor) else data
+    if dtype is not None or isinstance(source, np.ndarray) and source.dtype in DTYPES:
+        return np.array(_to_float_array(source, dtype, op) if dtype is not None else source)  # a copy
+    try:
+        array = np.asarray(source)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{op}: cannot make an array from this {type(data).__name__}: {err}") from None
+    kind = array.dtype.kind
+    if kind == "b":
+        return np.array(array, dtype=_BOOL)
+    if kind in "iu":
+        return np.array(array, dtype=np.int64)
+    if kind == "f" and array.dtype.itemsize <= 8:
+        python_floats = not isinstance(source, (np.ndarray, np.generic))
+        return np.array(array, dtype=_default_dtype if python_floats or array.dtype == np.float16 else array.dtype)
+    return np.array(_to_float_array(array, None, op))  # raises the policy's TypeError for the rest
+
+
+def _result_dtype(tensor_dtype: np.dtype, other: Any) -> np.dtype:
+    """The dtype of ``tensor <op> other`` for a non-Tensor ``other``, by PyTorch's promotion rules.
+
+    Categories rank bool < integer < float. A Python number or list, or a numpy scalar, is a
+    *weak* operand: it takes the tensor's dtype unless its category is higher (then the default
+    float dtype for a float, int64 for an integer). A numpy array is an ordinary operand: the
+    higher category wins, and within a category numpy's ``result_type`` (float32 with float64 ->
+    float64). So ``x32 * 2.0``, ``x32 + np.int64(2)`` and ``x32 + [1, 2]`` stay float32.
+    """
+    if isinstance(other, np.ndarray) and other.ndim:
+        theirs = other.dtype
+        mine_rank, their_rank = _RANK.get(tensor_dtype.kind, 3), _RANK.get(theirs.kind, 3)
+        if mine_rank != their_rank:
+            return tensor_dtype if mine_rank > their_rank else _canonical(theirs)
+        return np.result_type(tensor_dtype, _canonical(theirs))
+    kind = _weak_kind(other)
+    if _RANK.get(kind, 3) <= _RANK[tensor_dtype.kind]:
+        return tensor_dtype
+    return _default_dtype if kind == "f" else np.dtype(np.int64)
+
+
+_RANK = {"b": 0, "i": 1, "u": 1, "f": 2}
+
+
+def _canonical(dtype: np.dtype) -> np.dtype:
+    """A numpy dtype as the nearest Tensor dtype (float16 -> float32, other integers -> int64)."""
+    if dtype in DTYPES:
+        return dtype
+    if dtype.kind in "iu":
+        return np.dtype(np.int64)
+    return np.dtype(np.float32) if dtype == np.float16 else dtype  # others fail in the policy with a clear error
+
+
+def _weak_kind(other: Any) -> str:
+    """The category ('b', 'i' or 'f') of a Python number, a numpy scalar or 0-d array, or a (nested) list."""
+    if isinstance(other, bool):
+        return "b"
+    if isinstance(other, int):
+        return "i"
+    if isinstance(other, float):
+        return "f"
+    kind = np.asarray(other).dtype.kind
+    return "i" if kind == "u" else kind
 
 
 def _as_ints(values: Any, op: str, what: str) -> tuple[int, ...]:
@@ -176,6 +284,24 @@ _current_scope = engine.current_scope
 _new_tensor = object.__new__
 
 
+def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
+    """The common dtype of two tensors (PyTorch): the higher category of bool < int < float wins;
+    within a category the wider type (numpy's ``result_type``). int64 + float32 -> float32."""
+    rank_a, rank_b = _RANK[a.kind], _RANK[b.kind]
+    if rank_a != rank_b:
+        return a if rank_a > rank_b else b
+    return np.result_type(a, b)
+
+
+def _check_can_require_grad(array: np.ndarray, op: str) -> None:
+    if array.dtype.kind != "f":
+        raise RuntimeError(
+            f"{op}: only float tensors can require gradients, got a tensor of dtype {array.dtype} and shape "
+            f"{array.shape} (integer and bool tensors are labels, counts and masks; as PyTorch). "
+            "Cast it first: t.float() or t.double()"
+        )
+
+
 @functools.lru_cache(maxsize=1024)  # a model broadcasts the same few pairs of shapes on every step
 def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[int, ...]:
     """numpy's broadcasting rule, with an error that names the op and both shapes."""
@@ -211,8 +337,10 @@ class Tensor(InplaceOps):
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
         self.data: np.ndarray = _to_float_array(data, dtype)
-        if requires_grad and isinstance(data, (np.ndarray, Tensor)) and np.may_share_memory(self.data, data):
-            self.data = self.data.copy()  # a trainable leaf owns its array: optimisers update it in place
+        if requires_grad:
+            _check_can_require_grad(self.data, "Tensor")
+            if isinstance(data, (np.ndarray, Tensor)) and np.may_share_memory(self.data, data):
+                self.data = self.data.copy()  # a trainable leaf owns its array: optimisers update it in place
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self.label = label
@@ -284,13 +412,19 @@ class Tensor(InplaceOps):
         """
         if isinstance(data, Tensor):
             return data
-        if isinstance(data, (int, float)) and not isinstance(data, bool):
-            return _wrap(np.asarray(data, dtype=self.data.dtype))
-        if isinstance(data, (np.ndarray, list, tuple)):
-            array = np.asarray(data) if isinstance(data, np.ndarray) else _to_float_array(data, op=op)
-            if array.dtype.kind in "iub" or not isinstance(data, np.ndarray):
-                return Tensor(array, dtype=self.data.dtype)
-        return Tensor(_to_float_array(data, op=op))
+        mine = self.data.dtype
+        if type(data) is float or type(data) is int:  # the common case: a number of the tensor's category
+            if mine.kind == "f" or type(data) is int and mine.kind == "i":
+                return _wrap(np.asarray(data, dtype=mine))
+        elif type(data).__name__ == "Value" or isinstance(data, (str, bytes)):
+            _to_float_array(data, op=op)  # raises the policy's error
+        try:
+            array = np.asarray(data)
+        except ValueError as err:
+            raise ValueError(f"{op}: cannot make an array from this {type(data).__name__}: {err}") from None
+        if array.dtype.kind not in "biuf":
+            _to_float_array(array, op=op)  # raises the policy's TypeError (complex, object, ...)
+        return _wrap(np.asarray(array, dtype=_result_dtype(mine, data)))
 
     def _binary(self, fn: type[P.Primitive], other: ArrayLike, reverse: bool = False) -> Tensor:
         """Apply a binary primitive with explicit broadcasting (see the module docstring)."""
@@ -306,7 +440,7 @@ class Tensor(InplaceOps):
                 if y.requires_grad and yd.shape != shape:
                     y = Tensor._apply(P.Expand, y, shape=shape)
         if xd.dtype != yd.dtype:
-            common = np.result_type(xd.dtype, yd.dtype)
+            common = _promote(xd.dtype, yd.dtype)
             x, y = x.cast(common), y.cast(common)
         return Tensor._apply(fn, x, y)
 
@@ -362,9 +496,24 @@ class Tensor(InplaceOps):
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Mark this leaf as needing gradients (in place); returns self."""
+        """Mark this leaf as needing gradients (in place); returns self.
+
+        As PyTorch: on a tensor in the graph (not a leaf) ``True`` is a no-op and ``False`` an
+        error. A leaf that starts requiring grad takes a copy of its array, so an optimiser's
+        in-place updates never write into the array the caller made it from (or fail on a
+        read-only one), as with ``Tensor(a, requires_grad=True)``.
+        """
+        requires_grad = bool(requires_grad)
         if self._parents:
-            raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad; use detach() first")
+            if requires_grad:
+                return self
+            raise RuntimeError(
+                "requires_grad_: this tensor is the result of an op in the graph, not a leaf, so it cannot stop "
+                "requiring grad; use t.detach() for a constant copy"
+            )
+        if requires_grad and not self.requires_grad:
+            _check_can_require_grad(self.data, "requires_grad_")
+            self.data = self.data.copy()  # a trainable leaf owns its array (issue: optimisers update it in place)
         self.requires_grad = requires_grad
         return self
 
@@ -403,11 +552,11 @@ class Tensor(InplaceOps):
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self.data if dtype is None else self.data.astype(dtype)
 
-    def item(self) -> float:
-        """The value of a one-element tensor as a Python float."""
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number (float, int or bool, as its dtype)."""
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors convert to a Python float, got shape {self.shape}")
-        return float(self.data.reshape(()))
+            raise ValueError(f"item: only one-element tensors convert to a Python number, got shape {self.shape}")
+        return self.data.reshape(()).item()
 
     def tolist(self) -> Any:
         """The data as nested Python lists of floats."""
@@ -475,12 +624,14 @@ class Tensor(InplaceOps):
         return self._binary(P.Mul, other, reverse=True)
 
     def __truediv__(self, other: ArrayLike) -> Tensor:
-        """z = x / y (primitive ``div``);  dL/dx = g / y, dL/dy = -g x / y^2."""
+        """z = x / y (primitive ``div``);  dL/dx = g / y, dL/dy = -g x / y^2. Integers divide to floats."""
+        if self.data.dtype.kind != "f":
+            return self._floating()._binary(P.Div, other)
         return self._binary(P.Div, other)
 
     def __rtruediv__(self, other: ArrayLike) -> Tensor:
         """z = c / x for a number or array c (reflected ``div``);  dL/dx = -g c / x^2."""
-        return self._binary(P.Div, other, reverse=True)
+        return self._floating()._binary(P.Div, other, reverse=True)
 
     def __pow__(self, exponent: ArrayLike) -> Tensor:
         """z = x^c for a number c (primitive ``PowConst``;  dL/dx = g c x^(c-1)) or z = x^y for a
@@ -539,7 +690,7 @@ class Tensor(InplaceOps):
                 if y.requires_grad and y.shape[:-2] != batch:
                     y = y.expand(batch + y.shape[-2:])
         if x.dtype != y.dtype:
-            common = np.result_type(x.dtype, y.dtype)
+            common = _promote(x.dtype, y.dtype)
             x, y = x.cast(common), y.cast(common)
         out = Tensor._apply(P.MatMul, x, y)
         if squeeze_first:
@@ -555,15 +706,26 @@ class Tensor(InplaceOps):
         return self.matmul(other)
 
     def cast(self, dtype: Any) -> Tensor:
-        """This tensor as float32 or float64 (primitive ``cast``; no-op if already that dtype)."""
-        dtype = np.dtype(dtype)
-        if dtype == self.dtype:
+        """This tensor in another dtype (no-op if already that dtype).
+
+        Between float dtypes it is the primitive ``cast`` (dL/dx = g cast back). To an integer
+        or bool dtype the result is a constant (no gradient; floats are truncated toward 0),
+        as PyTorch's ``x.long()``. ``dtype`` may be a numpy dtype or a name ("float32", "long").
+        """
+        dtype = dtype if dtype.__class__ is np.dtype and dtype in DTYPES else as_dtype(dtype, "cast")
+        if dtype == self.data.dtype:
             return self
-        if dtype not in _FLOAT_DTYPES:
-            raise TypeError(f"cast: dtype must be float32 or float64, got {dtype}")
+        if dtype.kind != "f" or not self.requires_grad:
+            return _wrap(self.data.astype(dtype))
         return Tensor._apply(P.Cast, self, dtype=dtype)
 
     astype = cast
+
+    def to(self, dtype: Any) -> Tensor:
+        """``cast`` (``t.to("float32")``, ``t.to(np.int64)``). ``t.to("cpu")`` returns ``t``: there is one device."""
+        if isinstance(dtype, str) and dtype in ("cpu", "cpu:0"):
+            return self
+        return self.cast(dtype)
 
     def float(self) -> Tensor:
         """This tensor as float32 (``cast``)."""
@@ -573,16 +735,74 @@ class Tensor(InplaceOps):
         """This tensor as float64 (``cast``)."""
         return self.cast(np.float64)
 
-    # ------------------------------------------------------------------ comparisons (no gradient)
+    def long(self) -> Tensor:
+        """This tensor as int64, a constant (floats truncated toward 0)."""
+        return self.cast(np.int64)
+
+    def int(self) -> Tensor:
+        """This tensor as int32, a constant (floats truncated toward 0)."""
+        return self.cast(np.int32)
+
+    def bool(self) -> Tensor:
+        """This tensor as bool (nonzero -> True), a constant."""
+        return self.cast(_BOOL)
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is float32 or float64 (only those can require grad)."""
+        return self.data.dtype.kind == "f"
+
+    def _floating(self) -> Tensor:
+        """This tensor, or a constant of it in the default float dtype if it is int/bool (exp, log, ... of ints)."""
+        return self if self.data.dtype.kind == "f" else _wrap(self.data.astype(_default_dtype))
+
+    # ------------------------------------------------------------------ comparisons and logic (no gradient)
 
     def _compare(self, other: ArrayLike, op: Any, name: str) -> Tensor:
-        if isinstance(other, (int, float)) and not isinstance(other, bool):
+        """A bool tensor (as PyTorch): a mask for indexing and ``where``, a 0/1 factor in arithmetic."""
+        if isinstance(other, (int, float)):
             other_data: Any = other  # a number: numpy compares directly
         else:
             other_data = self._constant(other, name).data
             if self.data.shape != other_data.shape:
                 _broadcast_shape(self.data.shape, other_data.shape, name)
-        return _wrap(op(self.data, other_data).astype(self.data.dtype), _Mask)
+        return _wrap(op(self.data, other_data))
+
+    def _logical(self, other: ArrayLike | None, op: Any, name: str) -> Tensor:
+        """Bitwise ``& | ^ ~`` on bool (logical and, or, xor, not) and integer tensors, as PyTorch."""
+        operands = [self] if other is None else [self, self._constant(other, name)]
+        for t in operands:
+            if t.data.dtype.kind not in "biu":
+                raise TypeError(
+                    f"{name}: needs bool or integer tensors, got {t.dtype} (shape {t.shape}); for masks "
+                    "combine comparisons, e.g. (x > 0) & (x < 6)"
+                )
+        if other is None:
+            return _wrap(op(self.data))
+        if self.data.shape != operands[1].data.shape:
+            _broadcast_shape(self.data.shape, operands[1].data.shape, name)
+        return _wrap(op(self.data, operands[1].data).astype(_promote(self.dtype, operands[1].dtype)))
+
+    def __and__(self, other: ArrayLike) -> Tensor:
+        """x & y: logical and of bool tensors (bitwise for integers)."""
+        return self._logical(other, np.bitwise_and, "and (&)")
+
+    __rand__ = __and__
+
+    def __or__(self, other: ArrayLike) -> Tensor:
+        """x | y: logical or of bool tensors (bitwise for integers)."""
+        return self._logical(other, np.bitwise_or, "or (|)")
+
+    __ror__ = __or__
+
+    def __xor__(self, other: ArrayLike) -> Tensor:
+        """x ^ y: logical xor of bool tensors (bitwise for integers)."""
+        return self._logical(other, np.bitwise_xor, "xor (^)")
+
+    __rxor__ = __xor__
+
+    def __invert__(self) -> Tensor:
+        """~x: logical not of a bool tensor (bitwise not for integers)."""
+        return self._logical(None, np.invert, "invert (~)")
 
     def __lt__(self, other: ArrayLike) -> Tensor:
         return self._compare(other, np.less, "lt")
@@ -622,15 +842,15 @@ class Tensor(InplaceOps):
 
     def exp(self) -> Tensor:
         """z = e^x (primitive);  dz/dx = e^x = z."""
-        return Tensor._apply(P.Exp, self)
+        return Tensor._apply(P.Exp, self._floating())
 
     def log(self) -> Tensor:
         """z = ln x (primitive);  dz/dx = 1/x. ln 0 = -inf, ln of a negative number = nan."""
-        return Tensor._apply(P.Log, self)
+        return Tensor._apply(P.Log, self._floating())
 
     def sqrt(self) -> Tensor:
         """z = sqrt(x) (primitive);  dz/dx = 1 / (2 sqrt(x)), inf at 0."""
-        return Tensor._apply(P.Sqrt, self)
+        return Tensor._apply(P.Sqrt, self._floating())
 
     def abs(self) -> Tensor:
         """z = |x| (primitive);  dz/dx = sign(x), 0 at 0."""
@@ -640,11 +860,11 @@ class Tensor(InplaceOps):
 
     def tanh(self) -> Tensor:
         """a = tanh(z) (primitive);  da/dz = 1 - tanh(z)^2 = 1 - a^2."""
-        return Tensor._apply(P.Tanh, self)
+        return Tensor._apply(P.Tanh, self._floating())
 
     def sigmoid(self) -> Tensor:
         """a = sigma(z) = 1 / (1 + e^-z) (primitive, stable);  da/dz = sigma(z)(1 - sigma(z)) = a(1 - a)."""
-        return Tensor._apply(P.Sigmoid, self)
+        return Tensor._apply(P.Sigmoid, self._floating())
 
     def relu(self) -> Tensor:
         """a = max(0, z) (primitive);  da/dz = 1 if z > 0 else 0 (relu'(0) = 0)."""
@@ -917,13 +1137,6 @@ def _wrap(array: np.ndarray, cls: type[Tensor] = Tensor) -> Tensor:
     return out
 
 
-class _Mask(Tensor):
-    """The 0.0/1.0 result of a comparison: an ordinary constant Tensor, except that as an
-    index it selects like a boolean array (``x[x > 0]``)."""
-
-    __slots__ = ()
-
-
 def _own_gradients(grads: Sequence[Tensor | None]) -> list[Tensor | None]:
     """The gradients, each with an array its owner can safely change in place.
 
@@ -976,28 +1189,46 @@ def _resolve_shape_cached(shape: tuple[int, ...], size: int) -> tuple[int, ...]:
 
 
 def _normalize_index(index: Any, shape: tuple[int, ...], op: str = "getitem") -> Any:
-    """Tensors and lists in an index become numpy arrays; they carry no gradient."""
+    """Tensors and lists in an index become numpy arrays (they carry no gradient), checked against ``shape``.
+
+    As PyTorch: integer tensors index as integer arrays, bool tensors (comparisons, ``&``, ``|``)
+    as masks whose shape must match the axes they cover, and a float tensor is an error -- a 0/1
+    float mask would otherwise silently pick elements 0 and 1.
+    """
     items = index if isinstance(index, tuple) else (index,)
     out = []
+    axis = 0  # the axis of ``shape`` the next item indexes (for the mask check; numpy checks after an Ellipsis)
     for item in items:
-        if isinstance(item, _Mask):
-            item = item.data.astype(bool)
-        elif isinstance(item, Tensor):
+        if isinstance(item, Tensor):
             item = item.data
-            if item.dtype.kind == "f":
-                if not np.all(item == np.round(item)):
-                    raise IndexError("getitem: a float tensor used as an index must hold whole numbers")
-                item = item.astype(np.intp)
         elif isinstance(item, list):
             item = np.asarray(item)
-        if isinstance(item, np.ndarray) and item.dtype.kind not in "iub":
-            raise IndexError(f"getitem: index arrays must be integer or boolean, got {item.dtype}")
+        if isinstance(item, np.ndarray):
+            if item.dtype.kind == "f" or item.dtype.kind not in "iub":
+                raise IndexError(
+                    f"{op}: tensors used as indices must be integer or bool (as PyTorch), got {item.dtype}. "
+                    "For a mask use a comparison, (x > 0) & (x < 6), or t.bool(); for indices t.long()"
+                )
+            if item.dtype.kind == "b" and axis >= 0:
+                covered = shape[axis : axis + item.ndim]
+                if item.shape != covered:
+                    raise IndexError(
+                        f"{op}: a boolean mask of shape {item.shape} does not match the shape {covered} of the "
+                        f"axes it indexes (tensor shape {shape}); a mask needs the shape of what it selects from"
+                    )
+                axis += item.ndim
+            else:
+                axis += 1
+        elif item is Ellipsis:
+            axis = -len(shape) - 1  # unknown from here on
+        elif item is not None:
+            axis += 1
         out.append(item)
     normalized = tuple(out)
     try:
         np.empty(shape, dtype=np.bool_)[normalized]  # validate cheaply (1 byte per element view)
     except (IndexError, ValueError) as err:
-        raise IndexError(f"getitem: index {index!r} is invalid for shape {shape}: {err}") from None
+        raise IndexError(f"{op}: index {index!r} is invalid for shape {shape}: {err}") from None
     return normalized
 
 
@@ -1014,7 +1245,7 @@ def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
         tx = tx.expand(shape) if tx.requires_grad else tx
         ty = ty.expand(shape) if ty.requires_grad else ty
     if tx.dtype != ty.dtype:
-        common = np.result_type(tx.dtype, ty.dtype)
+        common = _promote(tx.dtype, ty.dtype)
         tx, ty = tx.cast(common), ty.cast(common)
     return Tensor._apply(P.Where, tx, ty, cond=np.broadcast_to(cond_array, shape))
 

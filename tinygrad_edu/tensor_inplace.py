@@ -75,6 +75,8 @@ class InplaceOps:
 
     def _writable(self: Tensor, op: str) -> np.ndarray:
         array = self.data
+        if not isinstance(array, np.ndarray):  # a numpy scalar (what a full reduction gives): immutable
+            array = self.data = np.array(array)  # a 0-d array of its own (the version check still sees it)
         if not array.flags.writeable:
             raise ValueError(
                 f"{op}: this tensor's array (shape {self.shape}) is read-only (a broadcast view, or a "

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..factories import as_tensor
 from ..seeding import Seed, as_generator
 from ..tensor_class import Tensor
 from . import init as _init
@@ -43,7 +44,7 @@ __all__ = [
 
 
 def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+    return x if isinstance(x, Tensor) else as_tensor(x)  # int arrays stay int: they take the layer's dtype
 
 
 # ====================================================================== Linear

@@ -61,12 +61,16 @@ _REDUCTIONS = ("mean", "sum", "none")
 # ====================================================================== helpers
 
 
-def _as_tensor(x: Any, op: str, name: str) -> Tensor:
-    """A Tensor from a Tensor, numpy array, list or number (targets are constants)."""
+def _as_tensor(x: Any, op: str, name: str, like: Tensor | None = None) -> Tensor:
+    """A Tensor from a Tensor, numpy array, list or number (targets are constants).
+
+    With ``like`` (the prediction), numbers, lists, integer arrays and int/bool tensors take its
+    float dtype (the dtype policy: ``mse_loss(x32, [0, 1, 0])`` stays float32).
+    """
     if isinstance(x, Tensor):
-        return x
+        return x.cast(like.dtype) if isinstance(like, Tensor) and not x.is_floating_point() else x
     try:
-        return Tensor(x)
+        return like._constant(x, op) if isinstance(like, Tensor) else Tensor(x)
     except TypeError as err:
         raise TypeError(f"{op}: {name} must be a Tensor, numpy array, list or number: {err}") from None
 
@@ -136,7 +140,7 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     Gradient: dJ/dy_hat^(i) = (2/m) (y_hat^(i) - y^(i)). ``pred`` and ``target`` must
     have the same shape.
     """
-    target = _as_tensor(target, "mse_loss", "target")
+    target = _as_tensor(target, "mse_loss", "target", like=pred)
     _same_shape(pred, target, "mse_loss")
     diff = pred - target
     return _reduce(diff * diff, reduction, "mse_loss")
@@ -148,7 +152,7 @@ def l1_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     Gradient: dJ/dy_hat^(i) = sign(y_hat^(i) - y^(i)) / m, and 0 where they are equal
     (abs'(0) = 0, as PyTorch).
     """
-    target = _as_tensor(target, "l1_loss", "target")
+    target = _as_tensor(target, "l1_loss", "target", like=pred)
     _same_shape(pred, target, "l1_loss")
     return _reduce((pred - target).abs(), reduction, "l1_loss")
 
@@ -171,7 +175,7 @@ def binary_cross_entropy(prob: Tensor, target: Any, eps: float = 1e-12, reductio
     on the pre-sigmoid z: it needs no clipping and is exact for every z.
     """
     op = "binary_cross_entropy"
-    target = _as_tensor(target, op, "target")
+    target = _as_tensor(target, op, "target", like=prob)
     _same_shape(prob, target, op)
     if not 0.0 < eps < 0.5:
         raise ValueError(f"{op}: eps must be in (0, 0.5), got {eps}")
@@ -200,7 +204,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
     dJ/dz^(i) = (sigma(z^(i)) - y^(i)) / m.
     """
     op = "binary_cross_entropy_with_logits"
-    target = _as_tensor(target, op, "target")
+    target = _as_tensor(target, op, "target", like=logits)
     _same_shape(logits, target, op)
     losses = logits.softplus() - logits * target
     return _reduce(losses, reduction, op)
