@@ -32,6 +32,7 @@ from .factories import (
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
 from .tensor_class import (
     Tensor,
+    cat,
     concatenate,
     get_default_dtype,
     grad,
@@ -67,6 +68,7 @@ __all__ = [
     "Value",
     "arange",
     "as_tensor",
+    "cat",
     "concatenate",
     "detect_anomaly",
     "enable_grad",

@@ -63,11 +63,13 @@ import numpy as np
 from . import engine
 from . import primitives as P
 from .tensor_inplace import InplaceOps
+from .torch_names import accepts_torch_names
 from .value import SELU_ALPHA, SELU_SCALE
 from .versions import CLOCK, check_saved, version_of
 
 __all__ = [
     "Tensor",
+    "cat",
     "concatenate",
     "get_default_dtype",
     "grad",
@@ -465,9 +467,11 @@ class Tensor(InplaceOps):
         since they accumulate.
         """
         seed = self._seed(gradient, "backward")
-        order = engine.backward(self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph)
-        if not create_graph:  # with create_graph the gradients are graph nodes: keep them
-            _own_leaf_grads(order)
+        engine.backward(
+            self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph,
+            # with create_graph the gradients are graph nodes: keep them
+            finish_leaves=None if create_graph else _own_leaf_grads,
+        )
 
     def _seed(self, gradient: ArrayLike | None, op: str) -> Tensor:
         if not self.requires_grad:
@@ -483,7 +487,18 @@ class Tensor(InplaceOps):
                     "first, e.g. out.sum() or out.mean()."
                 )
             return _wrap(np.ones_like(self.data))
-        seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)  # a copy
+        try:
+            raw = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+        except ValueError as err:  # ragged nested lists
+            raise ValueError(f"{op}: gradient is not an array of the output's shape {self.shape}: {err}") from None
+        if raw.dtype.kind not in "biuf":
+            what = "complex numbers (the imaginary part would be dropped)" if raw.dtype.kind == "c" else (
+                f"{raw.dtype} data (e.g. None values)" if raw.dtype.kind == "O" else f"{raw.dtype} data")
+            raise TypeError(
+                f"{op}: gradient must hold real numbers, dL/d(output) of shape {self.shape} and dtype {self.dtype}; "
+                f"got {what}"
+            )
+        seed = np.array(raw, dtype=self.dtype)  # a copy
         if seed.shape != self.shape:
             raise ValueError(f"{op}: gradient has shape {seed.shape} but the output has shape {self.shape}")
         return Tensor(seed)
@@ -542,8 +557,17 @@ class Tensor(InplaceOps):
         return self.data.ndim
 
     @property
-    def size(self) -> int:
+    def size(self) -> _Size:
+        """The number of elements (numpy's ``t.size``); called, the shape (PyTorch's ``t.size()``, ``t.size(dim)``)."""
+        return _Size(self.data.size, self.data.shape)
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's ``numel()``; numpy's ``size``)."""
         return self.data.size
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's ``dim()``; also ``ndim``)."""
+        return self.data.ndim
 
     def numpy(self) -> np.ndarray:
         """The data as a numpy array (shared, not copied)."""
@@ -562,8 +586,38 @@ class Tensor(InplaceOps):
         """The data as nested Python lists of floats."""
         return self.data.tolist()
 
+    def _scalar(self, op: str) -> Any:
+        if self.data.size != 1:
+            raise TypeError(
+                f"{op}: only one-element tensors convert to a Python number, got shape {self.shape}; "
+                "reduce it first (e.g. .sum(), .mean()) or use .tolist()"
+            )
+        return self.data.reshape(()).item()
+
     def __float__(self) -> float:
-        return self.item()
+        """``float(t)`` for a one-element tensor."""
+        return float(self._scalar("float()"))
+
+    def __int__(self) -> int:
+        """``int(t)`` for a one-element tensor (truncates a float toward 0, as PyTorch)."""
+        return int(self._scalar("int()"))
+
+    def __index__(self) -> int:
+        """A one-element integer tensor as an index (``range(t)``, ``list[t]``), as PyTorch."""
+        if self.data.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors of one element can be used as an index, got {self.dtype}")
+        return int(self._scalar("__index__"))
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element tensor's value; with no spec, the repr."""
+        if not spec:
+            return repr(self)
+        if self.data.size != 1:
+            raise TypeError(
+                f"format: the spec {spec!r} needs a one-element tensor, got shape {self.shape}; "
+                "format t.item() of a reduction, or t.tolist()"
+            )
+        return format(self.data.reshape(()).item(), spec)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -909,18 +963,21 @@ class Tensor(InplaceOps):
 
     # ------------------------------------------------------------------ reductions
 
+    @accepts_torch_names
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """z = sum_i x_i over ``axis`` (int, tuple or None for all) (primitive);  dL/dx_i = g (broadcast back)."""
         axes = _normalize_axis(axis, self.ndim, "sum")
         return Tensor._apply(P.Sum, self, axis=axes, keepdims=keepdims)
 
+    @accepts_torch_names
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """max of x over ``axis`` (primitive); ties split the gradient evenly."""
         axes = _normalize_axis(axis, self.ndim, "max")
-        if self.size == 0:
+        if self.data.size == 0:
             raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
         return Tensor._apply(P.Max, self, axis=axes, keepdims=keepdims)
 
+    @accepts_torch_names
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """min x = -max(-x) (composed); ties split the gradient evenly."""
         return -((-self).max(axis=axis, keepdims=keepdims))
@@ -929,6 +986,7 @@ class Tensor(InplaceOps):
         """n, the number of elements a reduction over ``axis`` combines."""
         return math.prod(self.shape[a] for a in _normalize_axis(axis, self.ndim, op))
 
+    @accepts_torch_names
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """mean x = (1/n) sum_i x_i over ``axis`` (composed: sum, then a constant factor)."""
         n = self._count(axis, "mean")
@@ -936,6 +994,7 @@ class Tensor(InplaceOps):
             raise ValueError(f"mean: cannot average 0 elements (axis={axis} of a tensor of shape {self.shape})")
         return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
 
+    @accepts_torch_names
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         """(1/(n - ddof)) sum (x - mean)^2 (composed). ``ddof=0`` as numpy; 1 for the unbiased estimate."""
         n = self._count(axis, "var")
@@ -944,10 +1003,12 @@ class Tensor(InplaceOps):
         centred = self - self.mean(axis=axis, keepdims=True)
         return (centred * centred).sum(axis=axis, keepdims=keepdims) * (1.0 / (n - ddof))
 
+    @accepts_torch_names
     def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         """sqrt(var) with the same ``ddof`` (composed)."""
         return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
 
+    @accepts_torch_names
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """ln sum e^x = m + ln sum e^(x - m) with m = max x held constant (composed, stable)."""
         m = self._stable_shift(axis, "logsumexp")
@@ -962,7 +1023,7 @@ class Tensor(InplaceOps):
         so it is computed in numpy without recording any ops.
         """
         axes = _normalize_axis(axis, self.ndim, op)
-        if self.size == 0:
+        if self.data.size == 0:
             raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
         m = self.data.max(axis=axes, keepdims=True)
         infinite = np.isinf(m)
@@ -975,6 +1036,7 @@ class Tensor(InplaceOps):
         axes = _normalize_axis(axis, self.ndim, "logsumexp")
         return tuple(n for i, n in enumerate(self.shape) if i not in axes)
 
+    @accepts_torch_names
     def softmax(self, axis: int = -1) -> Tensor:
         """a_i = softmax(z)_i = e^(z_i) / sum_j e^(z_j), shifted by max z for stability (composed).
 
@@ -984,6 +1046,7 @@ class Tensor(InplaceOps):
         e = (self - self._stable_shift(axis, "softmax")).exp()
         return e / e.sum(axis=axis, keepdims=True)
 
+    @accepts_torch_names
     def log_softmax(self, axis: int = -1) -> Tensor:
         """ln softmax(z)_i = z_i - logsumexp(z) (composed, stable).
 
@@ -995,6 +1058,7 @@ class Tensor(InplaceOps):
         shifted = self - self._stable_shift(axis, "log_softmax")
         return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
+    @accepts_torch_names
     def argmax(self, axis: int | None = None) -> np.ndarray:
         """Index of the maximum (a numpy array: indices have no gradient)."""
         return np.argmax(self.data, axis=axis)
@@ -1007,7 +1071,7 @@ class Tensor(InplaceOps):
         if new == self.data.shape:  # fast path (VJPs reshape to known shapes often)
             return self
         try:
-            resolved = _resolve_shape(new, self.size)
+            resolved = _resolve_shape(new, self.data.size)
         except ValueError as err:
             raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} to {new}: {err}") from None
         if resolved == self.shape:
@@ -1016,6 +1080,7 @@ class Tensor(InplaceOps):
 
     view = reshape
 
+    @accepts_torch_names
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
         """Merge axes start_axis..end_axis into one (composed: reshape)."""
         if self.ndim == 0:
@@ -1035,11 +1100,22 @@ class Tensor(InplaceOps):
             return self
         return Tensor._apply(P.Permute, self, axes=order)
 
-    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
-        """Permute the axes as numpy does: no arguments reverse them (composed: permute)."""
-        if not axes:
+    def transpose(self, dim0: int | None = None, dim1: int | None = None) -> Tensor:
+        """Swap two dimensions, as PyTorch's ``transpose(dim0, dim1)`` (composed: permute).
+
+        With no arguments a tensor of at most 2 dimensions is transposed (``.T``). numpy's
+        ``transpose(*axes)`` with a full permutation is :meth:`permute` here.
+        """
+        if dim0 is None and dim1 is None:
+            if self.ndim > 2:
+                raise TypeError(
+                    f"transpose: give the two dimensions to swap for a {self.ndim}-d tensor (shape {self.shape}), "
+                    "e.g. transpose(0, 1); for numpy's full reordering use permute(*dims)"
+                )
             return self.permute(*reversed(range(self.ndim)))
-        return self.permute(*axes)
+        if dim0 is None or dim1 is None:
+            raise TypeError("transpose: give both dimensions to swap, e.g. transpose(0, 1)")
+        return self.swapaxes(dim0, dim1)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """Exchange two axes (composed: permute)."""
@@ -1051,7 +1127,7 @@ class Tensor(InplaceOps):
     @property
     def T(self) -> Tensor:
         """All axes reversed (the matrix transpose for 2-d)."""
-        return self.transpose()
+        return self.permute(*reversed(range(self.ndim)))
 
     @property
     def mT(self) -> Tensor:
@@ -1075,6 +1151,7 @@ class Tensor(InplaceOps):
 
     broadcast_to = expand
 
+    @accepts_torch_names
     def squeeze(self, axis: Axis = None) -> Tensor:
         """Remove size-1 axes (all, or the given ones) (composed: reshape)."""
         if axis is None:
@@ -1086,6 +1163,7 @@ class Tensor(InplaceOps):
                     raise ValueError(f"squeeze: axis {a} has size {self.shape[a]}, not 1 (shape {self.shape})")
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
 
+    @accepts_torch_names
     def unsqueeze(self, axis: int) -> Tensor:
         """Insert a size-1 axis at ``axis`` (composed: reshape)."""
         if not -self.ndim - 1 <= axis <= self.ndim:
@@ -1121,6 +1199,24 @@ class Tensor(InplaceOps):
 
 
 # ====================================================================== helpers used above
+
+
+class _Size(int):
+    """``t.size``: the element count (an int, as numpy's ``size``) that, called, gives the shape
+    (``t.size()``) or one dimension (``t.size(dim)``), as PyTorch's ``size()``."""
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, count: int, shape: tuple[int, ...]) -> _Size:
+        out = super().__new__(cls, count)
+        out.shape = shape
+        return out
+
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
+        (axis,) = _normalize_axis(dim, len(self.shape), "size")
+        return self.shape[axis]
 
 
 _NO_PARAMS: dict[str, Any] = {}  # shared by constants; never mutated
@@ -1161,9 +1257,9 @@ def _own_gradients(grads: Sequence[Tensor | None]) -> list[Tensor | None]:
     return owned
 
 
-def _own_leaf_grads(order: Sequence[Tensor]) -> None:
+def _own_leaf_grads(leaves: Sequence[Tensor]) -> None:
     """Give every leaf reached by a backward pass a gradient it owns (see :func:`_own_gradients`)."""
-    leaves = [node for node in order if not node._parents and node.grad is not None]
+    leaves = [node for node in leaves if node.grad is not None]
     for node, g in zip(leaves, _own_gradients([node.grad for node in leaves])):
         node.grad = g
 
@@ -1262,6 +1358,7 @@ def minimum(x: ArrayLike, y: ArrayLike) -> Tensor:
     return -maximum(-tx, -tx._constant(y))
 
 
+@accepts_torch_names
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along ``axis`` (composed: each is zero-padded to the full length, then summed)."""
     parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
@@ -1287,6 +1384,10 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return out  # type: ignore[return-value]
 
 
+cat = concatenate  # PyTorch's name (tg.cat(tensors, dim=0))
+
+
+@accepts_torch_names
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along a new axis (composed: unsqueeze + concatenate)."""
     parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]

@@ -187,7 +187,11 @@ class Value:
 
     def __float__(self) -> float:
         """``float(v)``: the value, without its graph."""
-        return self.data
+        return float(self.data)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.4f}"`` formats the value; with no spec, the repr."""
+        return format(self.data, spec) if spec else repr(self)
 
     def __repr__(self) -> str:
         parts = [f"data={self.data:.6g}"]
