@@ -42,6 +42,7 @@ from .losses import (
     l1_loss,
     l1_penalty,
     l2_penalty,
+    neural_network_cost,
     mse_loss,
     nll_loss,
 )
@@ -88,6 +89,7 @@ __all__ = [
     "l1_loss",
     "l1_penalty",
     "l2_penalty",
+    "neural_network_cost",
     "mse_loss",
     "nll_loss",
 ]
