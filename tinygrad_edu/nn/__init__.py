@@ -42,8 +42,8 @@ from .losses import (
     l1_loss,
     l1_penalty,
     l2_penalty,
-    neural_network_cost,
     mse_loss,
+    neural_network_cost,
     nll_loss,
 )
 from .module import LoadResult, Module, Parameter, StateDictError
