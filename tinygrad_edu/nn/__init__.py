@@ -89,7 +89,7 @@ __all__ = [
     "l1_loss",
     "l1_penalty",
     "l2_penalty",
-    "neural_network_cost",
     "mse_loss",
+    "neural_network_cost",
     "nll_loss",
 ]
