@@ -286,14 +286,16 @@ class Dropout(Module):
     In numpy: ``d = np.random.rand(*a.shape) < keep_prob; a = a * d / keep_prob``.
     Dividing by keep_prob keeps E[a] unchanged, so at test time (``eval()``) the layer
     is the identity. The gradient is the same mask: dA = dA_out * d / keep_prob.
-    ``seed`` makes the sequence of masks reproducible; the last mask (already scaled,
-    a numpy array) is kept in ``self.mask``.
+    ``seed`` makes the sequence of masks reproducible (without it the masks come from the
+    package-wide generator that :func:`tinygrad_edu.manual_seed` seeds); the last mask
+    (already scaled, a numpy array) is kept in ``self.mask``.
     """
 
     def __init__(self, p: float = 0.5, seed: Seed = None) -> None:
         super().__init__()
         self.p = check_real(p, "p (the probability of dropping a unit)", "Dropout", minimum=0.0, maximum=1.0)
-        self._rng = as_generator(seed)
+        # None: draw from the package-wide generator at each call (so manual_seed reaches it)
+        self._rng = None if seed is None else as_generator(seed, "Dropout")
         self.mask: np.ndarray | None = None
 
     def forward(self, x: Any) -> Tensor:
@@ -301,7 +303,7 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             return x
         keep_prob = 1.0 - self.p
-        d = self._rng.random(x.shape) < keep_prob
+        d = as_generator(self._rng).random(x.shape) < keep_prob
         # p = 1 drops every unit: the mask is all zeros (d / 0 would divide by zero)
         self.mask = (d / keep_prob if keep_prob > 0 else d * 0.0).astype(x.dtype)
         return x * self.mask
