@@ -28,6 +28,7 @@ from .factories import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
+from .seeding import manual_seed  # one package-wide random generator, as torch.manual_seed
 from .tensor_class import (
     Tensor,
     concatenate,
@@ -75,6 +76,7 @@ __all__ = [
     "gradcheck",
     "is_grad_enabled",
     "load",
+    "manual_seed",
     "maximum",
     "minimum",
     "no_grad",

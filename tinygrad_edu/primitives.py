@@ -43,6 +43,10 @@ class Primitive:
     """Base of all primitives (a namespace for ``forward`` and ``backward``)."""
 
     name = "primitive"
+    # What the VJP reads at backward time: input positions and/or "out" (None: all of them).
+    # An in-place change of one of these between forward and backward is an error
+    # (see tinygrad_edu.versions); () means the VJP needs no values, only shapes.
+    saves: tuple[int | str, ...] | None = None
 
     @staticmethod
     def forward(*arrays: np.ndarray, **params: Any) -> np.ndarray:
@@ -65,6 +69,7 @@ class Neg(Primitive):
     """z = -x;  dL/dx = -g."""
 
     name = "neg"
+    saves = ()
 
     @staticmethod
     def forward(x):
@@ -79,6 +84,7 @@ class Exp(Primitive):
     """z = e^x;  dz/dx = e^x = z, so dL/dx = g * z."""
 
     name = "exp"
+    saves = ("out",)
 
     @staticmethod
     def forward(x):
@@ -94,6 +100,7 @@ class Log(Primitive):
     """z = ln x;  dz/dx = 1/x, so dL/dx = g / x.  ln 0 = -inf, ln(x<0) = nan (as numpy)."""
 
     name = "log"
+    saves = (0,)
 
     @staticmethod
     def forward(x):
@@ -109,6 +116,7 @@ class Sqrt(Primitive):
     """z = sqrt(x);  dz/dx = 1 / (2 sqrt(x)) = 1 / (2z), so dL/dx = g / (2z).  sqrt'(0) = inf."""
 
     name = "sqrt"
+    saves = ("out",)
 
     @staticmethod
     def forward(x):
@@ -124,6 +132,7 @@ class Abs(Primitive):
     """z = |x|;  dz/dx = sign(x), with sign(0) = 0 (as PyTorch)."""
 
     name = "abs"
+    saves = (0,)
 
     @staticmethod
     def forward(x):
@@ -138,6 +147,7 @@ class Tanh(Primitive):
     """a = tanh(z);  da/dz = 1 - tanh(z)^2 = 1 - a^2, so dL/dz = g * (1 - a^2)."""
 
     name = "tanh"
+    saves = ("out",)
 
     @staticmethod
     def forward(x):
@@ -156,6 +166,7 @@ class Sigmoid(Primitive):
     """
 
     name = "sigmoid"
+    saves = ("out",)
 
     @staticmethod
     def forward(x):
@@ -172,6 +183,7 @@ class Relu(Primitive):
     """a = max(0, z);  da/dz = 1 if z > 0 else 0 (relu'(0) = 0, as PyTorch)."""
 
     name = "relu"
+    saves = (0,)
 
     @staticmethod
     def forward(x):
@@ -186,6 +198,7 @@ class Cast(Primitive):
     """z = x as another float dtype;  dL/dx = g cast back to x's dtype."""
 
     name = "cast"
+    saves = ()
 
     @staticmethod
     def forward(x, dtype):
@@ -200,6 +213,7 @@ class PowConst(Primitive):
     """z = x^c for a constant c;  dz/dx = c x^(c-1)."""
 
     name = "pow"
+    saves = (0,)
 
     @staticmethod
     def forward(x, exponent):
@@ -220,6 +234,7 @@ class Add(Primitive):
     """z = x + y;  dL/dx = g, dL/dy = g."""
 
     name = "add"
+    saves = ()
 
     @staticmethod
     def forward(x, y):
@@ -234,6 +249,7 @@ class Sub(Primitive):
     """z = x - y;  dL/dx = g, dL/dy = -g."""
 
     name = "sub"
+    saves = ()
 
     @staticmethod
     def forward(x, y):
@@ -248,6 +264,7 @@ class Mul(Primitive):
     """z = x * y;  dL/dx = g * y, dL/dy = g * x."""
 
     name = "mul"
+    saves = (0, 1)
 
     @staticmethod
     def forward(x, y):
@@ -262,6 +279,7 @@ class Div(Primitive):
     """z = x / y;  dL/dx = g / y, dL/dy = -g x / y^2 = -g z / y."""
 
     name = "div"
+    saves = (1, "out")
 
     @staticmethod
     def forward(x, y):
@@ -281,6 +299,7 @@ class Pow(Primitive):
     """
 
     name = "pow"
+    saves = (0, 1, "out")
 
     @staticmethod
     def forward(x, y):
@@ -302,6 +321,7 @@ class Maximum(Primitive):
     """
 
     name = "maximum"
+    saves = (0, 1)
 
     @staticmethod
     def forward(x, y):
@@ -317,6 +337,7 @@ class Where(Primitive):
     """z = x where cond else y (cond is a constant boolean array);  dL/dx = g where cond, dL/dy = g elsewhere."""
 
     name = "where"
+    saves = ()
 
     @staticmethod
     def forward(x, y, cond):
@@ -346,6 +367,7 @@ class Sum(Primitive):
     """z = sum of x over ``axis``;  dz/dx_i = 1, so dL/dx = g broadcast back to x's shape."""
 
     name = "sum"
+    saves = ()
 
     @staticmethod
     def forward(x, axis, keepdims):
@@ -367,6 +389,7 @@ class Max(Primitive):
     """
 
     name = "max"
+    saves = (0, "out")
 
     @staticmethod
     def forward(x, axis, keepdims):
@@ -389,6 +412,7 @@ class Reshape(Primitive):
     """z = x with a new shape (same elements in the same order);  dL/dx = g reshaped to x's shape."""
 
     name = "reshape"
+    saves = ()
 
     @staticmethod
     def forward(x, shape):
@@ -403,6 +427,7 @@ class Permute(Primitive):
     """z = x with axes reordered, z.shape[i] = x.shape[axes[i]];  dL/dx = g permuted by the inverse order."""
 
     name = "permute"
+    saves = ()
 
     @staticmethod
     def forward(x, axes):
@@ -421,6 +446,7 @@ class Expand(Primitive):
     """
 
     name = "expand"
+    saves = ()
 
     @staticmethod
     def forward(x, shape):
@@ -488,6 +514,7 @@ class Getitem(Primitive):
     """
 
     name = "getitem"
+    saves = ()
 
     @staticmethod
     def forward(x, index):
@@ -506,6 +533,7 @@ class ScatterAdd(Primitive):
     """
 
     name = "scatter_add"
+    saves = ()
 
     @staticmethod
     def forward(x, shape, index):
@@ -525,6 +553,7 @@ class Pad(Primitive):
     """z = x with ``pad_width[i] = (before, after)`` zeros around axis i;  dL/dx = g without the padding."""
 
     name = "pad"
+    saves = ()
 
     @staticmethod
     def forward(x, pad_width):
@@ -548,6 +577,7 @@ class MatMul(Primitive):
     """
 
     name = "matmul"
+    saves = (0, 1)
 
     @staticmethod
     def forward(x, y):

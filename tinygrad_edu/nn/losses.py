@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ..argcheck import check_int, check_real
 from ..tensor_class import Tensor
 from .module import Module
 
@@ -315,10 +316,8 @@ def _weights(model: Any, op: str) -> list[Tensor]:
 
 
 def _check_lam_m(lam: float, m: int, op: str) -> None:
-    if lam < 0:
-        raise ValueError(f"{op}: lam (the regularisation strength lambda) must be >= 0, got {lam}")
-    if m <= 0:
-        raise ValueError(f"{op}: m (the number of training examples) must be positive, got {m}")
+    check_real(lam, "lam (the regularisation strength lambda)", op, minimum=0.0)
+    check_int(m, "m (the number of training examples)", op, minimum=1)
 
 
 def l2_penalty(model: Any, lam: float, m: int) -> Tensor:
