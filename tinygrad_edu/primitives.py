@@ -677,7 +677,7 @@ class Erf(Primitive):
 
     @staticmethod
     def forward(x):
-        return _erf(x).astype(x.dtype)
+        return np.asarray(_erf(x), dtype=x.dtype)
 
     @staticmethod
     def backward(g, out, x):

@@ -662,13 +662,15 @@ class Tensor(ElementwiseOps, ReductionOps, MovementOps):
         return self.elu(SELU_ALPHA) * SELU_SCALE
 
     def softplus(self) -> Tensor:
-        """ln(1 + e^z), computed stably as max(z, 0) + log1p(e^-|z|) (composed).
+        """ln(1 + e^z) (composed, stable): z + log1p(e^-z) for z > 0, log1p(e^z) otherwise.
 
-        The exponential never overflows, and softplus(inf) = inf with gradient 1. The
-        derivative is sigma(z) everywhere: 1/2 at 0, where max's tie rule gives 1/2 and
-        |z|'s subgradient 0.
+        Each branch only sees the inputs it is used for, so no exponential overflows and
+        softplus(inf) = inf with gradient 1; the derivative is sigma(z) everywhere (1/2 at 0),
+        and so are the higher ones (the z <= 0 branch is smooth through 0).
         """
-        return maximum(self, 0.0) + (-self.abs()).exp().log1p()
+        positive = self.data > 0
+        above, below = where(positive, self, 0.0), where(positive, 0.0, self)
+        return where(positive, above + (-above).exp().log1p(), below.exp().log1p())
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
         """min(max(x, low), high) (composed: where);  derivative 1 inside [low, high], 0 outside."""
