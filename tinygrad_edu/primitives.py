@@ -704,11 +704,14 @@ class Cumsum(Primitive):
 class Cumprod(Primitive):
     """z_i = prod_{j <= i} x_j along ``axis``;  dL/dx_i = sum_{j >= i} g_j prod_{k <= j, k != i} x_k.
 
-    Without zeros that is (sum_{j >= i} g_j z_j) / x_i: a reversed cumsum divided by x. Zeros
-    are handled exactly (as PyTorch): let k be the first zero of a line. Before k the formula
-    above holds (x_i != 0); at k it is sum_{j >= k} g_j z'_j with z' the cumprod of x with
-    x_k replaced by 1; after k every product contains x_k = 0, so the gradient is 0.
-    All of it is Tensor ops (cumprod included), so second derivatives work too.
+    Without zeros that is (sum_{j >= i} g_j z_j) / x_i: a reversed cumsum divided by x.
+    Zeros are handled exactly, without dividing by them: let k be the first zero of a line
+    and x' = x with x_k replaced by 1, z' = cumprod(x'). Then z_j = z'_j before k and
+    x_k z'_j from k on, so
+    dL/dx_k = sum_{j >= k} g_j z'_j, and for i != k, dL/dx_i = (the VJP of cumprod at x'
+    with cotangent g_j scaled by x_k from k on)_i -- the same rule on a line with one zero
+    fewer (a recursion as deep as the most zeros in one line). Everything is Tensor ops, so
+    second derivatives are right at zeros too.
     """
 
     name = "cumprod"
@@ -722,16 +725,16 @@ class Cumprod(Primitive):
         zero = x.data == 0
         if not zero.any():
             return ((g * out).flip(axis).cumsum(axis).flip(axis) / x,)
-        seen_zero = np.cumsum(zero, axis=axis)  # zeros seen so far along the line, including this one
-        before = seen_zero == 0
+        seen_zero = np.cumsum(zero, axis=axis)  # zeros seen so far along the line, this one included
         first = zero & (seen_zero == 1)
-        ones = np.ones_like(x.data)
-        safe_x = Where.apply(x, x._constant(ones), cond=before)  # 1 from the first zero on (unused there)
-        dx_before = (g * out).flip(axis).cumsum(axis).flip(axis) / safe_x
-        x_without_first = Where.apply(x._constant(ones), x, cond=first)
-        dx_first = (g * x_without_first.cumprod(axis)).flip(axis).cumsum(axis).flip(axis)
-        zeros = g.zeros_like()
-        return (Where.apply(dx_before, zeros, cond=before) + Where.apply(dx_first, zeros, cond=first),)
+        ones, zeros = x._constant(np.ones_like(x.data)), x._constant(np.zeros_like(x.data))
+        x_prime = Where.apply(ones, x, cond=first)
+        z_prime = x_prime.cumprod(axis)
+        x_k = Where.apply(x, zeros, cond=first).sum(axis=axis, keepdims=True).expand(x.shape)  # 0, in the graph
+        scale = Where.apply(x_k, ones, cond=seen_zero >= 1)
+        (dx_others,) = Cumprod.backward(g * scale, z_prime, x_prime, axis)
+        dx_first = (g * z_prime).flip(axis).cumsum(axis).flip(axis)
+        return (Where.apply(dx_first, dx_others, cond=first),)
 
 
 class Concatenate(Primitive):
