@@ -182,3 +182,23 @@ def test_cross_entropy_float32_stays_float32_and_huge_logits_stay_finite() -> No
 def test_grad_primitive_refuses_to_be_differentiated() -> None:
     with pytest.raises(NotImplementedError, match="create_graph"):
         P.SoftmaxCrossEntropyGrad.backward(None, None, None, None)
+
+
+# ====================================================================== layouts
+
+
+@given(m=sizes, n_in=st.integers(2, 5), n_out=st.integers(2, 5), seed=seeds)
+def test_matmul_vjp_gives_a_transposed_operand_a_gradient_in_its_own_layout(
+    m: int, n_in: int, n_out: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.normal(size=(m, n_in)), requires_grad=True)
+    w = Tensor(rng.normal(size=(n_out, n_in)), requires_grad=True)
+    r = rng.normal(size=(m, n_out))
+    ((x @ w.T) * r).sum().backward()  # the composed layer: W.T is a transposed view of W
+    assert w.grad.data.flags.c_contiguous
+    np.testing.assert_allclose(w.grad.data, r.T @ x.data, rtol=1e-12)
+    xt = Tensor(rng.normal(size=(n_in, m)), requires_grad=True)  # a transposed left operand too
+    ((xt.T @ w.T) * r).sum().backward()
+    assert xt.grad.data.flags.c_contiguous
+    np.testing.assert_allclose(xt.grad.data, (r @ w.data).T, rtol=1e-12)

@@ -557,9 +557,23 @@ class MatMul(Primitive):
 
     @staticmethod
     def backward(g, out, x, y):
-        dx = g @ y.mT if x.requires_grad else None
-        dy = x.mT @ g if y.requires_grad else None
+        # Layout: an operand that is a transposed view (``x @ W.T``: W.T is W's memory read
+        # across) gets its gradient as the transpose of a contiguous product, so
+        # that the permute's VJP hands W a C-contiguous dW in W's own layout. Same numbers.
+        if x.requires_grad:
+            dx = (y @ g.mT).mT if _is_transposed(x.data) else g @ y.mT
+        else:
+            dx = None
+        if y.requires_grad:
+            dy = (g.mT @ x).mT if _is_transposed(y.data) else x.mT @ g
+        else:
+            dy = None
         return dx, dy
+
+
+def _is_transposed(a: np.ndarray) -> bool:
+    """Whether ``a`` is the transpose (last two axes swapped) of a C-contiguous array, and not contiguous itself."""
+    return a.ndim >= 2 and not a.flags.c_contiguous and a.swapaxes(-1, -2).flags.c_contiguous
 
 
 # ====================================================================== fused layer ops
