@@ -27,6 +27,7 @@ from .factories import (
     zeros,
     zeros_like,
 )
+from .function import Function, FunctionCtx  # custom ops with their own backward (issue 14)
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
 from .tensor_class import (
     Tensor,
@@ -58,6 +59,8 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "AnomalyError",
+    "Function",
+    "FunctionCtx",
     "GradcheckError",
     "GradcheckResult",
     "GraphFreedError",
