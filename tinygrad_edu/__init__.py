@@ -29,6 +29,7 @@ from .factories import (
 )
 from .function import Function, FunctionCtx  # custom ops with their own backward (issue 14)
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
+from .model_check import gradcheck_model  # check a Module's parameters in place (issue 14)
 from .tensor_class import (
     Tensor,
     concatenate,
@@ -76,6 +77,7 @@ __all__ = [
     "get_default_dtype",
     "grad",
     "gradcheck",
+    "gradcheck_model",
     "is_grad_enabled",
     "load",
     "maximum",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import textwrap
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -225,6 +226,26 @@ _SUSPECTS_INTRO = (
     "  Suspect ops (each recorded primitive's backward vs finite differences of its own forward;",
     "  #n is the op's position in the graph, inputs first):",
 )
+
+
+def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> dict[str, Any]:
+    """Elementwise |analytic - numeric| <= atol + rtol |numeric|: ok, max abs/rel errors, worst element."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        abs_err = np.abs(analytic - numeric)
+        allowed = atol + rtol * np.abs(numeric)
+        ratio = np.where(abs_err == 0, 0.0, np.where(np.isfinite(abs_err), abs_err / allowed, np.inf))
+        scale = np.maximum(np.abs(analytic), np.abs(numeric))
+        rel = np.where(scale > 0, abs_err / scale, 0.0)
+        rel = np.where(np.isfinite(rel), rel, np.inf)
+    if analytic.size == 0:
+        return {"ok": True, "max_abs": 0.0, "max_rel": 0.0, "worst": None}
+    worst = np.unravel_index(int(np.argmax(ratio)), analytic.shape)
+    return {
+        "ok": bool(np.all(ratio <= 1.0)),
+        "max_abs": float(np.max(np.where(np.isfinite(abs_err), abs_err, np.inf))),
+        "max_rel": float(np.max(rel)),
+        "worst": tuple(int(i) for i in worst),
+    }
 
 
 def _fmt_index(index: tuple[int, ...] | None, name: str = "") -> str:
