@@ -27,7 +27,9 @@ from .factories import (
     zeros,
     zeros_like,
 )
+from .function import Function, FunctionCtx  # custom ops with their own backward (issue 14)
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
+from .model_check import gradcheck_model  # check a Module's parameters in place (issue 14)
 from .seeding import manual_seed  # one package-wide random generator, as torch.manual_seed
 from .tensor_class import (
     Tensor,
@@ -59,6 +61,8 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "AnomalyError",
+    "Function",
+    "FunctionCtx",
     "GradcheckError",
     "GradcheckResult",
     "GraphFreedError",
@@ -74,6 +78,7 @@ __all__ = [
     "get_default_dtype",
     "grad",
     "gradcheck",
+    "gradcheck_model",
     "is_grad_enabled",
     "load",
     "manual_seed",

@@ -275,30 +275,6 @@ def _load_data(s: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
     return X, y, DATASETS[s["dataset"]][1]
 
 
-def _functional_loss(model: _nn.MLP, X: np.ndarray, y: np.ndarray, loss_fn: Any, lam: float) -> Any:
-    """J(W1, b1, W2, ...) as a function of the parameter tensors, for gradcheck (which passes copies)."""
-    layers = list(model)
-
-    def J(*params: Tensor) -> Tensor:
-        a: Any = Tensor(X)
-        k = 0
-        weights = []
-        for layer in layers:
-            if isinstance(layer, _nn.Linear):
-                W, b = params[k], params[k + 1]
-                k += 2
-                weights.append(W)
-                a = a @ W.T + b
-            else:
-                a = layer(a)
-        loss = loss_fn(a, y)
-        if lam:
-            loss = loss + l2_penalty(weights, lam, len(y))
-        return loss
-
-    return J
-
-
 _KINK_ACTIVATIONS = ("relu", "leaky_relu")
 
 
@@ -323,19 +299,16 @@ def _check_gradients(
     """Engine gradients of J = loss + (lambda/2m) sum ||W[l]||^2 vs central finite differences and, for
     softmax cross-entropy, vs the lectures' backprop in plain numpy (:mod:`tinygrad_edu.reference`)."""
     from . import reference as ref
-    from .gradcheck import gradcheck
+    from .model_check import gradcheck_model
 
     linears = [m for m in model if isinstance(m, _nn.Linear)]
-    names = {id(p): name for name, p in model.named_parameters()}
-    # labelled copies, so the table names each parameter in the lectures' notation and the model's
-    params = [
-        Tensor(p.data.copy(), requires_grad=True, label=f"{symbol}[{l}] {names[id(p)]}")
-        for l, layer in enumerate(linears, start=1)
-        for symbol, p in (("W", layer.weight), ("b", layer.bias))
-    ]
     classes = linears[-1].out_features
+
+    def cost(m: _nn.MLP) -> Tensor:  # J = loss + (lambda/2m) sum ||W[l]||^2; rows are named "0.weight = W[1]"
+        return loss_fn(m(X), y) + l2_penalty(m, lam, len(y)) if lam else loss_fn(m(X), y)
+
     start = time.perf_counter()
-    result = gradcheck(_functional_loss(model, X, y, loss_fn, lam), *params, eps=eps)
+    result = gradcheck_model(model, cost, eps=eps)
     numeric = {
         "ok": bool(result.ok),
         "max_abs_error": max(c.max_abs_error for c in result.inputs),
