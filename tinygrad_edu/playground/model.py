@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -137,6 +138,7 @@ class Playground:
         problem: str = "classification",
         seed: int = 0,
     ) -> None:
+        self.lock = threading.RLock()  # one network, possibly driven by the page and a notebook at once
         self._settings: dict[str, Any] = {}
         self._set(dict(dataset=dataset, features=features, hidden=hidden, activation=activation, lr=lr,
                        batch_size=batch_size, noise=noise, train_ratio=train_ratio, regularization=regularization,
@@ -197,6 +199,10 @@ class Playground:
         """Change settings as the page does: ``lr``, ``batch_size``, ``regularization`` and ``reg_rate``
         apply from the next step; anything else rebuilds the network (and the data when ``dataset``,
         ``noise``, ``train_ratio``, ``problem`` or ``seed`` change) at epoch 0. Returns ``self``."""
+        with self.lock:
+            return self._update(changes)
+
+    def _update(self, changes: Mapping[str, Any]) -> Playground:
         old = dict(self._settings)
         self._set(changes)
         changed = {k for k in changes if self._settings[k] != old[k]}
@@ -254,7 +260,8 @@ class Playground:
 
     def reset(self) -> Playground:
         """Back to epoch 0 with the same initial weights (the same seed). Returns ``self``."""
-        self._build()
+        with self.lock:
+            self._build()
         return self
 
     def reseed(self, seed: int | None = None) -> Playground:
@@ -309,12 +316,13 @@ class Playground:
         """Train ``epochs`` epochs (mini-batches of ``batch_size`` in the data's order). Returns ``self``."""
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"Playground.step: epochs must be an integer >= 0, got {epochs!r}")
-        m, b = len(self.train_labels), self._settings["batch_size"]
-        for _ in range(int(epochs)):
-            for start in range(0, m, b):
-                self._batch_step(self._train_x[start:start + b], self._train_y[start:start + b])
-            self.epoch += 1
-            self._record_losses()
+        with self.lock:
+            m, b = len(self.train_labels), self._settings["batch_size"]
+            for _ in range(int(epochs)):
+                for start in range(0, m, b):
+                    self._batch_step(self._train_x[start:start + b], self._train_y[start:start + b])
+                self.epoch += 1
+                self._record_losses()
         return self
 
     # ------------------------------------------------------------------ looking inside
