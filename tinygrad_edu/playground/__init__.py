@@ -10,6 +10,8 @@
 """
 
 from .data import DATASETS, make_playground_data
+from .explain import explain_parameter
 from .model import ACTIVATIONS, FEATURES, REGULARIZATIONS, Playground
 
-__all__ = ["ACTIVATIONS", "DATASETS", "FEATURES", "REGULARIZATIONS", "Playground", "make_playground_data"]
+__all__ = ["ACTIVATIONS", "DATASETS", "FEATURES", "REGULARIZATIONS", "Playground", "explain_parameter",
+           "make_playground_data"]
