@@ -126,7 +126,7 @@ def test_click_a_link_shows_its_gradient_and_the_chain_rule(page: Any, server: P
     t("inspector").wait_for()
     text = t("inspector").inner_text()
     assert "W[1]_12" in text and "gradient dJ/dW[1]_12" in text
-    assert "matmul" in text and "dL/dW[1]" in text  # the explain_backward steps
+    assert "dL/dZ[1]" in text and "dL/dW[1]" in text  # the explain_backward steps
     assert page.locator("#inspector-graph svg").count() == 1 or "digraph" in text
     session = next(iter(s for s in server.sessions.values() if s.pg.epoch == 0 and s.pg.hidden == [4, 2]))
     grad_shown = float(re.search(r"gradient dJ/dW\[1\]_12 = ([-\d.e]+)", text).group(1))

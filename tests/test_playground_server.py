@@ -194,6 +194,29 @@ def test_the_click_explanation_equals_autograd_the_formula_and_finite_difference
     assert e["value"] == float(param.data[index])
     assert e["name"] == (f"W[2]_2{source + 1}" if source is not None else "b[2]_2")
     assert "W[2]" in e["dot"] and 'penwidth=3 color="#e8710a"' in e["dot"]
-    assert "matmul" in e["steps"] and "dL/dA[3]" in e["steps"]
+    assert f"dL/d{param.label}" in e["steps"] and "dL/dA[3]" in e["steps"] and "dL/dZ[2]" in e["steps"]
     assert "W[1]" not in e["steps"]  # only the path from J down to this parameter
     assert all(p.grad is None for layer_ in pg.layers for p in (layer_.weight, layer_.bias))  # leaves no trace
+
+
+def test_a_tab_closing_while_playing_leaves_the_server_running(server: PlaygroundServer) -> None:
+    _, created = _post(server, "/api/session", {})
+    session = server.sessions[created["session"]]
+    stream = urllib.request.urlopen(f"{server.url}api/events?session={session.id}", timeout=30)
+    _post(server, "/api/command", {"session": session.id, "action": "play"})
+    for line in stream:
+        if line.startswith(b"data: ") and json.loads(line[6:])["epoch"] > 0:
+            break
+    stream.close()  # the tab goes away mid-stream
+    for _ in range(200):  # the stream's thread notices at its next write and ends
+        if session.open_streams == 0:
+            break
+        threading.Event().wait(0.05)
+    assert session.open_streams == 0
+    stopped_at = session.pg.epoch
+    threading.Event().wait(0.3)
+    assert session.pg.epoch == stopped_at  # no stream, no training: a closed tab costs nothing
+    status, answer = _post(server, "/api/session", {"state": {"dataset": "gauss"}})
+    assert status == 200
+    status, answer = _post(server, "/api/command", {"session": session.id, "action": "step"})
+    assert status == 200 and answer["epoch"] == stopped_at + 1

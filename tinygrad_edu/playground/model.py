@@ -41,6 +41,11 @@ from ..optim import SGD
 from ..tensor_class import Tensor
 from .data import DATASETS, make_playground_data
 
+try:  # tg.jit (issue 16) replays a traced step as flat numpy calls; without it every step runs eagerly
+    from ..jit import jit as _jit
+except ImportError:  # pragma: no cover - depends on the package version
+    _jit = None
+
 __all__ = ["ACTIVATIONS", "FEATURES", "REGULARIZATIONS", "Playground"]
 
 #: feature name -> f(x1, x2), the Playground's input properties.
@@ -215,6 +220,12 @@ class Playground:
             self.version += 1
         return self
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _DEFAULTS and "_settings" in self.__dict__:
+            self.update(**{name: value})  # pg.lr = 0.1 is pg.update(lr=0.1)
+        else:
+            object.__setattr__(self, name, value)
+
     def __getattr__(self, name: str) -> Any:
         settings = self.__dict__.get("_settings", {})
         if name in settings:
@@ -257,6 +268,18 @@ class Playground:
         decay = s["reg_rate"] if s["regularization"] == "L2" else 0.0
         self._weight_opt = SGD([layer.weight for layer in self.layers], lr=s["lr"], weight_decay=decay)
         self._bias_opt = SGD([layer.bias for layer in self.layers], lr=s["lr"])
+        # the plain step (no L1, no dead links) has a fixed graph: tg.jit may trace it once per batch shape
+        self._fast_step = _jit(self._plain_step) if _jit is not None else self._plain_step
+
+    def _plain_step(self, x: Tensor, y: Tensor) -> Tensor:
+        """One mini-batch: W := W - alpha (dW [+ lambda W]), b := b - alpha db."""
+        self._weight_opt.zero_grad()
+        self._bias_opt.zero_grad()
+        loss = self.loss(x, y)
+        loss.backward()
+        self._weight_opt.step()
+        self._bias_opt.step()
+        return loss
 
     def reset(self) -> Playground:
         """Back to epoch 0 with the same initial weights (the same seed). Returns ``self``."""
@@ -293,6 +316,10 @@ class Playground:
 
     def _batch_step(self, x: Tensor, y: Tensor) -> None:
         s = self._settings
+        if s["regularization"] != "L1" and not any(d.any() for d in self.dead):
+            self._fast_step(x, y)
+            return
+        # L1 and dead links: numpy on the weights between the ops, so always eager
         self._weight_opt.zero_grad()
         self._bias_opt.zero_grad()
         self.loss(x, y).backward()

@@ -51,6 +51,7 @@ FRAME_SECONDS = 0.1  # while playing, train for about this long between frames
 HISTORY_POINTS = 400  # the loss chart gets at most this many points
 STATIC_FILES = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
 MAX_BODY = 1 << 20
+SESSION_TTL = 3600.0  # a session with no open stream and no request for this many seconds is dropped
 
 
 class BadRequest(ValueError):
@@ -71,6 +72,7 @@ class Session:
         self.lock = playground.lock  # shared with the notebook's calls to pg.step()
         self.changed = threading.Condition(self.lock)
         self.stream = 0  # the newest stream wins; an older one (a reconnected tab) stops
+        self.open_streams = 0
         self.last_seen = time.monotonic()
 
     def notify(self) -> None:
@@ -134,7 +136,10 @@ class PlaygroundServer(ThreadingHTTPServer):
 
     def add_session(self, playground: Playground) -> Session:
         session = Session(playground)
+        now = time.monotonic()
         with self.sessions_lock:
+            for key in [k for k, s in self.sessions.items() if not s.open_streams and now - s.last_seen > SESSION_TTL]:
+                del self.sessions[key]  # closed tabs
             self.sessions[session.id] = session
         return session
 
@@ -229,6 +234,7 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         with session.lock:
             session.stream += 1
+            session.open_streams += 1
             stream = session.stream
         sent_version, sent_data, last_write = -1, None, time.monotonic()
         try:
@@ -259,6 +265,10 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
                     time.sleep(0.005)  # let button presses in
         except (TimeoutError, BrokenPipeError, ConnectionResetError, ConnectionAbortedError):
             return  # the tab went away; the session stays for a reconnect
+        finally:
+            with session.lock:
+                session.open_streams -= 1
+                session.last_seen = time.monotonic()
 
     # ------------------------------------------------------------------ POST
 
