@@ -128,7 +128,7 @@ def test_click_a_link_shows_its_gradient_and_the_chain_rule(page: Any, server: P
     assert "W[1]_12" in text and "gradient dJ/dW[1]_12" in text
     assert "dL/dZ[1]" in text and "dL/dW[1]" in text  # the explain_backward steps
     assert page.locator("#inspector-graph svg").count() == 1 or "digraph" in text
-    session = next(iter(s for s in server.sessions.values() if s.pg.epoch == 0 and s.pg.hidden == [4, 2]))
+    session = list(server.sessions.values())[-1]  # this page's (the newest) session
     grad_shown = float(re.search(r"gradient dJ/dW\[1\]_12 = ([-\d.e]+)", text).group(1))
     assert grad_shown == pytest.approx(_grad_of(session.pg, 1, 0, 1), rel=1e-3)
     t("show-code").click()
@@ -157,6 +157,10 @@ def test_tabs_are_independent_and_the_url_holds_the_state(browser: Any, server: 
     second.wait_for_timeout(300)
     assert second.get_by_test_id("epoch").inner_text() == "000,000"
     assert second.get_by_test_id("activation").input_value() == "tanh"
+    first.evaluate("location.hash = '#dataset=gauss&activation=sigmoid&hidden=2'")  # an edited URL applies
+    first.wait_for_function("document.querySelector('[data-testid=activation]').value === 'sigmoid'")
+    assert first.locator("[data-testid^=neuron-1-]").count() == 2
+    assert _epoch(first) == 0
     context.close()
 
 

@@ -299,6 +299,7 @@ function writeUrl(s) {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(s)) params.set(k, Array.isArray(v) ? v.join(",") : String(v));
   const hash = "#" + params.toString();
+  state.lastHash = hash;
   if (location.hash !== hash) history.replaceState(null, "", location.pathname + location.search + hash);
 }
 
@@ -481,6 +482,10 @@ function wire() {
   });
   $("close-code").addEventListener("click", () => $("code-dialog").classList.add("hidden"));
   window.addEventListener("resize", () => state.frame && drawLinks());
+  window.addEventListener("hashchange", () => {  // a pasted or edited URL: apply its settings to this session
+    const settings = readUrl();
+    if (state.session && location.hash !== state.lastHash && Object.keys(settings).length) update(settings);
+  });
 }
 
 async function start() {
