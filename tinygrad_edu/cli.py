@@ -237,6 +237,17 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--no-loss", action="store_true", help="draw only the model's output, without the cost")
     gr.add_argument("--out", type=Path, default=Path("graph.svg"),
                     help="file to write: .svg, .png, .pdf or .dot (default graph.svg)")
+
+    pg = sub.add_parser(
+        "playground", help="the TensorFlow Playground in the browser, trained by this engine", formatter_class=raw,
+        description="Start a local web server with the Playground page (datasets, features, layers, play/pause; "
+                    "click a neuron\nor a link for its gradient and the chain rule) and open it in the browser. "
+                    "Ctrl-C stops it.",
+        epilog="examples:\n  tinygrad-edu playground\n  tinygrad-edu playground --port 9000 --no-browser")
+    pg.add_argument("--port", type=int, default=8765, help="port (default %(default)s; 0: any free port)")
+    pg.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default %(default)s: this computer only)")
+    pg.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser
 
 
@@ -623,7 +634,14 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": _cmd_demo, "train": _cmd_train, "gradcheck": _cmd_gradcheck, "graph": _cmd_graph}
+def _cmd_playground(args: argparse.Namespace) -> int:
+    from .playground.server import serve  # the page's server loads only for this command
+
+    return serve(args.host, args.port, open_browser=not args.no_browser)
+
+
+COMMANDS = {"demo": _cmd_demo, "train": _cmd_train, "gradcheck": _cmd_gradcheck, "graph": _cmd_graph,
+            "playground": _cmd_playground}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
