@@ -40,9 +40,9 @@ import secrets
 import stat
 import time
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -244,15 +244,25 @@ def save(obj: Any, path: PathLike) -> Path:
     encoder = _Encoder()
     tree = encoder.encode(obj)
     index = json.dumps({"format": FORMAT, "version": VERSION, "tree": tree}, allow_nan=False)
+    return atomic_write(target, lambda f: _write_archive(f, index, encoder.arrays), "save")
+
+
+def atomic_write(target: Path, write: Callable[[BinaryIO], None], op: str) -> Path:
+    """Run ``write(f)`` on a hidden temporary file next to ``target``, flush it to disk, rename it over ``target``.
+
+    A crash or an error mid-write leaves ``target`` as it was (and removes the temporary
+    file). A new file gets 0666 minus the umask; a file saved over keeps its mode.
+    Temporary files of earlier writers that were killed are removed first.
+    """
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
-        raise FileNotFoundError(f"save: directory {str(directory)!r} does not exist (for checkpoint {str(path)!r})")
+        raise FileNotFoundError(f"{op}: directory {str(directory)!r} does not exist (for {str(target)!r})")
     if target.is_dir():
-        example = str(target / "model.npz")
-        raise IsADirectoryError(f"save: {str(path)!r} is a directory; pass a file path such as {example!r}")
+        example = str(target / ("model" + target.suffix))
+        raise IsADirectoryError(f"{op}: {str(target)!r} is a directory; pass a file path such as {example!r}")
     _remove_stale_temps(target)
     tmp = directory / f"{_temp_prefix(target)}{os.getpid()}-{secrets.token_hex(6)}.tmp"
-    # 0o666: the kernel subtracts the umask, so a new checkpoint gets the same mode as any new file
+    # 0o666: the kernel subtracts the umask, so a new file gets the same mode as any new file
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -262,7 +272,7 @@ def save(obj: Any, path: PathLike) -> Path:
                 pass
             else:
                 os.chmod(tmp, old_mode)  # saving over a file keeps its permissions
-            _write_archive(f, index, encoder.arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, target)
