@@ -426,3 +426,23 @@ def test_safetensors_bad_files_fail_clearly(tmp_path):
     with pytest.raises(CheckpointError, match=r"'s' holds <U1 data; safetensors stores"):
         save_safetensors({"s": np.array(["a"])}, tmp_path / "s.safetensors")
     assert not (tmp_path / "s.safetensors").exists()
+
+
+# ====================================================================== the docs page
+
+
+@pytest.mark.slow
+def test_moving_on_worked_example_runs(tmp_path, monkeypatch):
+    """docs/moving-on.md's worked example (fenced `python no-run`: test_docs.py cannot assume torch)."""
+    import re
+    from pathlib import Path
+
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    page = Path(__file__).resolve().parent.parent / "docs" / "moving-on.md"
+    blocks = re.findall(r"^```python no-run[ \t]*\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M)
+    assert len(blocks) == 1
+    monkeypatch.chdir(tmp_path)
+    exec(compile(blocks[0], f"{page}:worked-example", "exec"), {"__name__": "__docs__"})  # noqa: S102
+    assert (tmp_path / "digits.onnx").exists()
