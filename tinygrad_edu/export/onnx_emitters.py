@@ -15,7 +15,6 @@ looks up; a new primitive becomes exportable by adding a row.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ from .. import primitives as P
 from ..tensor_class import Tensor
 from ..value import SELU_ALPHA, SELU_SCALE
 
-__all__ = ["ONNX_LAYERS", "ONNX_PRIMITIVES", "Builder", "ExportError", "LayerRule"]
+__all__ = ["ONNX_LAYERS", "ONNX_PRIMITIVES", "Builder", "ExportError"]
 
 
 class ExportError(ValueError):
@@ -240,14 +239,6 @@ BROADCASTING_PRIMITIVES = {P.Add, P.Sub, P.Mul, P.Div, P.Pow, P.Maximum, P.Where
 LayerEmitter = Callable[[Builder, Any, Tensor, str], str]
 
 
-@dataclass(frozen=True)
-class LayerRule:
-    """How one layer becomes ONNX nodes, and for which dtypes (ONNX Runtime lacks some float64 kernels)."""
-
-    emit: LayerEmitter
-    dtypes: tuple[np.dtype, ...] = (np.dtype(np.float32), np.dtype(np.float64))
-
-
 def _weights(b: Builder, m: Any) -> tuple[str, str | None]:
     return b.tensor(m.weight), (None if m.bias is None else b.tensor(m.bias))
 
@@ -260,20 +251,68 @@ def _linear(b: Builder, m: nn.Linear, x: Tensor, name: str) -> str:
     return b.node("Add", [z, bias]) if bias else z
 
 
+def _windows(b: Builder, name: str, kernel: tuple[int, int], stride: tuple[int, int], out: tuple[int, int],
+             axes: tuple[int, int]) -> list[tuple[int, int, str]]:
+    """For each kernel offset (u, v): the strided slice x[.., u::s, v::s] of size out along ``axes``."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out
+    steps = b.ints([sh, sw])
+    return [
+        (u, v, b.node("Slice", [name, b.ints([u, v]), b.ints([u + sh * (oh - 1) + 1, v + sw * (ow - 1) + 1]),
+                                b.ints(list(axes)), steps]))
+        for u in range(kh) for v in range(kw)
+    ]
+
+
+def _pad_hw(b: Builder, name: str, padding: tuple[int, int], axes: tuple[int, int], rank: int = 4) -> str:
+    (ph, pw) = padding
+    if ph == pw == 0:
+        return name
+    pads = [0] * (2 * rank)
+    pads[axes[0]], pads[axes[1]], pads[rank + axes[0]], pads[rank + axes[1]] = ph, pw, ph, pw
+    return b.node("Pad", [name, b.ints(pads)], mode="constant")
+
+
+def _out_hw(x: Tensor, m: Any) -> tuple[int, int]:
+    return tuple(  # type: ignore[return-value]
+        (n + 2 * p - k) // s + 1 for n, k, s, p in zip(x.shape[2:], m.kernel_size, m.stride, m.padding)
+    )
+
+
 def _conv(b: Builder, m: nn.Conv2d, x: Tensor, name: str) -> str:
-    w, bias = _weights(b, m)
-    (ph, pw) = m.padding
-    return b.node("Conv", [name, w] + ([bias] if bias else []), kernel_shape=list(m.kernel_size),
-                  strides=list(m.stride), pads=[ph, pw, ph, pw])
-
-
-def _pool(op_type: str, **extra: Any) -> LayerEmitter:
-    def emit(b: Builder, m: Any, x: Tensor, name: str) -> str:
+    """float32: one Conv node. float64 (ONNX Runtime has no float64 Conv): the shifted-window sum
+    z = b + sum_{u,v} x_pad[:, :, s*i + u, s*j + v] . W[:, :, u, v]^T, as MatMuls over the channels."""
+    if b.dtype == np.float32:
+        w, bias = _weights(b, m)
         (ph, pw) = m.padding
-        return b.node(op_type, [name], kernel_shape=list(m.kernel_size), strides=list(m.stride),
-                      pads=[ph, pw, ph, pw], **extra)
+        return b.node("Conv", [name, w] + ([bias] if bias else []), kernel_shape=list(m.kernel_size),
+                      strides=list(m.stride), pads=[ph, pw, ph, pw])
+    channels_last = b.node("Transpose", [name], perm=[0, 2, 3, 1])  # (N, H, W, C): channels contract last
+    padded = _pad_hw(b, channels_last, m.padding, (1, 2))
+    total = None
+    for u, v, window in _windows(b, padded, m.kernel_size, m.stride, _out_hw(x, m), (1, 2)):
+        term = b.node("MatMul", [window, b.const(m.weight.data[:, :, u, v].T)])  # (N, H', W', C_out)
+        total = term if total is None else b.node("Add", [total, term])
+    if m.bias is not None:
+        total = b.node("Add", [total, b.tensor(m.bias)])
+    return b.node("Transpose", [total], perm=[0, 3, 1, 2])
 
-    return emit
+
+def _max_pool(b: Builder, m: nn.MaxPool2d, x: Tensor, name: str) -> str:
+    (ph, pw) = m.padding
+    return b.node("MaxPool", [name], kernel_shape=list(m.kernel_size), strides=list(m.stride), pads=[ph, pw, ph, pw])
+
+
+def _avg_pool(b: Builder, m: nn.AvgPool2d, x: Tensor, name: str) -> str:
+    """float32: AveragePool (zero padding counts). float64: the mean of the kH*kW shifted windows."""
+    if b.dtype == np.float32:
+        (ph, pw) = m.padding
+        return b.node("AveragePool", [name], kernel_shape=list(m.kernel_size), strides=list(m.stride),
+                      pads=[ph, pw, ph, pw], count_include_pad=1)
+    windows = _windows(b, _pad_hw(b, name, m.padding, (2, 3)), m.kernel_size, m.stride, _out_hw(x, m), (2, 3))
+    total = windows[0][2]
+    for _, _, window in windows[1:]:
+        total = b.node("Add", [total, window])
+    return b.node("Div", [total, b.const(float(len(windows)))])
 
 
 def _flatten(b: Builder, m: nn.Flatten, x: Tensor, name: str) -> str:
@@ -305,21 +344,21 @@ def _leaky_relu(b: Builder, m: nn.LeakyReLU, x: Tensor, name: str) -> str:
     return b.node("Add", [relu, b.node("Mul", [b.node("Sub", [name, relu]), b.const(m.slope)])])
 
 
-_FLOAT32 = (np.dtype(np.float32),)
-
-ONNX_LAYERS: dict[type, LayerRule] = {
-    nn.Linear: LayerRule(_linear),
-    nn.Conv2d: LayerRule(_conv, _FLOAT32),  # float64: traced through conv2d's primitives (no float64 Conv in ORT)
-    nn.MaxPool2d: LayerRule(_pool("MaxPool")),
-    nn.AvgPool2d: LayerRule(_pool("AveragePool", count_include_pad=1), _FLOAT32),
-    nn.Flatten: LayerRule(_flatten),
-    nn.ReLU: LayerRule(lambda b, m, x, name: b.node("Relu", [name])),
-    nn.Sigmoid: LayerRule(lambda b, m, x, name: b.node("Sigmoid", [name])),
-    nn.Tanh: LayerRule(lambda b, m, x, name: b.node("Tanh", [name])),
-    nn.LeakyReLU: LayerRule(_leaky_relu),
-    nn.ELU: LayerRule(_elu),
-    nn.SELU: LayerRule(_selu),
-    nn.Softmax: LayerRule(lambda b, m, x, name: b.node("Softmax", [name], axis=m.axis)),
-    nn.LogSoftmax: LayerRule(lambda b, m, x, name: b.node("LogSoftmax", [name], axis=m.axis)),
+ONNX_LAYERS: dict[type, LayerEmitter] = {
+    nn.Linear: _linear,
+    nn.Conv2d: _conv,
+    nn.MaxPool2d: _max_pool,
+    nn.AvgPool2d: _avg_pool,
+    nn.Flatten: _flatten,
+    nn.ReLU: lambda b, m, x, name: b.node("Relu", [name]),
+    nn.Sigmoid: lambda b, m, x, name: b.node("Sigmoid", [name]),
+    nn.Tanh: lambda b, m, x, name: b.node("Tanh", [name]),
+    nn.LeakyReLU: _leaky_relu,
+    nn.ELU: _elu,
+    nn.SELU: _selu,
+    nn.Softmax: lambda b, m, x, name: b.node("Softmax", [name], axis=m.axis),
+    nn.LogSoftmax: lambda b, m, x, name: b.node("LogSoftmax", [name], axis=m.axis),
 }
-"""Layer class -> rule; layers not listed (Sequential, Dropout, custom Modules) are traced through."""
+"""Layer class -> emitter(builder, layer, its input, input name).
+
+Layers not listed (Sequential, Dropout, custom Modules) are traced through their primitives."""

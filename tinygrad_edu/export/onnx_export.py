@@ -20,9 +20,9 @@ keeps its parents (``_parents``), the primitive class (``_fn``) and its paramete
    the mask of ``x.clip(0, 1)``, computed in numpy outside the graph) is an error instead
    of a silently wrong export.
 
-Numbers are kept exact where ONNX Runtime allows: float64 models run in float64, and
-where ORT has no float64 kernel (Conv, AveragePool, Elu) the float64 export uses the
-primitives our layer is composed of instead.
+Numbers are kept exact: float64 models run in float64, and where ONNX Runtime has no
+float64 kernel (Conv, AveragePool, Elu) the float64 export writes the same sums with
+Slice, MatMul, Add and Exp (see :mod:`.onnx_emitters`).
 """
 
 from __future__ import annotations
@@ -97,8 +97,7 @@ def _run(model: Module, x_data: np.ndarray, dtype: np.dtype) -> _Trace:
     layers: dict[int, tuple[Module, Tensor, Tensor]] = {}
     patched = []
     for m in model.modules():
-        rule = ONNX_LAYERS.get(type(m))
-        if rule is None or dtype not in rule.dtypes:
+        if type(m) not in ONNX_LAYERS:
             continue
         original = m.forward
 
@@ -268,7 +267,7 @@ def to_onnx(
         layer = first.layers.get(id(t))
         if layer is not None:
             module, x_in, _ = layer
-            out_names[id(t)] = ONNX_LAYERS[type(module)].emit(builder, module, x_in, ins[0])
+            out_names[id(t)] = ONNX_LAYERS[type(module)](builder, module, x_in, ins[0])
             continue
         emit = ONNX_PRIMITIVES.get(t._fn)  # type: ignore[arg-type]
         if emit is None:
