@@ -386,6 +386,15 @@ def test_crafted_archives_are_refused_before_allocating(tmp_path):
     from tinygrad_edu.checkpoint import DEFAULT_MAX_BYTES
 
     assert DEFAULT_MAX_BYTES >= 2**30  # generous: a 1 GB model still loads
+    # the reported case, with the default limit: a small archive whose directory declares 1.6 GB
+    import struct
+
+    raw = bytearray(bomb.read_bytes())
+    entry = raw.index(b"PK\x01\x02")  # the central directory entry: uncompressed size at offset 24
+    raw[entry + 24 : entry + 28] = struct.pack("<I", 1_600_000_000)
+    bomb.write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match=r"declares 1,600,000,000 bytes of arrays, more than max_bytes=1,073,"):
+        load(bomb)
     # a member that is not .npy is refused, not returned as bytes
     foreign = tmp_path / "foreign.npz"
     _zip_with(foreign, {"x.npy": _npy_header((1,)) + bytes(8), "notes.txt": b"hello"})
