@@ -62,6 +62,9 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
+from .ops.elementwise import ElementwiseOps
+from .ops.movement import MovementOps
+from .ops.reductions import ReductionOps
 from .tensor_inplace import InplaceOps
 from .torch_names import accepts_torch_names
 from .value import SELU_ALPHA, SELU_SCALE
@@ -270,6 +273,10 @@ def _normalize_axis_cached(axis: int | tuple[int, ...] | None, ndim: int, op: st
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else axis
+    if ndim == 0:  # PyTorch accepts axis 0 or -1 of a 0-d tensor: there is nothing to reduce
+        if any(a not in (0, -1) for a in axes):
+            raise ValueError(f"{op}: axis {axis} is out of range for a 0-d tensor (only 0 or -1)")
+        return ()
     out = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1):
@@ -323,8 +330,11 @@ def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[i
     return tuple(out)
 
 
-class Tensor(InplaceOps):
+class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
     """An n-d float array in the computation graph.
+
+    The ops of the families in :mod:`tinygrad_edu.ops` (elementwise, reductions,
+    movement/indexing) are inherited from their mixins; the core ones are below.
 
     ``data`` is the numpy array, ``grad`` the gradient dL/d(tensor) as a Tensor of the
     same shape after ``backward`` (``None`` until a backward pass reaches it).
@@ -884,14 +894,6 @@ class Tensor(InplaceOps):
         """sign(x) in {-1, 0, 1}: a constant (its derivative is 0 wherever it exists)."""
         return _wrap(np.sign(self.data))
 
-    def any(self) -> bool:
-        """Whether any element is nonzero (a Python bool, no gradient)."""
-        return bool(np.any(self.data))
-
-    def all(self) -> bool:
-        """Whether every element is nonzero (a Python bool, no gradient)."""
-        return bool(np.all(self.data))
-
     # ------------------------------------------------------------------ unary functions
 
     def exp(self) -> Tensor:
@@ -942,16 +944,20 @@ class Tensor(InplaceOps):
         return self.elu(SELU_ALPHA) * SELU_SCALE
 
     def softplus(self) -> Tensor:
-        """ln(1 + e^z), computed stably as max(z, 0) + ln(1 + e^(z - 2 max(z, 0))) (composed).
+        """ln(1 + e^z) (composed, stable): z + log1p(e^-z) for z > 0, log1p(e^z) otherwise.
 
-        z - 2 max(z, 0) = -|z|, so the exponential never overflows; the derivative is
-        sigma(z) everywhere, 1/2 at 0.
+        Each branch only sees the inputs it is used for, so no exponential overflows and
+        softplus(inf) = inf with gradient 1; the derivative is sigma(z) everywhere (1/2 at 0),
+        and so are the higher ones (the z <= 0 branch is smooth through 0).
         """
-        positive = self.relu()
-        return positive + ((self - positive * 2.0).exp() + 1.0).log()
+        positive = self.data > 0
+        above, below = where(positive, self, 0.0), where(positive, 0.0, self)
+        return where(positive, above + (-above).exp().log1p(), below.exp().log1p())
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
         """min(max(x, low), high) (composed: where);  derivative 1 inside [low, high], 0 outside."""
+        if low is None and high is None:
+            raise ValueError("clip: give at least one of low and high (both are None)")
         out = self
         if low is not None:
             out = where(out < low, low, out)
@@ -995,8 +1001,16 @@ class Tensor(InplaceOps):
         return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
 
     @accepts_torch_names
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """(1/(n - ddof)) sum (x - mean)^2 (composed). ``ddof=0`` as numpy; 1 for the unbiased estimate."""
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, correction: int | None = None) -> Tensor:
+        """(1/(n - ddof)) sum (x - mean)^2 (composed).
+
+        The default is ``ddof=0`` (numpy's, and the lectures' batch norm); PyTorch's default
+        is ``correction=1`` (the unbiased estimate). ``correction=`` is PyTorch's name for ddof.
+        """
+        if correction is not None:
+            if ddof not in (0, correction):
+                raise ValueError(f"var: give ddof or correction, not both (ddof={ddof}, correction={correction})")
+            ddof = correction
         n = self._count(axis, "var")
         if n - ddof <= 0:
             raise ValueError(f"var: {n} elements with ddof={ddof} leaves no degrees of freedom")
@@ -1004,9 +1018,18 @@ class Tensor(InplaceOps):
         return (centred * centred).sum(axis=axis, keepdims=keepdims) * (1.0 / (n - ddof))
 
     @accepts_torch_names
-    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """sqrt(var) with the same ``ddof`` (composed)."""
-        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, correction: int | None = None) -> Tensor:
+        """sqrt(var) with the same ``ddof`` / ``correction`` (composed; default ddof=0, see ``var``).
+
+        Where var = 0 (a constant row) sqrt'(0) = inf meets d var/dx = 0: the gradient is taken
+        as 0 there (as PyTorch), not inf * 0 = nan.
+        """
+        v = self.var(axis=axis, keepdims=keepdims, ddof=ddof, correction=correction)
+        flat = v.data == 0
+        if not flat.any():
+            return v.sqrt()
+        safe = where(flat, 1.0, v)  # sqrt sees 1 where var = 0, and that branch is then discarded
+        return where(flat, 0.0, safe.sqrt())
 
     @accepts_torch_names
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -1057,11 +1080,6 @@ class Tensor(InplaceOps):
         """
         shifted = self - self._stable_shift(axis, "log_softmax")
         return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
-
-    @accepts_torch_names
-    def argmax(self, axis: int | None = None) -> np.ndarray:
-        """Index of the maximum (a numpy array: indices have no gradient)."""
-        return np.argmax(self.data, axis=axis)
 
     # ------------------------------------------------------------------ movement
 
@@ -1184,18 +1202,6 @@ class Tensor(InplaceOps):
     def _version(self) -> int:
         """How many in-place ops have changed this tensor's memory (PyTorch's ``t._version``)."""
         return version_of(self.data)
-
-    def pad(self, pad_width: Sequence[tuple[int, int]] | int) -> Tensor:
-        """Zero padding: ``pad_width[i] = (before, after)`` for axis i (primitive)."""
-        if isinstance(pad_width, int):
-            widths = ((pad_width, pad_width),) * self.ndim
-        else:
-            widths = tuple((int(lo), int(hi)) for lo, hi in pad_width)
-        if len(widths) != self.ndim or any(lo < 0 or hi < 0 for lo, hi in widths):
-            raise ValueError(
-                f"pad: expected {self.ndim} non-negative (before, after) pairs for shape {self.shape}, got {pad_width}"
-            )
-        return Tensor._apply(P.Pad, self, pad_width=widths)
 
 
 # ====================================================================== helpers used above
@@ -1360,7 +1366,7 @@ def minimum(x: ArrayLike, y: ArrayLike) -> Tensor:
 
 @accepts_torch_names
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along ``axis`` (composed: each is zero-padded to the full length, then summed)."""
+    """Join tensors along ``axis`` (primitive ``concatenate``;  dL/dx_i = the slice of g where x_i lies)."""
     parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not parts:
         raise ValueError("concatenate: needs at least one tensor")
@@ -1373,15 +1379,10 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
             raise ValueError(
                 f"concatenate: shapes {first.shape} and {t.shape} differ outside axis {axis}"
             )
-    total = sum(t.shape[axis] for t in parts)
-    out, offset = None, 0
-    for t in parts:
-        widths = [(0, 0)] * t.ndim
-        widths[axis] = (offset, total - offset - t.shape[axis])
-        padded = t.pad(widths)
-        out = padded if out is None else out + padded
-        offset += t.shape[axis]
-    return out  # type: ignore[return-value]
+    if any(t.dtype != first.dtype for t in parts[1:]):
+        common = np.result_type(*(t.dtype for t in parts))
+        parts = [t.cast(common) for t in parts]
+    return Tensor._apply(P.Concatenate, *parts, axis=axis)
 
 
 cat = concatenate  # PyTorch's name (tg.cat(tensors, dim=0))

@@ -26,7 +26,10 @@ from typing import Any, TypeVar
 
 __all__ = ["TORCH_KEYWORDS", "accepts_torch_names"]
 
-TORCH_KEYWORDS = {"dim": "axis", "keepdim": "keepdims", "start_dim": "start_axis", "end_dim": "end_axis"}
+TORCH_KEYWORDS = {
+    "dim": "axis", "keepdim": "keepdims", "start_dim": "start_axis", "end_dim": "end_axis",
+    "dim1": "axis1", "dim2": "axis2",  # diagonal(offset, dim1, dim2)
+}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
