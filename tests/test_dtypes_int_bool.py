@@ -237,3 +237,17 @@ def test_cross_entropy_with_integer_label_tensor():
     np.testing.assert_allclose(a.grad.data, b.grad.data, atol=1e-15)
     accuracy = (tg.tensor(np.argmax(logits, axis=1)) == tg.tensor([0, 2, 1])).float().mean()
     assert accuracy.item() == pytest.approx(1.0)
+
+
+def test_fit_accepts_integer_label_tensors_and_reports_accuracy():
+    from tinygrad_edu import optim
+    from tinygrad_edu.train import fit
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(np.int64)
+    model = nn.Sequential(nn.Linear(2, 4, seed=0), nn.ReLU(), nn.Linear(4, 2, seed=1))
+    history = fit(model, nn.cross_entropy, optim.SGD(model.parameters(), lr=0.5), (tg.tensor(X), tg.tensor(y)),
+                  epochs=5, verbose=0, seed=0)
+    assert len(history.history["accuracy"]) == 5 and 0.0 <= history.history["accuracy"][-1] <= 1.0
+    assert history.history["loss"][-1] < history.history["loss"][0]

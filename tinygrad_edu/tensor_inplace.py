@@ -25,8 +25,10 @@ takes is PyTorch's rule:
 
 Every write bumps the memory's version counter; an op that saved the array for its VJP then
 refuses to run backward ("modified by an inplace operation"). Cost of the bookkeeping: one
-dictionary look-up and a lock per in-place op (~1 us), nothing per ordinary op except storing
-the clock (``_born``) on each recorded result.
+dictionary look-up and a lock per in-place op (``record_write`` ~0.7 us; ``w.sub_(g)`` on an
+8x8 array takes ~1.3 us against numpy's 0.46 us for ``np.subtract(w, g, out=w)``, timeit on
+the development machine), nothing per ordinary op except storing the clock (``_born``) on each
+recorded result, and one integer comparison per node in backward.
 
 Here the mixin only needs ``Tensor`` methods (``_constant``, ``_binary``, ``_apply``,
 ``_index``); :mod:`tinygrad_edu.tensor_class` builds ``Tensor`` on it.

@@ -14,7 +14,8 @@ spelling too, translating it before the op runs. To give a new op the same, deco
 The decorator reads the op's signature once, so it only translates the names that op has
 (``dim=`` for ``squeeze(axis)``, ``start_dim=`` for ``flatten(start_axis)``). Passing both
 spellings of one argument is a ``TypeError``. Cost: one extra Python call per op call, plus
-a dictionary check when keywords are given (~0.1-0.2 us).
+a dictionary check when keywords are given: ~0.3 us on ``t.sum(axis=1, keepdims=True)``
+(1.9 -> 2.2 us for an 8x8 tensor, measured with timeit on the development machine).
 """
 
 from __future__ import annotations
@@ -43,17 +44,18 @@ def accepts_torch_names(fn: F) -> F:
             f"accepts_torch_names: {fn.__qualname__} has none of the parameters {sorted(TORCH_KEYWORDS.values())}"
         )
     op = fn.__name__
+    pairs = tuple(names.items())
 
     @functools.wraps(fn)
     def with_torch_names(*args: Any, **kwargs: Any) -> Any:
-        if kwargs:
-            for torch_name in names.keys() & kwargs.keys():
-                ours = names[torch_name]
-                if ours in kwargs:
-                    raise TypeError(
-                        f"{op}: got both {torch_name}= and {ours}= (PyTorch's and numpy's name for one argument)"
-                    )
-                kwargs[ours] = kwargs.pop(torch_name)
+        if kwargs:  # (a loop over the one or two names: cheaper than a set intersection per call)
+            for torch_name, ours in pairs:
+                if torch_name in kwargs:
+                    if ours in kwargs:
+                        raise TypeError(
+                            f"{op}: got both {torch_name}= and {ours}= (PyTorch's and numpy's name for one argument)"
+                        )
+                    kwargs[ours] = kwargs.pop(torch_name)
         return fn(*args, **kwargs)
 
     with_torch_names.torch_names = names  # type: ignore[attr-defined]  # (for the tests and the docs)
