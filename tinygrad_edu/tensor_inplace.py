@@ -217,6 +217,12 @@ class InplaceOps:
 
     clip_ = clamp_
 
+    def _bump_version(self: Tensor, op: str = "optimizer step") -> None:
+        """Record that ``op`` changed ``self.data`` in place by itself (an optimiser's numpy update
+        under ``no_grad``), so the version check sees it as it sees the in-place methods."""
+        if isinstance(self.data, np.ndarray):
+            record_write(self.data, op)
+
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
         """``x[index] = value`` in place (numpy's indexing; value broadcast to ``x[index]``'s shape).
 
