@@ -240,6 +240,10 @@ def test_sizes_that_are_not_integers_are_refused(make, message) -> None:
         (lambda: nn.l2_penalty([tg.Tensor([1.0])], lam=math.nan, m=1), r"l2_penalty: lam .* got nan"),
         (lambda: nn.l1_penalty([tg.Tensor([1.0])], lam=-1.0, m=1), r"l1_penalty: lam .* got -1\.0"),
         (lambda: nn.l2_penalty([tg.Tensor([1.0])], lam=0.1, m=0), r"l2_penalty: m .* >= 1, got 0"),
+        (lambda: nn.init.uniform_(tg.zeros(2, 2), eps=math.nan), r"init\.uniform_: eps must be a finite number"),
+        (lambda: nn.init.normal_(tg.zeros(2, 2), std=math.nan), r"init\.normal_: std must be a finite number"),
+        (lambda: nn.init.xavier_uniform_(tg.zeros(2, 2), gain=math.inf), r"init\.xavier_uniform_: gain"),
+        (lambda: nn.init.small_positive_(tg.zeros(2), value=math.nan), r"init\.small_positive_: value"),
     ],
 )
 def test_out_of_range_or_nan_arguments_are_refused(make, message) -> None:

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from ..argcheck import check_real
 from ..seeding import Seed, as_generator
 from ..tensor_class import Tensor
 
@@ -103,9 +104,10 @@ def small_positive_(t: Tensor, value: float = 0.01, seed: Seed = None) -> Tensor
     The lectures' advice for the biases of ReLU hidden units: each unit's output starts
     positive for most examples, so it starts learning instead of sitting at relu'(z) = 0.
     """
-    if value <= 0:
+    value = check_real(value, "value", "init.small_positive_", minimum=0.0)
+    if value == 0:
         raise ValueError(f"init.small_positive_: value must be > 0, got {value}")
-    return _fill(t, float(value), "small_positive_")
+    return _fill(t, value, "small_positive_")
 
 
 def uniform_(t: Tensor, eps: float = 0.12, seed: Seed = None) -> Tensor:
@@ -114,15 +116,14 @@ def uniform_(t: Tensor, eps: float = 0.12, seed: Seed = None) -> Tensor:
     The default 0.12 is sqrt(6) / sqrt(n_in + n_out) for a 400 -> 25 layer; to get that
     rule for any layer use :func:`xavier_uniform_`.
     """
-    if eps < 0:
-        raise ValueError(f"init.uniform_: eps must be >= 0, got {eps}")
+    eps = check_real(eps, "eps", "init.uniform_", minimum=0.0)
     return _fill(t, as_generator(seed).uniform(-eps, eps, t.shape), "uniform_")
 
 
 def normal_(t: Tensor, std: float = 0.01, mean: float = 0.0, seed: Seed = None) -> Tensor:
     """W ~ N(mean, std^2) in place; the default is the lectures' ``W[l] = np.random.randn(n[l], n[l-1]) * 0.01``."""
-    if std < 0:
-        raise ValueError(f"init.normal_: std must be >= 0, got {std}")
+    std = check_real(std, "std", "init.normal_", minimum=0.0)
+    mean = check_real(mean, "mean", "init.normal_")
     return _fill(t, mean + std * as_generator(seed).standard_normal(t.shape), "normal_")
 
 
@@ -135,6 +136,7 @@ def xavier_normal_(t: Tensor, gain: float = 1.0, seed: Seed = None, mode: str = 
 
     The two agree when n[l] = n[l-1].
     """
+    gain = check_real(gain, "gain", "init.xavier_normal_", minimum=0.0)
     fan_in, fan_out = calculate_fans(t.shape, "xavier_normal_")
     if mode == "fan_avg":
         var = 2.0 / (fan_in + fan_out)
@@ -157,6 +159,7 @@ def xavier_uniform_(t: Tensor, gain: float = 1.0, seed: Seed = None) -> Tensor:
     The variance eps^2 / 3 = 2 / (n[l] + n[l-1]) equals :func:`xavier_normal_`'s. With gain 1
     this is the lectures' uniform [-eps, eps] rule with eps = sqrt(6) / sqrt(n_in + n_out).
     """
+    gain = check_real(gain, "gain", "init.xavier_uniform_", minimum=0.0)
     fan_in, fan_out = calculate_fans(t.shape, "xavier_uniform_")
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return _fill(t, as_generator(seed).uniform(-a, a, t.shape), "xavier_uniform_")

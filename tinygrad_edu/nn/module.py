@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import engine
-from ..tensor_class import Tensor
+from ..tensor_class import Tensor, get_default_dtype
 
 __all__ = ["Module", "Parameter", "StateDictError", "LoadResult"]
 
@@ -394,6 +394,9 @@ class Module:
         training flags are restored afterwards.
         """
         shape = tuple(int(n) for n in input_shape)
+        if dtype is None:  # the model's own dtype (after .float(), float32 zeros), else the default
+            params = self.parameters()
+            dtype = params[0].dtype if params else get_default_dtype()
         flags = [(m, m.training) for m in self.modules()]
         _recording.records = records = []
         try:
