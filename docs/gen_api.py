@@ -38,6 +38,7 @@ MODULES = [
     "tinygrad_edu.nn.init",
     "tinygrad_edu.nn.losses",
     "tinygrad_edu.optim",
+    "tinygrad_edu.optim.lr_scheduler",
     "tinygrad_edu.checkpoint",
     "tinygrad_edu.value_nn",
     "tinygrad_edu.gradcheck",
