@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygrad_edu import Tensor, Value, nn, optim
 from tinygrad_edu.optim import SGD, Adam, AdamW, Momentum, RMSprop, lr_scheduler
@@ -301,3 +303,50 @@ def test_schedule_arguments_are_checked(make, error, message) -> None:
 def test_constructor_arguments_are_checked(make, error, message) -> None:
     with pytest.raises(error, match=message):
         make([Tensor([0.0], requires_grad=True)])
+
+
+def test_schedules_with_groups_match_torch_live() -> None:
+    torch = pytest.importorskip("torch")
+    a, b, opt = two_groups_sgd()
+    ta, tb = torch.zeros(2, requires_grad=True), torch.zeros(1, requires_grad=True)
+    topt = torch.optim.SGD([{"params": [ta]}, {"params": [tb], "lr": 0.01, "momentum": 0.0}], lr=0.1, momentum=0.9)
+    ours = lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.001)
+    theirs = torch.optim.lr_scheduler.CosineAnnealingLR(topt, T_max=4, eta_min=0.001)
+    for _ in range(6):
+        topt.step()
+        ours.step()
+        theirs.step()
+        np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-9, atol=1e-15)
+
+
+@settings(max_examples=25)
+@given(
+    split=st.integers(1, 3),
+    lrs=st.tuples(st.floats(1e-3, 0.5), st.floats(1e-3, 0.5)),
+    kind=st.sampled_from(["sgd", "momentum", "rmsprop", "adam", "adamw"]),
+    seed=st.integers(0, 2**16),
+)
+def test_a_two_group_optimiser_equals_two_one_group_optimisers(split, lrs, kind, seed) -> None:
+    # each group is updated exactly as an optimiser of its own with the group's options would update it
+    make = {
+        "sgd": lambda p, lr: SGD(p, lr=lr, momentum=0.5, weight_decay=0.01),
+        "momentum": lambda p, lr: Momentum(p, lr=lr),
+        "rmsprop": lambda p, lr: RMSprop(p, lr=lr),
+        "adam": lambda p, lr: Adam(p, lr=lr, weight_decay=0.01),
+        "adamw": lambda p, lr: AdamW(p, lr=lr),
+    }[kind]
+    rng = np.random.default_rng(seed)
+    w0 = [rng.standard_normal(s) for s in [(2, 3), (3,), (1,), (2, 2)]]
+    grads = [[rng.standard_normal(w.shape) for w in w0] for _ in range(3)]
+    grouped = [Tensor(w, requires_grad=True) for w in w0]
+    alone = [Tensor(w, requires_grad=True) for w in w0]
+    opt = make([{"params": grouped[:split]}, {"params": grouped[split:], "lr": lrs[1]}], lrs[0])
+    singles = [make(alone[:split], lrs[0]), make(alone[split:], lrs[1])]
+    for step_grads in grads:
+        for p, q, g in zip(grouped, alone, step_grads):
+            p.grad, q.grad = Tensor(g), Tensor(g)
+        opt.step()
+        for single in singles:
+            single.step()
+    for p, q in zip(grouped, alone):
+        np.testing.assert_array_equal(p.data, q.data)
