@@ -280,3 +280,20 @@ def test_containers_match_torch_live() -> None:
     x = np.random.default_rng(0).standard_normal((5, 2))
     expected = theirs.double()(torch.tensor(x)).detach().numpy()  # same tanh network
     np.testing.assert_allclose(ours(tg.Tensor(x)).data, expected, rtol=1e-12)
+
+
+def test_sequential_of_an_ordered_dict_names_the_layers_as_torch() -> None:
+    # torch.nn.Sequential(OrderedDict([('fc1', Linear(2, 4)), ('act', ReLU()), ('fc2', Linear(4, 1))]))
+    # list(model.state_dict()) -> ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+    from collections import OrderedDict
+
+    model = nn.Sequential(OrderedDict([("fc1", nn.Linear(2, 4, seed=0)), ("act", nn.ReLU()),
+                                       ("fc2", nn.Linear(4, 1, seed=1))]))
+    assert list(model.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert isinstance(model[1], nn.ReLU) and len(model) == 3
+    x = tg.Tensor(np.ones((2, 2)))
+    np.testing.assert_array_equal(model(x).data, model.fc2(model.fc1(x).relu()).data)
+    with pytest.raises(TypeError, match="expected a Module for 'act', got str"):
+        nn.Sequential({"act": "relu"})
+    with pytest.raises(TypeError, match="names must be non-empty strings"):
+        nn.Sequential({"a.b": nn.ReLU()})

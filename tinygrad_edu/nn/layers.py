@@ -12,7 +12,7 @@ Every layer is composed from Tensor ops; the gradients come from the chain rule.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -104,10 +104,23 @@ class Linear(Module):
 
 
 class Sequential(Module):
-    """Modules applied one after another: a[l] = module_l(a[l-1]). Children are named "0", "1", ..."""
+    """Modules applied one after another: a[l] = module_l(a[l-1]).
+
+    Children are named "0", "1", ...; given one dict (e.g. an ``OrderedDict``, as in PyTorch)
+    they are named by its keys: ``Sequential(OrderedDict(fc1=Linear(2, 4), act=ReLU()))``
+    has the state-dict keys ``fc1.weight``, ``fc1.bias``.
+    """
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, module in modules[0].items():
+                if not isinstance(name, str) or not name or "." in name:
+                    raise TypeError(f"Sequential: names must be non-empty strings without '.', got {name!r}")
+                if not isinstance(module, Module):
+                    raise TypeError(f"Sequential: expected a Module for {name!r}, got {type(module).__name__}")
+                setattr(self, name, module)
+            return
         if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
             modules = tuple(modules[0])
         for m in modules:
