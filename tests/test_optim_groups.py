@@ -350,3 +350,19 @@ def test_a_two_group_optimiser_equals_two_one_group_optimisers(split, lrs, kind,
             single.step()
     for p, q in zip(grouped, alone):
         np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_frozen_parameters_are_accepted_and_left_alone_as_torch() -> None:
+    # model.body.requires_grad_(False); torch.optim.SGD(model.parameters(), lr=0.1) -> accepted; a step
+    # leaves the frozen weights unchanged (they get no gradient)
+    model = nn.Sequential(nn.Linear(2, 3, seed=0), nn.Linear(3, 1, seed=1))
+    model[0].requires_grad_(False)
+    frozen = model[0].weight.data.copy()
+    opt = SGD(model.parameters(), lr=0.1)
+    model(Tensor(np.ones((4, 2)))).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(model[0].weight.data, frozen)
+    assert model[0].weight.grad is None and model[1].weight.grad is not None
+    assert not nn.Parameter(np.zeros(2), requires_grad=False).requires_grad
+    with pytest.raises(ValueError, match="does not require grad"):
+        SGD([Tensor(np.zeros(2))], lr=0.1)  # a plain tensor without requires_grad is still a mistake

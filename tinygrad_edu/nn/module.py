@@ -44,13 +44,16 @@ __all__ = ["Module", "Parameter", "StateDictError", "LoadResult"]
 class Parameter(Tensor):
     """A trainable tensor: a leaf with ``requires_grad=True`` that a :class:`Module` registers.
 
+    ``Parameter(data, requires_grad=False)`` (or ``module.requires_grad_(False)``) freezes it: it
+    gets no gradient, and an optimiser given it leaves it alone, as in PyTorch.
+
     ``isinstance(p, Tensor)`` is true; every op on a parameter returns a plain ``Tensor``.
     """
 
     __slots__ = ()
 
-    def __init__(self, data: Any, dtype: Any = None, label: str = "") -> None:
-        super().__init__(data, requires_grad=True, dtype=dtype, label=label)
+    def __init__(self, data: Any, requires_grad: bool = True, *, dtype: Any = None, label: str = "") -> None:
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype, label=label)
 
     def __repr__(self) -> str:
         return "Parameter" + super().__repr__()[len("Tensor"):].replace(", requires_grad=True", "")

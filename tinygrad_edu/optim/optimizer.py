@@ -28,6 +28,7 @@ import numpy as np
 
 from ..argcheck import check_int, check_real
 from ..engine import no_grad
+from ..nn.module import Parameter
 from ..tensor_class import Tensor
 from ..value import Value
 
@@ -64,7 +65,7 @@ def _collect(params: Any, op: str) -> list[Any]:
     for i, p in enumerate(params):
         if not isinstance(p, (Tensor, Value)):
             raise TypeError(f"{op}: parameter {i} is a {type(p).__name__}, expected a Tensor or Value")
-        if not p.requires_grad:
+        if not p.requires_grad and not isinstance(p, Parameter):  # a frozen Parameter is kept, as in PyTorch
             raise ValueError(
                 f"{op}: parameter {i} (shape {getattr(p, 'shape', ())}) does not require grad, so it never gets a "
                 "gradient; create it with requires_grad=True (nn.Parameter does this)"
