@@ -366,3 +366,19 @@ def test_frozen_parameters_are_accepted_and_left_alone_as_torch() -> None:
     assert not nn.Parameter(np.zeros(2), requires_grad=False).requires_grad
     with pytest.raises(ValueError, match="does not require grad"):
         SGD([Tensor(np.zeros(2))], lr=0.1)  # a plain tensor without requires_grad is still a mistake
+
+
+def test_step_with_a_closure_returns_its_loss_as_torch() -> None:
+    # loss = opt.step(closure) where closure() zeroes grads, computes the loss, backward()s and returns it
+    a, b, opt = two_groups_sgd()
+
+    def closure():
+        opt.zero_grad()
+        loss = loss_of(a, b)
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert loss.item() == pytest.approx(1 + 4 + 0.125)
+    np.testing.assert_allclose(a.data, [0.8, -1.6])  # a - 0.1 * 2a
+    assert opt.step() is None

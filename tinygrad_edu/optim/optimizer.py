@@ -21,13 +21,13 @@ numbering of PyTorch's ``state_dict``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from ..argcheck import check_int, check_real
-from ..engine import no_grad
+from ..engine import enable_grad, no_grad
 from ..nn.module import Parameter
 from ..tensor_class import Tensor
 from ..value import Value
@@ -203,8 +203,17 @@ class Optimizer:
             else:
                 p.grad = 0.0
 
-    def step(self) -> None:
-        """Apply one update to every parameter that has a gradient, with its group's hyperparameters."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Apply one update to every parameter that has a gradient, with its group's hyperparameters.
+
+        ``closure`` (optional, as PyTorch's): a function that zeroes the gradients, computes
+        the loss, calls ``backward()`` and returns the loss; it runs first (with grad mode
+        on) and its loss is returned. Without it, ``step`` returns None.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -223,6 +232,7 @@ class Optimizer:
                         _mark_modified(p)
                     else:
                         p.data = float(w)
+        return loss
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define _update(w, g, state, group)")
