@@ -297,3 +297,11 @@ def test_sequential_of_an_ordered_dict_names_the_layers_as_torch() -> None:
         nn.Sequential({"act": "relu"})
     with pytest.raises(TypeError, match="names must be non-empty strings"):
         nn.Sequential({"a.b": nn.ReLU()})
+
+
+def test_init_normal_takes_mean_then_std_as_torch() -> None:
+    # torch.nn.init.normal_(w, 0.0, 0.02): mean 0, std 0.02 (positional order mean, std)
+    w = nn.init.normal_(tg.zeros(200, 200), 0.0, 0.02, seed=0).data
+    assert abs(w.std() - 0.02) < 0.001 and abs(w.mean()) < 0.001
+    shifted = nn.init.normal_(tg.zeros(200, 200), 1.0, seed=0).data
+    assert abs(shifted.mean() - 1.0) < 0.001 and abs(shifted.std() - 0.01) < 0.001  # our default std: the lectures'

@@ -121,14 +121,18 @@ def uniform_(t: Tensor, eps: float = 0.12, seed: Seed = None) -> Tensor:
     rule for any layer use :func:`xavier_uniform_`.
     """
     eps = check_real(eps, "eps", "init.uniform_", minimum=0.0)
-    return _fill(t, as_generator(seed).uniform(-eps, eps, t.shape), "uniform_")
+    return _fill(t, as_generator(seed, "init.uniform_").uniform(-eps, eps, t.shape), "uniform_")
 
 
-def normal_(t: Tensor, std: float = 0.01, mean: float = 0.0, seed: Seed = None) -> Tensor:
-    """W ~ N(mean, std^2) in place; the default is the lectures' ``W[l] = np.random.randn(n[l], n[l-1]) * 0.01``."""
+def normal_(t: Tensor, mean: float = 0.0, std: float = 0.01, seed: Seed = None) -> Tensor:
+    """W ~ N(mean, std^2) in place; the default is the lectures' ``W[l] = np.random.randn(n[l], n[l-1]) * 0.01``.
+
+    The arguments come in ``torch.nn.init.normal_``'s order, so ``normal_(w, 0.0, 0.02)`` means
+    mean 0, std 0.02 in both; only the default std differs (PyTorch: 1).
+    """
     std = check_real(std, "std", "init.normal_", minimum=0.0)
     mean = check_real(mean, "mean", "init.normal_")
-    return _fill(t, mean + std * as_generator(seed).standard_normal(t.shape), "normal_")
+    return _fill(t, mean + std * as_generator(seed, "init.normal_").standard_normal(t.shape), "normal_")
 
 
 def xavier_normal_(t: Tensor, gain: float = 1.0, seed: Seed = None, mode: str = "fan_avg") -> Tensor:
@@ -149,7 +153,7 @@ def xavier_normal_(t: Tensor, gain: float = 1.0, seed: Seed = None, mode: str = 
     else:
         raise ValueError(f"init.xavier_normal_: mode must be 'fan_avg' or 'fan_in', got {mode!r}")
     std = gain * math.sqrt(var)
-    return _fill(t, std * as_generator(seed).standard_normal(t.shape), "xavier_normal_")
+    return _fill(t, std * as_generator(seed, "init.xavier_normal_").standard_normal(t.shape), "xavier_normal_")
 
 
 def xavier_fan_in_normal_(t: Tensor, seed: Seed = None) -> Tensor:
@@ -166,20 +170,21 @@ def xavier_uniform_(t: Tensor, gain: float = 1.0, seed: Seed = None) -> Tensor:
     gain = check_real(gain, "gain", "init.xavier_uniform_", minimum=0.0)
     fan_in, fan_out = calculate_fans(t.shape, "xavier_uniform_")
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return _fill(t, as_generator(seed).uniform(-a, a, t.shape), "xavier_uniform_")
+    return _fill(t, as_generator(seed, "init.xavier_uniform_").uniform(-a, a, t.shape), "xavier_uniform_")
 
 
 def he_normal_(t: Tensor, seed: Seed = None) -> Tensor:
     """He/Kaiming: W ~ N(0, sigma^2) with sigma = sqrt(2 / n[l-1]) (fan_in) in place; for ReLU layers."""
     fan_in, _ = calculate_fans(t.shape, "he_normal_")
-    return _fill(t, math.sqrt(2.0 / fan_in) * as_generator(seed).standard_normal(t.shape), "he_normal_")
+    draw = as_generator(seed, "init.he_normal_").standard_normal(t.shape)
+    return _fill(t, math.sqrt(2.0 / fan_in) * draw, "he_normal_")
 
 
 def he_uniform_(t: Tensor, seed: Seed = None) -> Tensor:
     """He/Kaiming uniform: W ~ U[-a, a], a = sqrt(6 / n[l-1]) (variance 2 / n[l-1]) in place."""
     fan_in, _ = calculate_fans(t.shape, "he_uniform_")
     a = math.sqrt(6.0 / fan_in)
-    return _fill(t, as_generator(seed).uniform(-a, a, t.shape), "he_uniform_")
+    return _fill(t, as_generator(seed, "init.he_uniform_").uniform(-a, a, t.shape), "he_uniform_")
 
 
 kaiming_normal_ = he_normal_
