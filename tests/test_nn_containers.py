@@ -305,3 +305,17 @@ def test_init_normal_takes_mean_then_std_as_torch() -> None:
     assert abs(w.std() - 0.02) < 0.001 and abs(w.mean()) < 0.001
     shifted = nn.init.normal_(tg.zeros(200, 200), 1.0, seed=0).data
     assert abs(shifted.mean() - 1.0) < 0.001 and abs(shifted.std() - 0.01) < 0.001  # our default std: the lectures'
+
+
+def test_layers_take_pytorchs_keyword_names_too() -> None:
+    # torch: nn.Softmax(dim=1), nn.LogSoftmax(dim=1), nn.Flatten(start_dim=1, end_dim=-1),
+    # nn.LeakyReLU(negative_slope=0.2)
+    assert nn.Softmax(dim=0).axis == 0 and nn.LogSoftmax(dim=0).axis == 0
+    flat = nn.Flatten(start_dim=0, end_dim=1)
+    assert (flat.start_axis, flat.end_axis) == (0, 1)
+    assert flat(tg.zeros(2, 3, 4)).shape == (6, 4)
+    assert nn.LeakyReLU(negative_slope=0.2).slope == 0.2
+    with pytest.raises(TypeError, match="got both axis=0 and dim=1"):
+        nn.Softmax(0, dim=1)
+    with pytest.raises(TypeError, match="Softmax: axis must be an integer"):
+        nn.Softmax(dim=1.5)

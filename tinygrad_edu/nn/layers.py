@@ -47,6 +47,15 @@ def _as_tensor(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
+def _torch_alias(value: Any, default: Any, alias_value: Any, name: str, alias: str, op: str) -> Any:
+    """``value``, or PyTorch's keyword for it (``dim=`` for ``axis=``, ...) when that was given instead."""
+    if alias_value is None:
+        return value
+    if value != default:
+        raise TypeError(f"{op}: got both {name}={value!r} and {alias}={alias_value!r}; they are the same argument")
+    return alias_value
+
+
 # ====================================================================== Linear
 
 
@@ -185,8 +194,9 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """a = z if z > 0 else slope*z (= max(slope*z, z) for slope < 1);  derivative 1 or slope (slope at 0)."""
 
-    def __init__(self, slope: float = 0.01) -> None:
+    def __init__(self, slope: float = 0.01, *, negative_slope: float | None = None) -> None:
         super().__init__()
+        slope = _torch_alias(slope, 0.01, negative_slope, "slope", "negative_slope", "LeakyReLU")
         self.slope = check_real(slope, "slope", "LeakyReLU")
 
     def forward(self, x: Any) -> Tensor:
@@ -220,9 +230,9 @@ class SELU(Module):
 class Softmax(Module):
     """a_i = e^(z_i) / sum_j e^(z_j) along ``axis`` (stable: shifted by max z);  da_i/dz_j = a_i (delta_ij - a_j)."""
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = check_int(axis, "axis", "Softmax")
+        self.axis = check_int(_torch_alias(axis, -1, dim, "axis", "dim", "Softmax"), "axis", "Softmax")
 
     def forward(self, x: Any) -> Tensor:
         return _as_tensor(x).softmax(axis=self.axis)
@@ -234,9 +244,9 @@ class Softmax(Module):
 class LogSoftmax(Module):
     """a_i = z_i - ln sum_j e^(z_j) along ``axis`` (stable log of softmax);  da_i/dz_j = delta_ij - softmax(z)_j."""
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = check_int(axis, "axis", "LogSoftmax")
+        self.axis = check_int(_torch_alias(axis, -1, dim, "axis", "dim", "LogSoftmax"), "axis", "LogSoftmax")
 
     def forward(self, x: Any) -> Tensor:
         return _as_tensor(x).log_softmax(axis=self.axis)
@@ -281,8 +291,12 @@ def get_activation(spec: str | type[Module] | Module | None) -> Module:
 class Flatten(Module):
     """Merge axes ``start_axis``..``end_axis`` into one: (N, C, H, W) -> (N, C*H*W) by default."""
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+    def __init__(
+        self, start_axis: int = 1, end_axis: int = -1, *, start_dim: int | None = None, end_dim: int | None = None
+    ) -> None:
         super().__init__()
+        start_axis = _torch_alias(start_axis, 1, start_dim, "start_axis", "start_dim", "Flatten")
+        end_axis = _torch_alias(end_axis, -1, end_dim, "end_axis", "end_dim", "Flatten")
         self.start_axis = check_int(start_axis, "start_axis", "Flatten")
         self.end_axis = check_int(end_axis, "end_axis", "Flatten")
 
