@@ -30,6 +30,7 @@ from .layers import (
     Tanh,
     get_activation,
     lecture_params,
+    linear,
 )
 from .losses import (
     BCELoss,
@@ -78,6 +79,7 @@ __all__ = [
     "conv2d",
     "get_activation",
     "lecture_params",
+    "linear",
     "init",
     "max_pool2d",
     # losses

@@ -6,7 +6,8 @@ stack examples as *rows* (x has shape (m, n[l-1]), a batch first), so the same l
 reads Z^T = A^T W^T + b^T, i.e. ``z = x @ W.T + b``. The weight keeps the lectures'
 shape (n[l], n[l-1]), so ``layer.weight`` *is* W[l] and ``layer.weight.grad`` is dW[l].
 
-Every layer is composed from Tensor ops; the gradients come from the chain rule.
+Every layer is composed from Tensor ops (``Linear`` from the fused ``linear`` primitive, whose
+VJP is the lectures' dW, db, dA); the gradients come from the chain rule.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import primitives as P
 from ..argcheck import check_int, check_real
 from ..seeding import Seed, as_generator
 from ..tensor_class import Tensor, get_default_dtype
@@ -40,6 +42,7 @@ __all__ = [
     "Tanh",
     "get_activation",
     "lecture_params",
+    "linear",
 ]
 
 
@@ -59,6 +62,25 @@ def _torch_alias(value: Any, default: Any, alias_value: Any, name: str, alias: s
 # ====================================================================== Linear
 
 
+def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """z = x @ W.T + b (the lectures' Z[l] = W[l] A[l-1] + b[l], batch first), as PyTorch's ``F.linear``.
+
+    For a batch x of shape (m, n[l-1]) with W and x of one dtype this is the fused primitive
+    :class:`~tinygrad_edu.primitives.Linear` (one graph node ``linear``; VJP dx = G W,
+    dW = G^T x, db = sum over the batch of G, each in its operand's own layout). Any other
+    input (one example of shape (n[l-1],), extra leading axes, mixed dtypes) takes the
+    composed reference ``x @ W.T + b``, which gives the same values and gradients.
+    """
+    x = _as_tensor(x)
+    if x.ndim == 2 and x.shape[1] == weight.shape[-1] and weight.ndim == 2 and x.dtype == weight.dtype and (
+        bias is None or (bias.shape == weight.shape[:1] and bias.dtype == x.dtype)
+    ):
+        inputs = (x, weight) if bias is None else (x, weight, bias)
+        return Tensor._apply(P.Linear, *inputs)
+    z = x @ weight.T
+    return z + bias if bias is not None else z
+
+
 class Linear(Module):
     """A fully connected layer: z = x @ W.T + b (the lectures' Z[l] = W[l] A[l-1] + b[l], batch first).
 
@@ -69,10 +91,11 @@ class Linear(Module):
     * ``bias`` b: shape (out_features,), set to ``bias_init`` (0 by default; a small
       positive value such as 0.01 for ReLU layers, as the lectures advise).
 
-    Gradients (from the chain rule, nothing hand-written), with G = dJ/dz of shape (m, n[l]):
-    dW = G^T x, db = sum of G over the batch, dx = G W. Transposed, these are the lectures'
-    dW[l] = (1/m) dZ[l] A[l-1]^T and db[l] = (1/m) sum over the examples of dZ[l]; the 1/m is
-    inside G because the loss takes the mean.
+    Computed by :func:`linear` (the fused ``linear`` primitive for a batch), with G = dJ/dz of
+    shape (m, n[l]): dW = G^T x, db = sum of G over the batch, dx = G W. Transposed, these are
+    the lectures' dW[l] = (1/m) dZ[l] A[l-1]^T and db[l] = (1/m) sum over the examples of dZ[l];
+    the 1/m is inside G because the loss takes the mean. The composed ``x @ W.T + b`` gives
+    the same values and gradients (tested).
     """
 
     def __init__(
@@ -102,8 +125,7 @@ class Linear(Module):
                 f"Linear({self.in_features}, {self.out_features}): expected input of shape (batch, "
                 f"{self.in_features}), got {x.shape}. Rows are examples here (the transpose of the lectures' X)."
             )
-        z = x @ self.weight.T
-        return z + self.bias if self.bias is not None else z
+        return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"

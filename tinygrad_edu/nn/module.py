@@ -438,4 +438,6 @@ class Module:
         lines = [f"{type(self).__name__} summary (input shape {shape})", rule, fmt(rows[0]), rule]
         lines += [fmt(r) for r in rows[1:]]
         lines += [rule, f"Total params: {total:,}", f"Trainable params: {trainable:,}", rule]
-        return "\n".join(lines)
+        from .summary import ModelSummary  # a str that also displays as an HTML table in Jupyter
+
+        return ModelSummary("\n".join(lines), rows[1:], title=lines[0], total=total, trainable=trainable)
