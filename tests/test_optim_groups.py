@@ -382,3 +382,34 @@ def test_step_with_a_closure_returns_its_loss_as_torch() -> None:
     assert loss.item() == pytest.approx(1 + 4 + 0.125)
     np.testing.assert_allclose(a.data, [0.8, -1.6])  # a - 0.1 * 2a
     assert opt.step() is None
+
+
+@pytest.mark.parametrize("make", [lambda p: SGD(p, lr=0.1), lambda p: Adam(p), lambda p: RMSprop(p)])
+def test_a_step_bumps_the_version_so_a_stale_graph_refuses_backward(make) -> None:
+    # torch: loss = (w * w).sum(); w.grad = ...; opt.step(); loss.backward()
+    # -> RuntimeError: one of the variables needed for gradient computation has been modified by an inplace operation
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    opt = make([w])
+    loss = (w * w).sum()  # saves w for its VJP
+    w.grad = Tensor([1.0, 1.0])
+    before = w._version
+    opt.step()
+    assert w._version == before + 1
+    with pytest.raises(RuntimeError, match=rf"modified by an inplace operation \({type(opt).__name__}\.step\)"):
+        loss.backward()
+
+
+def test_the_usual_loop_is_unaffected_and_loading_or_initialising_bumps_the_version() -> None:
+    model = nn.Linear(2, 1, seed=0)
+    opt = SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        (model(Tensor(np.ones((3, 2)))) ** 2).sum().backward()  # backward before step: fine
+        opt.step()
+    version = model.weight._version
+    stale = (model(Tensor(np.ones((1, 2)))) ** 2).sum()
+    model.load_state_dict(model.state_dict())
+    nn.init.zeros_(model.bias)
+    assert model.weight._version == version + 1
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation \(load_state_dict\)"):
+        stale.backward()

@@ -50,6 +50,7 @@ import numpy as np
 from ..argcheck import check_real
 from ..seeding import Seed, as_generator
 from ..tensor_class import Tensor
+from ..versions import record_write
 
 __all__ = [
     "calculate_fans",
@@ -75,6 +76,7 @@ def _fill(t: Tensor, values: np.ndarray | float, op: str) -> Tensor:
     if not isinstance(t, Tensor):
         raise TypeError(f"init.{op}: expected a Tensor (e.g. layer.weight), got {type(t).__name__}")
     t.data[...] = values
+    record_write(t.data, f"init.{op}")  # an in-place write: bump the version counter
     return t
 
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from .. import engine
 from ..tensor_class import Tensor, get_default_dtype
+from ..versions import record_write
 
 __all__ = ["Module", "Parameter", "StateDictError", "LoadResult"]
 
@@ -366,6 +367,7 @@ class Module:
             )
         for key, array in arrays.items():
             np.copyto(own[key].data, array, casting="unsafe")
+            record_write(own[key].data, "load_state_dict")  # an in-place write: bump the version counter
         return LoadResult(missing, unexpected)
 
     # ------------------------------------------------------------------ printing

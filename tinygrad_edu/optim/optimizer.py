@@ -10,7 +10,9 @@ taking the constructor's values for the options it does not set::
                {"params": model.head.parameters(), "lr": 0.01}], lr=0.1, momentum=0.9)
 
 ``step()`` updates each parameter with its own group's hyperparameters, in place
-(``p.data`` keeps its identity, dtype and any views of it); schedulers set each group's
+(``p.data`` keeps its identity, dtype and any views of it) and bumps its version counter
+as any in-place op does (a graph that saved the parameter before the step refuses to run
+backward instead of giving a wrong gradient); schedulers set each group's
 ``"lr"``. ``opt.lr`` (and ``opt.momentum``, ``opt.betas``, ...) read group 0's value and
 assigning them sets every group's: the one-group shorthand.
 
@@ -31,6 +33,7 @@ from ..engine import enable_grad, no_grad
 from ..nn.module import Parameter
 from ..tensor_class import Tensor
 from ..value import Value
+from ..versions import record_write
 
 __all__ = ["Optimizer"]
 
@@ -44,13 +47,6 @@ def _grad(p: Any) -> np.ndarray | None:
     if g is None:
         return None
     return g.data if isinstance(g, Tensor) else np.asarray(g, dtype=np.float64)
-
-
-def _mark_modified(p: Tensor) -> None:
-    """Tell the tensor its data changed in place (bumps its version counter where the engine keeps one)."""
-    bump = getattr(p, "_bump_version", None)
-    if bump is not None:
-        bump()
 
 
 def _collect(params: Any, op: str) -> list[Any]:
@@ -214,6 +210,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        op = f"{type(self).__name__}.step"
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -229,7 +226,9 @@ class Optimizer:
                         )
                     self._update(w, g, self.state.setdefault(i, {}), group)
                     if isinstance(p, Tensor):
-                        _mark_modified(p)
+                        # an in-place write, as w -= ... under no_grad: bump the version counter, so a
+                        # graph that saved p before this step refuses to backward (versions.check_saved)
+                        record_write(w, op)
                     else:
                         p.data = float(w)
         return loss
