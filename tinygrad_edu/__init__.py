@@ -11,15 +11,20 @@ from . import optim as optim
 from .anomaly import AnomalyError, detect_anomaly
 from .checkpoint import load, save
 from .engine import GraphFreedError, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .factories import (
+from .factories import (  # issue 17
     arange,
+    empty,
+    empty_like,
     eye,
     full,
     full_like,
+    linspace,
     ones,
     ones_like,
     rand,
     rand_like,
+    randint,
+    randint_like,
     randn,
     randn_like,
     uniform,
@@ -28,6 +33,8 @@ from .factories import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
+from .ops import functional as functional  # tg.functional: torch.nn.functional's counterpart
+from .ops.functional import dropout, einsum, one_hot, scaled_dot_product_attention
 from .tensor_class import (
     Tensor,
     concatenate,
@@ -94,4 +101,15 @@ __all__ = [
     "where",
     "zeros",
     "zeros_like",
+    # issue 17
+    "dropout",
+    "einsum",
+    "empty",
+    "empty_like",
+    "functional",
+    "linspace",
+    "one_hot",
+    "randint",
+    "randint_like",
+    "scaled_dot_product_attention",
 ]
