@@ -47,10 +47,10 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
+from .constants import SELU_ALPHA, SELU_SCALE
 from .ops.elementwise import ElementwiseOps
 from .ops.movement import MovementOps
 from .ops.reductions import ReductionOps
-from .value import SELU_ALPHA, SELU_SCALE
 
 __all__ = [
     "Tensor",
