@@ -21,6 +21,8 @@ from ._shared import boolean, piecewise_constant, select, truth
 if TYPE_CHECKING:
     from ..tensor_class import Tensor
 
+__all__ = ["ElementwiseOps"]
+
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
@@ -177,7 +179,7 @@ class ElementwiseOps:
         return piecewise_constant(self, np.ceil(self.data))
 
     def round(self: Tensor, decimals: int = 0) -> Tensor:
-        """z = x rounded to ``decimals`` places, halves to even (numpy and PyTorch);  dz/dx = 0."""
+        """z = x rounded to ``decimals`` places, halves to even (numpy and PyTorch; piecewise constant);  dz/dx = 0."""
         return piecewise_constant(self, np.round(self.data, decimals))
 
     def trunc(self: Tensor) -> Tensor:
@@ -205,9 +207,11 @@ class ElementwiseOps:
         return (self / other).floor()
 
     def __floordiv__(self: Tensor, other: Any) -> Tensor:
+        """x // y = floor(x / y) (piecewise constant);  gradient 0."""
         return self.floor_divide(other)
 
     def __rfloordiv__(self: Tensor, other: Any) -> Tensor:
+        """c // x = floor(c / x) for a number or array c (piecewise constant);  gradient 0."""
         return (other / self).floor()
 
     def remainder(self: Tensor, other: Any) -> Tensor:
@@ -216,26 +220,28 @@ class ElementwiseOps:
         return self - (self / other).floor() * other
 
     def __mod__(self: Tensor, other: Any) -> Tensor:
+        """x % y = x - y floor(x / y) (composed: see ``remainder``)."""
         return self.remainder(other)
 
     def __rmod__(self: Tensor, other: Any) -> Tensor:
+        """c % x = c - x floor(c / x) for a number or array c (composed);  dz/dx = -floor(c / x)."""
         other = self._constant(other)
         return other - (other / self).floor() * self
 
     # ------------------------------------------------------------------ logic (nonzero is true; no gradient)
 
     def logical_not(self: Tensor) -> Tensor:
-        """True where x == 0."""
+        """True where x == 0 (no gradient)."""
         return boolean(self, ~truth(self))
 
     def logical_and(self: Tensor, other: Any) -> Tensor:
-        """True where both x and y are nonzero (broadcasting)."""
+        """True where both x and y are nonzero (broadcasting; no gradient)."""
         return boolean(self, truth(self) & truth(other))
 
     def logical_or(self: Tensor, other: Any) -> Tensor:
-        """True where x or y (or both) is nonzero (broadcasting)."""
+        """True where x or y (or both) is nonzero (broadcasting; no gradient)."""
         return boolean(self, truth(self) | truth(other))
 
     def logical_xor(self: Tensor, other: Any) -> Tensor:
-        """True where exactly one of x and y is nonzero (broadcasting)."""
+        """True where exactly one of x and y is nonzero (broadcasting; no gradient)."""
         return boolean(self, truth(self) ^ truth(other))

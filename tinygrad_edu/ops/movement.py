@@ -25,6 +25,8 @@ from ._shared import one_axis, select
 if TYPE_CHECKING:
     from ..tensor_class import Tensor
 
+__all__ = ["MovementOps"]
+
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 

@@ -19,6 +19,8 @@ from ._shared import boolean, one_axis, select
 if TYPE_CHECKING:
     from ..tensor_class import Tensor
 
+__all__ = ["ReductionOps"]
+
 Axis = int | tuple[int, ...] | list[int] | None
 
 
