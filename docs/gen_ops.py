@@ -35,6 +35,44 @@ CORE = {
                  "__getitem__", "concatenate", "stack"],
     "matmul": ["matmul"],
 }
+EXAMPLE = [
+    "## Example",
+    "",
+    "```python",
+    "import numpy as np",
+    "import tinygrad_edu as tg",
+    "",
+    "x = tg.Tensor([[0.5, -1.0, 2.0], [3.0, 0.0, -2.0]], requires_grad=True)",
+    "values, indices = x.sort(axis=1, descending=True)       # values are differentiable",
+    "loss = values[:, 0].sum() + x.prod(axis=1).sum() + x.gelu().pad(((0, 0), (1, 1)), mode=\"reflect\").mean()",
+    "loss.backward()",
+    "print(x.grad)  # prod's gradient at the zero is the product of the others: 3 * -2 = -6",
+    "assert x.grad.shape == (2, 3) and np.isfinite(x.grad.data).all()",
+    "",
+    "scores = tg.einsum(\"ij,kj->ik\", x, x)                  # x @ x.T, composed",
+    "attended = tg.scaled_dot_product_attention(x[None], x[None], x[None], is_causal=True)",
+    "print(scores.shape, attended.shape)",
+    "```",
+    "",
+]
+DIFFERENCES = [
+    "## Differences from PyTorch",
+    "",
+    "- `var` and `std` default to `ddof=0` (numpy's, and the lectures' batch norm); PyTorch's default is",
+    "  `correction=1`. Both names are accepted: `x.var(correction=1)` is PyTorch's default estimate.",
+    "- Axes are called `axis` (numpy's name); positional use (`x.gather(1, idx)`, `x.cumsum(0)`) reads as",
+    "  in PyTorch. `cumsum`/`cumprod` with `axis=None` scan the flattened tensor (numpy's behaviour).",
+    "- Until integer and boolean tensors land, `argmax`/`argmin` return numpy integer arrays, and",
+    "  `sort`/`argsort`/`topk` indices, `one_hot`, `randint` whole numbers in a float tensor; `isnan`,",
+    "  `any`, `logical_and`, ... return 0/1 masks (usable as boolean indices and `where` conditions).",
+    "- `Tensor.pad` takes numpy's `pad_width` (one `(before, after)` pair per axis, one pair for all",
+    "  axes, or an int); `tinygrad_edu.functional.pad` takes PyTorch's flat last-axis-first form.",
+    "- `scatter` with repeated indices adds the sources (PyTorch leaves which one wins unspecified).",
+    "- `einsum` has no `...` (ellipsis) yet. `erf` (and so exact `gelu`) uses `math.erf` per element:",
+    "  exact, but ~0.1 us per element (`gelu(approximate=\"tanh\")` is vectorised).",
+    "- `cross_entropy`/`nll_loss` take `weight=`, `ignore_index=` and `label_smoothing=` as keywords",
+    "  (the module forms `nn.CrossEntropyLoss`/`nn.NLLLoss` do not take them yet).",
+]
 MIXINS = {
     "elementwise": elementwise.ElementwiseOps,
     "reductions": reductions.ReductionOps,
@@ -95,6 +133,7 @@ def generate() -> str:
         "|---|---|---|---|",
     ]
     lines += [_row(name, obj, family) for name, obj, family in public_ops()]
+    lines += ["", *EXAMPLE, *DIFFERENCES]
     return "\n".join(lines) + "\n"
 
 

@@ -198,7 +198,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, seed: Seed = None)
 
 def pad(input: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad as ``torch.nn.functional.pad``: ``pad = (left, right)`` for the last axis, then
-    ``(top, bottom)`` for the one before, and so on (at most two numbers per axis).
+    ``(top, bottom)`` for the one before, and so on (at most two numbers per axis) (composed: ``Tensor.pad``).
 
     Modes constant / reflect / replicate / circular, as :meth:`Tensor.pad` (which takes
     numpy's one-pair-per-axis form); gradients flow back to every copied element.
