@@ -307,7 +307,7 @@ def _class_loss(log_probs: Tensor, target: Any, reduction: str, op: str) -> Tens
 
 def _needs_options(x: Any, target: Any, weight: Any, ignore_index: int, label_smoothing: float) -> bool:
     """Whether a class loss needs :func:`_class_loss_with_options` (else the plain (N, C) path)."""
-    if weight is not None or label_smoothing != 0.0 or getattr(x, "ndim", 2) != 2:
+    if weight is not None or label_smoothing != 0.0 or getattr(x, "ndim", 2) > 2:
         return True
     raw = target.data if isinstance(target, Tensor) else np.asarray(target)
     return raw.ndim == 1 and raw.dtype.kind in "iuf" and bool((raw == ignore_index).any())
