@@ -176,7 +176,10 @@ def uniform_like(
 def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included (as ``torch.linspace``):
     x_i = start + i (end - start) / (steps - 1)."""
-    count = operator.index(steps)
+    try:
+        count = operator.index(steps)
+    except TypeError:
+        raise TypeError(f"linspace: steps must be an int, got {steps!r}") from None
     if count < 0:
         raise ValueError(f"linspace: steps must be >= 0, got {steps}")
     return _leaf(np.linspace(start, end, count), dtype, requires_grad, "linspace")
@@ -191,7 +194,10 @@ def randint(
     """
     # TODO(dtypes): PyTorch gives int64; return an integer tensor once the Tensor can hold one
     lo, hi = (0, low) if high is None else (low, high)
-    lo, hi = operator.index(lo), operator.index(hi)
+    try:
+        lo, hi = operator.index(lo), operator.index(hi)
+    except TypeError:
+        raise TypeError(f"randint: low and high must be ints, got {lo!r} and {hi!r}") from None
     if lo >= hi:
         raise ValueError(f"randint: expected low < high, got low={lo}, high={hi}")
     shape = _shape((size,) if isinstance(size, (int, np.integer)) else tuple(size), "randint")

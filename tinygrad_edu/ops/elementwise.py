@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import primitives as P
-from ._shared import boolean, piecewise_constant, select, truth
+from ._shared import boolean, piecewise_constant, real, select, truth
 
 if TYPE_CHECKING:
     from ..tensor_class import Tensor
@@ -140,6 +140,7 @@ class ElementwiseOps:
 
     def hardtanh(self: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
         """a = min(max(z, min_val), max_val) (composed: where);  da/dz = 1 strictly inside, 0 elsewhere (as PyTorch)."""
+        min_val, max_val = real(min_val, "hardtanh", "min_val"), real(max_val, "hardtanh", "max_val")
         if not min_val < max_val:
             raise ValueError(f"hardtanh: expected min_val < max_val, got min_val={min_val}, max_val={max_val}")
         inside = (self.data > min_val) & (self.data < max_val)
@@ -162,7 +163,7 @@ class ElementwiseOps:
 
         The exponential only sees min(z, 0), so large z never overflows.
         """
-        if alpha == 0:
+        if real(alpha, "celu", "alpha") == 0:
             raise ValueError("celu: alpha must not be 0 (it divides z)")
         positive = self.data > 0
         negative_part = select(positive, self._constant(np.zeros((), dtype=self.dtype)), self)
@@ -232,16 +233,16 @@ class ElementwiseOps:
 
     def logical_not(self: Tensor) -> Tensor:
         """True where x == 0 (no gradient)."""
-        return boolean(self, ~truth(self))
+        return boolean(self, ~truth(self, "logical_not"))
 
     def logical_and(self: Tensor, other: Any) -> Tensor:
         """True where both x and y are nonzero (broadcasting; no gradient)."""
-        return boolean(self, truth(self) & truth(other))
+        return boolean(self, truth(self, "logical_and") & truth(other, "logical_and"))
 
     def logical_or(self: Tensor, other: Any) -> Tensor:
         """True where x or y (or both) is nonzero (broadcasting; no gradient)."""
-        return boolean(self, truth(self) | truth(other))
+        return boolean(self, truth(self, "logical_or") | truth(other, "logical_or"))
 
     def logical_xor(self: Tensor, other: Any) -> Tensor:
         """True where exactly one of x and y is nonzero (broadcasting; no gradient)."""
-        return boolean(self, truth(self) ^ truth(other))
+        return boolean(self, truth(self, "logical_xor") ^ truth(other, "logical_xor"))

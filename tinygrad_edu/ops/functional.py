@@ -17,6 +17,7 @@ import numpy as np
 
 from ..seeding import Seed, as_generator
 from ..tensor_class import Tensor, where
+from ._shared import real
 from .movement import PAD_MODES, index_array
 
 __all__ = ["dropout", "einsum", "one_hot", "pad", "scaled_dot_product_attention"]
@@ -56,6 +57,8 @@ def einsum(equation: str, *operands: Tensor) -> Tensor:
     letters left are summed and permuted into the output order. Without ``->`` the output
     is every letter that appears once, in alphabetical order. No ``...`` (ellipsis) yet.
     """
+    if not isinstance(equation, str):
+        raise TypeError(f"einsum: the equation must be a string such as 'ij,jk->ik', got {equation!r}")
     if "." in equation:
         raise ValueError(f"einsum: '...' (ellipsis) is not supported, got {equation!r}")
     spec = equation.replace(" ", "")
@@ -146,7 +149,11 @@ def scaled_dot_product_attention(
     every position masked gives NaN, as in PyTorch. ``dropout_p`` drops attention weights
     (``seed`` as in :func:`dropout`).
     """
-    q, k, v = (t if isinstance(t, Tensor) else Tensor(t) for t in (query, key, value))
+    try:
+        q, k, v = (t if isinstance(t, Tensor) else Tensor(t) for t in (query, key, value))
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"scaled_dot_product_attention: query, key and value must be Tensors or arrays ({err})") \
+            from None
     if q.ndim < 2 or k.ndim < 2 or v.ndim < 2 or q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
         raise ValueError(
             "scaled_dot_product_attention: expected query (..., L, d), key (..., S, d), value (..., S, d_v); "
@@ -183,7 +190,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, seed: Seed = None)
     Identity when ``training`` is False or p = 0; zeros when p = 1. ``seed`` is an int, a
     ``numpy.random.Generator`` or None (see :mod:`tinygrad_edu.seeding`).
     """
-    if not 0.0 <= p <= 1.0:
+    if not 0.0 <= real(p, "dropout", "p") <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:
         return x
