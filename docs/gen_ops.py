@@ -68,7 +68,7 @@ DIFFERENCES = [
     "- `Tensor.pad` takes numpy's `pad_width` (one `(before, after)` pair per axis, one pair for all",
     "  axes, or an int); `tinygrad_edu.functional.pad` takes PyTorch's flat last-axis-first form.",
     "- `scatter` with repeated indices adds the sources (PyTorch leaves which one wins unspecified).",
-    "- `einsum` has no `...` (ellipsis) yet. `erf` (and so exact `gelu`) uses `math.erf` per element:",
+    "- `einsum` cannot sum away `...` axes (keep `...` in the output). `erf` (so exact `gelu`) uses `math.erf`:",
     "  exact, but ~0.1 us per element (`gelu(approximate=\"tanh\")` is vectorised).",
     "- `cross_entropy`/`nll_loss` take `weight=`, `ignore_index=` and `label_smoothing=` as keywords",
     "  (the module forms `nn.CrossEntropyLoss`/`nn.NLLLoss` do not take them yet).",

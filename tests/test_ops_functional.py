@@ -48,6 +48,11 @@ EQUATIONS = {
     "ij,jk,kl->il": [(2, 3), (3, 4), (4, 2)],
     "bhqd,bhkd->bhqk": [(1, 2, 3, 4), (1, 2, 2, 4)],
     "iij->ji": [(3, 3, 2)],
+    "...ij,...jk->...ik": [(2, 3, 4), (4, 2)],
+    "...ij,...jk": [(2, 1, 3, 4), (3, 4, 2)],
+    "b...i,b...i->b...": [(2, 3, 4), (2, 1, 4)],
+    "...ii->...i": [(2, 3, 3)],
+    "i...->...": [(3, 2, 2)],
 }
 
 
@@ -71,7 +76,8 @@ def test_einsum_second_derivative() -> None:
         ("ij,jk->ik", [(2, 3), (4, 5)], "einsum: letter 'j' has size 3 in one place and 4 in another"),
         ("ij,jk->ik", [(2, 3)], "einsum: 'ij,jk->ik' names 2 operands but 1 were given"),
         ("ijk->i", [(2, 3)], "einsum: term 'ijk' has 3 letters but its operand has shape"),
-        ("...ij->i", [(2, 3)], "einsum: '...' \\(ellipsis\\) is not supported"),
+        ("......ij->ij", [(2, 3)], "einsum: each term may hold one '...'"),
+        ("i.j->ij", [(2, 3)], "einsum: index names must be letters"),
         ("ij->q", [(2, 3)], "einsum: output 'q' must list distinct letters"),
     ],
 )

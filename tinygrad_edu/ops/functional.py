@@ -50,31 +50,29 @@ def einsum(equation: str, *operands: Tensor) -> Tensor:
 
         "ij,jk->ik":  Z_ik = sum_j A_ij B_jk      "bij,bjk->bik": batched matmul
         "ii->i": the diagonal   "ij->": the sum   "i,i->": dot product   "ij->ji": transpose
+        "...ij,...jk->...ik": matmul over any (broadcast) leading axes
 
     Composed: a letter repeated within one operand takes a diagonal; a letter only one
     operand needs is summed out early; each pair of operands is permuted to
     (shared kept, own letters, contracted) and multiplied with one batched matmul; the
     letters left are summed and permuted into the output order. Without ``->`` the output
-    is every letter that appears once, in alphabetical order. No ``...`` (ellipsis) yet.
+    is the ``...`` axes, then every letter that appears once, in alphabetical order.
+    ``...`` axes broadcast as numpy's (size 1 against n; the gradient sums back).
     """
     if not isinstance(equation, str):
         raise TypeError(f"einsum: the equation must be a string such as 'ij,jk->ik', got {equation!r}")
-    if "." in equation:
-        raise ValueError(f"einsum: '...' (ellipsis) is not supported, got {equation!r}")
     spec = equation.replace(" ", "")
     inputs_spec, arrow, output = spec.partition("->")
     terms = inputs_spec.split(",")
     if len(terms) != len(operands):
         raise ValueError(f"einsum: {equation!r} names {len(terms)} operands but {len(operands)} were given")
-    if not arrow:
-        letters = "".join(terms)
-        output = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
-    for c in spec.replace(",", "").replace("->", ""):
+    for c in spec.replace(",", "").replace("->", "").replace("...", ""):
         if not c.isalpha():
-            raise ValueError(f"einsum: index names must be letters, got {c!r} in {equation!r}")
-    if len(set(output)) != len(output) or any(c not in inputs_spec for c in output):
-        raise ValueError(f"einsum: output {output!r} must list distinct letters that appear in the inputs")
+            raise ValueError(f"einsum: index names must be letters (and '...'), got {c!r} in {equation!r}")
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in operands]
+    terms, output, tensors = _expand_ellipsis(terms, output if arrow else None, tensors, equation)
+    if len(set(output)) != len(output) or any(c not in "".join(terms) for c in output):
+        raise ValueError(f"einsum: output {output!r} must list distinct letters that appear in the inputs")
     sizes: dict[str, int] = {}
     for term, t in zip(terms, tensors):
         if len(term) != t.ndim:
@@ -93,6 +91,44 @@ def einsum(equation: str, *operands: Tensor) -> Tensor:
         result = result.sum(axis=extra)
         term = "".join(c for c in term if c in output)
     return result.permute(*(term.index(c) for c in output)) if term != output else result
+
+
+def _expand_ellipsis(terms: list[str], output: str | None, tensors: list[Tensor],
+                     equation: str) -> tuple[list[str], str, list[Tensor]]:
+    """Name the ``...`` axes with unused letters (aligned from the right, as broadcasting),
+    expand size-1 ones to the common size, and fill in the implicit output."""
+    free = [c for c in "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba" if c not in equation]
+    counts = []
+    for term, t in zip(terms, tensors):
+        if term.count("...") > 1 or (term.count(".") and term.count(".") != 3 * term.count("...")):
+            raise ValueError(f"einsum: each term may hold one '...', got {term!r} in {equation!r}")
+        counts.append(t.ndim - len(term.replace("...", "")) if "..." in term else 0)
+        if counts[-1] < 0:
+            raise ValueError(f"einsum: term {term!r} has more letters than its operand has axes (shape {t.shape})")
+    n_broadcast = max(counts)
+    letters = "".join(reversed(free[:n_broadcast]))  # the ... axes, outermost first
+    shape = np.broadcast_shapes(*(t.shape[term.index("..."):term.index("...") + k]
+                                  for term, t, k in zip(terms, tensors, counts) if "..." in term)) \
+        if n_broadcast else ()
+    named, expanded = [], []
+    for term, t, k in zip(terms, tensors, counts):
+        if "..." in term:
+            i = term.index("...")
+            target = t.shape[:i] + shape[n_broadcast - k:] + t.shape[i + k:]
+            if k < n_broadcast or target != t.shape:  # prepend the missing axes and broadcast size 1
+                t = t.reshape(t.shape[:i] + (1,) * (n_broadcast - k) + t.shape[i:]).expand(
+                    t.shape[:i] + shape + t.shape[i + k:])
+            term = term.replace("...", letters)
+        named.append(term)
+        expanded.append(t)
+    if output is None:
+        joined = "".join(term.replace(letters, "") for term in named) if letters else "".join(named)
+        output = letters + "".join(sorted(c for c in set(joined) if joined.count(c) == 1))
+    elif "..." in output:
+        output = output.replace("...", letters)
+    elif "..." in "".join(terms) and n_broadcast:
+        raise ValueError(f"einsum: the output of {equation!r} must keep '...' (summing it away is not supported)")
+    return named, output, expanded
 
 
 def _take_diagonals(term: str, t: Tensor) -> tuple[str, Tensor]:
