@@ -51,6 +51,8 @@ from .constants import SELU_ALPHA, SELU_SCALE
 from .ops.elementwise import ElementwiseOps
 from .ops.movement import MovementOps
 from .ops.reductions import ReductionOps
+from .tensor_inplace import InplaceOps
+from .versions import CLOCK, check_saved, version_of
 
 __all__ = [
     "Tensor",
@@ -200,7 +202,7 @@ def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[i
     return tuple(out)
 
 
-class Tensor(ElementwiseOps, ReductionOps, MovementOps):
+class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
     """An n-d float array in the computation graph.
 
     The ops of the families in :mod:`tinygrad_edu.ops` (elementwise, reductions,
@@ -212,7 +214,8 @@ class Tensor(ElementwiseOps, ReductionOps, MovementOps):
     """
 
     __slots__ = (
-        "data", "grad", "requires_grad", "label", "_parents", "_op", "_fn", "_params", "_scope", "__weakref__"
+        "data", "grad", "requires_grad", "label", "_parents", "_op", "_fn", "_params", "_scope", "_born",
+        "__weakref__",
     )
     __array_ufunc__ = None  # numpy defers to our reflected ops: ndarray * Tensor -> Tensor
 
@@ -228,6 +231,7 @@ class Tensor(ElementwiseOps, ReductionOps, MovementOps):
         self._fn: type[P.Primitive] | None = None
         self._params: dict[str, Any] = {}
         self._scope: tuple[Any, ...] = ()
+        self._born = 0  # the in-place clock when this node was recorded (see tinygrad_edu.versions)
 
     # ------------------------------------------------------------------ graph plumbing
 
@@ -255,18 +259,22 @@ class Tensor(ElementwiseOps, ReductionOps, MovementOps):
             out._op = fn.name
             out._fn = fn
             out._scope = _current_scope()
+            out._born = CLOCK.tick  # for the version check at backward (tinygrad_edu.versions)
         else:
             out.requires_grad = False
             out._parents = ()
             out._op = ""
             out._fn = None
             out._scope = ()
+            out._born = 0
         if _anomaly_hooks:  # detect_anomaly's checks (see _anomaly_hooks at the end); normally empty
             for hook in _anomaly_hooks:
                 hook(out, fn, inputs)
         return out
 
     def _vjp(self, upstream: Tensor) -> P.Grads:
+        if self._born < CLOCK.tick:  # something was changed in place since this op was recorded
+            check_saved(self)
         backward = self._fn.backward  # type: ignore[union-attr]
         if self._params:
             return backward(upstream, self, *self._parents, **self._params)
@@ -360,7 +368,7 @@ class Tensor(ElementwiseOps, ReductionOps, MovementOps):
         """A constant sharing this tensor's data, cut from the graph."""
         out = Tensor.__new__(Tensor)
         out.data, out.grad, out.requires_grad, out.label = self.data, None, False, self.label
-        out._parents, out._op, out._fn, out._params, out._scope = (), "", None, {}, ()
+        out._parents, out._op, out._fn, out._params, out._scope, out._born = (), "", None, {}, (), 0
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -893,7 +901,16 @@ class Tensor(ElementwiseOps, ReductionOps, MovementOps):
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing as numpy: ints, slices, None, Ellipsis, integer arrays (repeats accumulate
         gradients) and boolean masks (primitive ``getitem``)."""
-        return Tensor._apply(P.Getitem, self, index=_normalize_index(index, self.shape))
+        return Tensor._apply(P.Getitem, self, index=self._index(index, "getitem"))
+
+    def _index(self, index: Any, op: str) -> tuple[Any, ...]:
+        """``index`` checked against this tensor's shape, with tensors and lists as numpy arrays."""
+        return _normalize_index(index, self.shape, op)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place ops have changed this tensor's memory (PyTorch's ``t._version``)."""
+        return version_of(self.data)
 
 
 # ====================================================================== helpers used above
@@ -909,7 +926,7 @@ def _wrap(array: np.ndarray, cls: type[Tensor] = Tensor) -> Tensor:
     """
     out = _new_tensor(cls)
     out.data, out.grad, out.requires_grad, out.label = array, None, False, ""
-    out._parents, out._op, out._fn, out._params, out._scope = (), "", None, _NO_PARAMS, ()
+    out._parents, out._op, out._fn, out._params, out._scope, out._born = (), "", None, _NO_PARAMS, (), 0
     return out
 
 
@@ -971,7 +988,7 @@ def _resolve_shape_cached(shape: tuple[int, ...], size: int) -> tuple[int, ...]:
     return shape
 
 
-def _normalize_index(index: Any, shape: tuple[int, ...]) -> Any:
+def _normalize_index(index: Any, shape: tuple[int, ...], op: str = "getitem") -> Any:
     """Tensors and lists in an index become numpy arrays; they carry no gradient."""
     items = index if isinstance(index, tuple) else (index,)
     out = []
