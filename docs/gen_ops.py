@@ -70,8 +70,8 @@ DIFFERENCES = [
     "- `scatter` with repeated indices adds the sources (PyTorch leaves which one wins unspecified).",
     "- `einsum` cannot sum away `...` axes (keep `...` in the output). `erf` (so exact `gelu`) uses `math.erf`:",
     "  exact, but ~0.1 us per element (`gelu(approximate=\"tanh\")` is vectorised).",
-    "- `cross_entropy`/`nll_loss` take `weight=`, `ignore_index=` and `label_smoothing=` as keywords",
-    "  (the module forms `nn.CrossEntropyLoss`/`nn.NLLLoss` do not take them yet).",
+    "- `cross_entropy`/`nll_loss` take `weight=`, `ignore_index=` and `label_smoothing=` as keywords only;",
+    "  `nn.CrossEntropyLoss`/`nn.NLLLoss` take them in PyTorch's order (their `weight` is not in `state_dict`).",
 ]
 MIXINS = {
     "elementwise": elementwise.ElementwiseOps,

@@ -98,3 +98,15 @@ def test_class_loss_options_check_their_arguments() -> None:
     with pytest.raises(ValueError, match=r"nll_loss: input has shape \(2, 3, 4\); target must be labels of shape"):
         nn.nll_loss(Tensor(np.zeros((2, 3, 4))), [0, 1])
     assert nn.cross_entropy(z, [0, -100]).item() == pytest.approx(np.log(3))  # the ignored row leaves the mean
+
+
+def test_loss_modules_take_the_options() -> None:
+    rng = np.random.default_rng(3)
+    z, y = Tensor(rng.standard_normal((4, 3))), np.array([0, 2, -100, 1])
+    w = [0.5, 2.0, 1.0]
+    module = nn.CrossEntropyLoss(weight=w, label_smoothing=0.1)
+    np.testing.assert_array_equal(module(z, y).data, nn.cross_entropy(z, y, weight=w, label_smoothing=0.1).data)
+    logp = z.log_softmax(axis=1)
+    np.testing.assert_array_equal(nn.NLLLoss(weight=w, reduction="sum")(logp, y).data,
+                                  nn.nll_loss(logp, y, "sum", weight=w).data)
+    assert nn.CrossEntropyLoss(reduction="none")(z, [0, 1, 2, 1]).shape == (4,)

@@ -526,14 +526,33 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """Module form of :func:`cross_entropy`: J = -(1/N) sum_i sum_k y_k^(i) log softmax(z^(i))_k."""
+    """Module form of :func:`cross_entropy`: J = -(1/N) sum_i sum_k y_k^(i) log softmax(z^(i))_k.
+
+    ``weight``, ``ignore_index`` and ``label_smoothing`` as in :func:`cross_entropy` (PyTorch's).
+    """
+
+    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
+        super().__init__(reduction)
+        self.weight = None if weight is None else np.array(weight.data if isinstance(weight, Tensor) else weight)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, logits: Tensor, target: Any) -> Tensor:
-        return cross_entropy(logits, target, reduction=self.reduction)
+        return cross_entropy(logits, target, reduction=self.reduction, weight=self.weight,
+                             ignore_index=self.ignore_index, label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(_Loss):
-    """Module form of :func:`nll_loss`: J = -(1/N) sum_i log a_{y^(i)}^(i) on log-probabilities."""
+    """Module form of :func:`nll_loss`: J = -(1/N) sum_i log a_{y^(i)}^(i) on log-probabilities.
+
+    ``weight`` and ``ignore_index`` as in :func:`nll_loss` (PyTorch's).
+    """
+
+    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight = None if weight is None else np.array(weight.data if isinstance(weight, Tensor) else weight)
+        self.ignore_index = ignore_index
 
     def forward(self, log_probs: Tensor, target: Any) -> Tensor:
-        return nll_loss(log_probs, target, reduction=self.reduction)
+        return nll_loss(log_probs, target, reduction=self.reduction, weight=self.weight,
+                        ignore_index=self.ignore_index)
