@@ -11,16 +11,21 @@ from . import optim as optim
 from .anomaly import AnomalyError, detect_anomaly
 from .checkpoint import load, save
 from .engine import GraphFreedError, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .factories import (
+from .factories import (  # issue 17
     arange,
     as_tensor,
+    empty,
+    empty_like,
     eye,
     full,
     full_like,
+    linspace,
     ones,
     ones_like,
     rand,
     rand_like,
+    randint,
+    randint_like,
     randn,
     randn_like,
     tensor,
@@ -32,6 +37,8 @@ from .factories import (
 from .function import Function, FunctionCtx  # custom ops with their own backward (issue 14)
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
 from .model_check import gradcheck_model  # check a Module's parameters in place (issue 14)
+from .ops import functional as functional  # tg.functional: torch.nn.functional's counterpart
+from .ops.functional import dropout, einsum, one_hot, scaled_dot_product_attention
 from .seeding import manual_seed  # one package-wide random generator, as torch.manual_seed
 from .tensor_class import (
     Tensor,
@@ -108,4 +115,15 @@ __all__ = [
     "where",
     "zeros",
     "zeros_like",
+    # issue 17
+    "dropout",
+    "einsum",
+    "empty",
+    "empty_like",
+    "functional",
+    "linspace",
+    "one_hot",
+    "randint",
+    "randint_like",
+    "scaled_dot_product_attention",
 ]

@@ -62,12 +62,12 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
+from .constants import SELU_ALPHA, SELU_SCALE
 from .ops.elementwise import ElementwiseOps
 from .ops.movement import MovementOps
 from .ops.reductions import ReductionOps
 from .tensor_inplace import InplaceOps
 from .torch_names import accepts_torch_names
-from .value import SELU_ALPHA, SELU_SCALE
 from .versions import CLOCK, check_saved, version_of
 
 __all__ = [
@@ -944,15 +944,21 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         return self.elu(SELU_ALPHA) * SELU_SCALE
 
     def softplus(self) -> Tensor:
-        """ln(1 + e^z) (composed, stable): z + log1p(e^-z) for z > 0, log1p(e^z) otherwise.
+        """ln(1 + e^z) (composed, stable): max(z, 0) + log1p(e^(z - 2 max(z, 0))).
 
-        Each branch only sees the inputs it is used for, so no exponential overflows and
-        softplus(inf) = inf with gradient 1; the derivative is sigma(z) everywhere (1/2 at 0),
-        and so are the higher ones (the z <= 0 branch is smooth through 0).
+        z - 2 max(z, 0) = -|z|, so the exponential never overflows. The derivative is sigma(z)
+        everywhere (1/2 at 0, where relu'(0) = 0 leaves d(z - 2 max(z, 0))/dz = 1), and the
+        second derivative is sigma'(z) there too. At z = +-inf, z - 2 max(z, 0) would be
+        inf - inf, so tensors holding an infinity take the branchwise form
+        where(z > 0, z + log1p(e^-z), log1p(e^z)) instead (slower: three where ops):
+        softplus(inf) = inf with gradient 1, softplus(-inf) = 0 with gradient 0.
         """
-        positive = self.data > 0
-        above, below = where(positive, self, 0.0), where(positive, 0.0, self)
-        return where(positive, above + (-above).exp().log1p(), below.exp().log1p())
+        if not np.isinf(self.data).any():
+            positive = self.relu()
+            return positive + (self - positive * 2.0).exp().log1p()
+        is_positive = self.data > 0
+        above, below = where(is_positive, self, 0.0), where(is_positive, 0.0, self)
+        return where(is_positive, above + (-above).exp().log1p(), below.exp().log1p())
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
         """min(max(x, low), high) (composed: where);  derivative 1 inside [low, high], 0 outside."""

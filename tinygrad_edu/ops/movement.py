@@ -21,10 +21,12 @@ import numpy as np
 
 from .. import primitives as P
 from ..torch_names import accepts_torch_names
-from ._shared import one_axis, select
+from ._shared import integer, one_axis, real, select
 
 if TYPE_CHECKING:
     from ..tensor_class import Tensor
+
+__all__ = ["MovementOps"]
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -170,7 +172,7 @@ class MovementOps:
             shape = None
         if shape != self.shape:
             raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the input shape {self.shape}")
-        return select(~np.broadcast_to(m, self.shape), self, float(value))
+        return select(~np.broadcast_to(m, self.shape), self, real(value, "masked_fill", "value"))
 
     def tril(self: Tensor, diagonal: int = 0) -> Tensor:
         """Lower triangle of the last two axes: z_ij = x_ij if j - i <= diagonal else 0 (composed: where)."""
@@ -199,11 +201,13 @@ class MovementOps:
         z_i = x_((i - shift) mod n), as numpy and PyTorch.
         """
         if axis is None:
-            if not isinstance(shifts, (int, np.integer)):
+            if isinstance(shifts, (tuple, list)):
                 raise TypeError(f"roll: with axis=None, shifts must be one int, got {shifts!r}")
+            integer(shifts, "roll", "shifts")
             return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
-        shift_list = [shifts] if isinstance(shifts, (int, np.integer)) else list(shifts)
-        axis_list = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+        shift_list = [shifts] if not isinstance(shifts, (tuple, list)) else list(shifts)
+        axis_list = [axis] if not isinstance(axis, (tuple, list)) else list(axis)
+        shift_list = [integer(s, "roll", "shifts") for s in shift_list]
         if len(shift_list) != len(axis_list):
             raise ValueError(f"roll: {len(shift_list)} shifts for {len(axis_list)} axes; give one shift per axis")
         out = self
@@ -262,8 +266,9 @@ class MovementOps:
     def narrow(self: Tensor, axis: int, start: int, length: int) -> Tensor:
         """z = x[..., start : start + length, ...] along ``axis`` (composed: getitem; start may be negative)."""
         a = one_axis(axis, self.ndim, "narrow")
+        start, length = integer(start, "narrow", "start"), integer(length, "narrow", "length")
         n = self.shape[a]
-        begin = operator.index(start) + (n if start < 0 else 0)
+        begin = start + (n if start < 0 else 0)
         if not (0 <= begin <= n and 0 <= length and begin + length <= n):
             raise IndexError(
                 f"narrow: start {start} and length {length} do not fit axis {a} of size {n} (shape {self.shape})"
@@ -291,7 +296,7 @@ class MovementOps:
     @accepts_torch_names
     def chunk(self: Tensor, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
         """About ``chunks`` equal pieces along ``axis``, as ``torch.chunk``: size ceil(n / chunks), maybe fewer."""
-        if chunks <= 0:
+        if integer(chunks, "chunk", "chunks") <= 0:
             raise ValueError(f"chunk: chunks must be > 0, got {chunks}")
         n = self.shape[one_axis(axis, self.ndim, "chunk")]
         return self.split(max(math.ceil(n / chunks), 1), axis)
@@ -356,6 +361,7 @@ class MovementOps:
         if self.ndim < 2:
             raise ValueError(f"diagonal: needs at least 2 dimensions, got shape {self.shape}")
         a, b = one_axis(axis1, self.ndim, "diagonal"), one_axis(axis2, self.ndim, "diagonal")
+        offset = integer(offset, "diagonal", "offset")
         if a == b:
             raise ValueError(f"diagonal: axis1 and axis2 must differ, got {axis1} and {axis2}")
         rest = [d for d in range(self.ndim) if d not in (a, b)]
@@ -368,6 +374,7 @@ class MovementOps:
     def diag(self: Tensor, diagonal: int = 0) -> Tensor:
         """As ``torch.diag``: for a 1-d x the square matrix with x on diagonal ``diagonal`` (composed:
         scatter_add primitive); for a 2-d x its diagonal as 1-d (composed: ``diagonal``)."""
+        diagonal = integer(diagonal, "diag", "diagonal")
         if self.ndim == 2:
             return self.diagonal(diagonal)
         if self.ndim != 1:
@@ -387,8 +394,10 @@ def _ints(values: Any, op: str) -> tuple[int, ...]:
 
 def _source(x: Tensor, src: Any, shape: tuple[int, ...], op: str) -> Tensor:
     """The part of ``src`` (a Tensor, array or number) that scatter uses: its leading ``shape`` block."""
-    if isinstance(src, (int, float)) and not isinstance(src, bool):
+    if isinstance(src, (int, float, np.integer, np.floating)) and not isinstance(src, bool):
         return x._constant(np.full(shape, src, dtype=x.dtype))
+    if not isinstance(src, (type(x), np.ndarray, list, tuple)):
+        raise TypeError(f"{op}: src must be a Tensor, an array or a number, got {type(src).__name__}")
     src = src if isinstance(src, type(x)) else x._constant(src)
     if src.ndim != len(shape) or any(m > n for m, n in zip(shape, src.shape)):
         raise ValueError(f"{op}: src of shape {src.shape} is smaller than the index shape {shape}")
@@ -399,6 +408,7 @@ def _source(x: Tensor, src: Any, shape: tuple[int, ...], op: str) -> Tensor:
 
 def _triangle(x: Tensor, diagonal: int, lower: bool) -> Tensor:
     op = "tril" if lower else "triu"
+    diagonal = integer(diagonal, op, "diagonal")
     if x.ndim < 2:
         raise ValueError(f"{op}: needs at least 2 dimensions, got shape {x.shape}")
     rows, cols = x.shape[-2:]

@@ -15,10 +15,12 @@ import numpy as np
 
 from .. import primitives as P
 from ..torch_names import accepts_torch_names
-from ._shared import boolean, one_axis, select
+from ._shared import boolean, integer, one_axis, select
 
 if TYPE_CHECKING:
     from ..tensor_class import Tensor
+
+__all__ = ["ReductionOps"]
 
 Axis = int | tuple[int, ...] | list[int] | None
 
@@ -140,6 +142,7 @@ class ReductionOps:
     def topk(self: Tensor, k: int, axis: int = -1, largest: bool = True, sorted: bool = True) -> tuple[Tensor, Tensor]:
         """(values, indices) of the k largest (``largest=False``: smallest) along ``axis`` (composed: sort, narrow)."""
         a = _scan_axis(self, axis, "topk")
+        k = integer(k, "topk", "k")
         n = self.shape[a] if self.ndim else 1
         if not 0 <= k <= n:
             raise ValueError(f"topk: k={k} is out of range for {n} elements along axis {a} (shape {self.shape})")
