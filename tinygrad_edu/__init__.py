@@ -28,6 +28,7 @@ from .factories import (
     zeros_like,
 )
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
+from .jit import JitCheckError, JitError, JitWarning, jit  # tg.jit: trace one step, replay it (issue 16)
 from .tensor_class import (
     Tensor,
     concatenate,
@@ -61,6 +62,9 @@ __all__ = [
     "GradcheckError",
     "GradcheckResult",
     "GraphFreedError",
+    "JitCheckError",
+    "JitError",
+    "JitWarning",
     "Tensor",
     "Value",
     "arange",
@@ -74,6 +78,7 @@ __all__ = [
     "grad",
     "gradcheck",
     "is_grad_enabled",
+    "jit",
     "load",
     "maximum",
     "minimum",

@@ -849,16 +849,37 @@ class MaxPool2d(Primitive):
 
     @staticmethod
     def backward(g, out, x, kernel, stride, padding):
-        xp = _pad_minus_inf(x.data, padding)
-        out_hw = out.shape[2:]
-        is_max = np.stack([xp[_window(u, v, stride, out_hw)] == out.data for u, v in np.ndindex(*kernel)])
-        with _errstate():  # a window of NaN has no maximum: 0/0 = nan weights, as max
-            weights = is_max / is_max.sum(axis=0)
-        dx = g._apply(WindowScatter, g, kernel=kernel, stride=stride, weights=weights.astype(g.dtype), shape=xp.shape)
+        # the weights are a constant made by a primitive (not by numpy here), so that
+        # tg.jit's trace recomputes them on every replay
+        weights = x._apply(MaxPoolWeights, x.detach(), out.detach(), kernel=kernel, stride=stride, padding=padding)
+        xp_shape = x.shape[:2] + tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
+        dx = g._apply(WindowScatter, g, kernel=kernel, stride=stride, weights=weights.data, shape=xp_shape)
         (ph, pw), (h, w) = padding, x.shape[2:]
         if ph or pw:
             dx = dx[:, :, ph : ph + h, pw : pw + w]
         return (dx,)
+
+
+class MaxPoolWeights(Primitive):
+    """w[u*kW + v, n, c, i, j] = [x_pad at offset (u, v) is the window's maximum z] / (number of maxima).
+
+    A constant (the derivative of an indicator is 0 almost everywhere): how :class:`MaxPool2d`'s
+    VJP shares g within each window.
+    """
+
+    name = "max_pool_weights"
+
+    @staticmethod
+    def forward(x, out, kernel, stride, padding):
+        xp = _pad_minus_inf(x, padding)
+        out_hw = out.shape[2:]
+        is_max = np.stack([xp[_window(u, v, stride, out_hw)] == out for u, v in np.ndindex(*kernel)])
+        with _errstate():  # a window of NaN has no maximum: 0/0 = nan weights, as max
+            return (is_max / is_max.sum(axis=0)).astype(x.dtype)
+
+    @staticmethod
+    def backward(g, out, x, z, kernel, stride, padding):
+        return None, None
 
 
 def _pad_minus_inf(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
