@@ -186,3 +186,28 @@ def test_gradients_that_backward_copies_are_copied_again_on_replay() -> None:
     rng = np.random.default_rng(4)
     batches = [(rng.normal(size=(5, 2)), rng.normal(size=(5, 1))) for _ in range(6)]
     assert _assert_same_run(make, batches).replays == 4
+
+
+def test_constants_computed_from_the_data_are_recomputed_on_replay() -> None:
+    # clip's masks (through where) and log_softmax's shift (max z) are constants made from the
+    # data; the first two calls agree on them (nothing clipped, same max), later calls do not
+    clip_and_normalise = tg.jit(lambda x: (x.clip(-1.0, 1.0) * 3.0).log_softmax(axis=1))
+    inside = np.array([[0.5, -0.25, 0.0]])
+    for x in (inside, inside, inside * 4.0, inside * -8.0, inside):
+        want = (tg.Tensor(x).clip(-1.0, 1.0) * 3.0).log_softmax(axis=1)
+        np.testing.assert_array_equal(clip_and_normalise(tg.Tensor(x)).data, want.data)
+    assert clip_and_normalise.replays == 3
+
+
+def test_written_out_mlp_replays_bitwise_equal_to_eager() -> None:
+    def make():  # noqa: ANN202
+        model = nn.MLP([4, 8, 3], seed=0)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def loss_fn(z, y):  # noqa: ANN001, ANN202 - the composed softmax cross-entropy, one-hot targets
+            return -(z.log_softmax(axis=1) * y).sum() * (1.0 / len(y))
+
+        return model, _train_step(model, opt, loss_fn)
+
+    batches = [(x, np.eye(3)[y]) for x, y in _classification_batches(6, 5)]  # (np.eye(3)[y] inside the step
+    assert _assert_same_run(make, batches).replays == 4  # would be a constant the trace cannot see: eager)

@@ -140,14 +140,27 @@ class _Recording:
             out.data = np.asarray(out.data)  # make it a 0-d array (same value, same arithmetic)
         self._add_op(_Op(fn.name, fn, fn.forward, [t.data for t in inputs], out._params, out.data))
 
-    def on_constant(self, name: str, forward: Callable[..., np.ndarray], inputs: list[Any], out: np.ndarray) -> None:
-        """A constant computed from data outside ``_apply`` (a comparison mask, a sign)."""
+    def on_constant(
+        self, name: str, forward: Callable[..., Any], inputs: list[Any], out: np.ndarray, into: Any = None
+    ) -> None:
+        """A constant computed from data outside ``_apply`` (a comparison mask, a sign).
+
+        ``into(out, *inputs)``, if given, writes the same result straight into ``out``.
+        """
         if not self._inside_call:
-            self._add_op(_Op(name, None, forward, inputs, {}, out))
+            self._add_op(_Op(name, into and _WritesInto(into), forward, inputs, {}, out))
 
     def _add_op(self, op: _Op) -> None:
         self.outputs[id(op.out)] = len(self.steps)
         self.steps.append(op)
+
+    def insert_before(self, later_out: np.ndarray, name: str, forward: Callable, inputs: list, out: np.ndarray) -> None:
+        """Record a constant computed from data *before* the (already recorded) step that wrote ``later_out``."""
+        if self._inside_call:
+            return
+        index = self.outputs.get(id(later_out), len(self.steps))
+        self.steps.insert(index, _Op(name, None, forward, inputs, {}, out))
+        self.outputs = {id(step.out): i for i, step in enumerate(self.steps) if isinstance(step, _Op)}
 
     def array_role(self, a: np.ndarray) -> tuple[Any, ...]:
         """Where array ``a`` comes from: a step's output, an input buffer, or outside (by its root array)."""
@@ -191,8 +204,8 @@ class _Tracing:
         def recorded_compare(self: Tensor, other: Any, op: Any, name: str) -> Tensor:
             result = compare(self, other, op, name)
             other_data = other if isinstance(other, (int, float)) else self._constant(other, name).data
-            dtype = self.data.dtype
-            rec.on_constant(name, lambda a, b: op(a, b).astype(dtype), [self.data, other_data], result.data)
+            rec.on_constant(name, lambda a, b: op(a, b).astype(result.data.dtype), [self.data, other_data],
+                            result.data, into=lambda out, a, b: op(a, b, out=out))  # (bool -> float: exact)
             return result
 
         def recorded_sign(self: Tensor) -> Tensor:
@@ -200,8 +213,28 @@ class _Tracing:
             rec.on_constant("sign", np.sign, [self.data], result.data)
             return result
 
+        where, stable_shift = _tc.where, Tensor._stable_shift
+
+        def recorded_where(cond: Any, x: Any, y: Any) -> Tensor:
+            result = where(cond, x, y)  # its ``cond`` parameter views a boolean copy of the condition:
+            mask = result._params["cond"]  # record that copy, made before the where step itself
+            while isinstance(mask.base, np.ndarray) and mask.base.dtype == bool:
+                mask = mask.base
+            source = cond.data if isinstance(cond, Tensor) else cond
+            if isinstance(source, np.ndarray):
+                rec.insert_before(result.data, "where_condition", lambda c: np.asarray(c).astype(bool), [source], mask)
+            return result
+
+        def recorded_stable_shift(self: Tensor, axis: Any, op: str) -> Tensor:
+            result = stable_shift(self, axis, op)  # m = max x, a constant computed from the data
+            shift = lambda a: stable_shift(_tc._wrap(a), axis, op).data  # noqa: E731
+            rec.on_constant(f"{op}_shift", shift, [self.data], result.data)
+            return result
+
         self._patch(Tensor, "_compare", recorded_compare)
         self._patch(Tensor, "sign", recorded_sign)
+        self._patch(Tensor, "_stable_shift", recorded_stable_shift)
+        self._patch(_tc, "where", recorded_where)
         own_leaf_grads, backward = _tc._own_leaf_grads, engine.backward
 
         def recorded_backward(root: Any, seed: Any, *args: Any, **kwargs: Any) -> list[Any]:
@@ -318,24 +351,57 @@ def _same_value(a: _Recording, b: _Recording, x: Any, y: Any) -> str | None:
 # ====================================================================== replay: a flat list of calls
 
 
+class _WritesInto:
+    """Stands in for a primitive class: a recorded constant's ``forward_into``."""
+
+    __slots__ = ("forward_into",)
+
+    def __init__(self, into: Callable[..., Any]) -> None:
+        self.forward_into = into
+
+
 def _linear_into(out: np.ndarray, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> None:
     np.matmul(x, w.T, out=out)
     if b is not None:
         out += b
 
 
+def _sigmoid_into(out: np.ndarray, x: np.ndarray) -> None:
+    np.abs(x, out=out)  # the same steps as Sigmoid.forward: e = e^-|x|, then where(x >= 0, 1, e) / (1 + e)
+    np.negative(out, out=out)
+    np.exp(out, out=out)
+    numerator = np.where(x >= 0, 1.0, out)
+    np.add(out, 1.0, out=out)
+    np.divide(numerator, out, out=out)
+
+
+def _where_into(out: np.ndarray, x: np.ndarray, y: np.ndarray, cond: np.ndarray) -> None:
+    np.copyto(out, y)
+    np.copyto(out, x, where=cond)
+
+
 #: Primitives whose result numpy can write straight into the recorded array (``out=``): the
 #: same arithmetic as their ``forward``, so a replay stays bitwise equal, without a temporary.
+#: (The whole replay runs under the primitives' error state: log 0 = -inf is not warned about.)
 _INTO: dict[Any, Callable[..., Any]] = {
     P.Add: lambda out, x, y: np.add(x, y, out=out),
     P.Sub: lambda out, x, y: np.subtract(x, y, out=out),
     P.Mul: lambda out, x, y: np.multiply(x, y, out=out),
+    P.Div: lambda out, x, y: np.divide(x, y, out=out),
     P.Neg: lambda out, x: np.negative(x, out=out),
+    P.Exp: lambda out, x: np.exp(x, out=out),
+    P.Log: lambda out, x: np.log(x, out=out),
+    P.Sqrt: lambda out, x: np.sqrt(x, out=out),
+    P.Abs: lambda out, x: np.abs(x, out=out),
     P.Tanh: lambda out, x: np.tanh(x, out=out),
+    P.Sigmoid: _sigmoid_into,
     P.Relu: lambda out, x: np.maximum(x, 0, out=out),
+    P.PowConst: lambda out, x, exponent: np.power(x, exponent, out=out),
+    P.Cast: lambda out, x, dtype: np.copyto(out, x, casting="unsafe"),
+    P.Where: _where_into,
     P.MatMul: lambda out, x, y: np.matmul(x, y, out=out),
     P.Linear: _linear_into,
-    P.Sum: lambda out, x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims, out=out),
+    P.Sum: lambda out, x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims, out=out),
 }
 
 
@@ -357,7 +423,7 @@ def _compile(recording: _Recording) -> list[Callable[[], Any]]:
         if isinstance(step, _Op):
             if step.is_view:
                 continue
-            into = _INTO.get(step.primitive)
+            into = _INTO.get(step.primitive) or getattr(step.primitive, "forward_into", None)
             if into is not None and step.out.flags.writeable:
                 calls.append(functools.partial(into, step.out, *step.inputs, **step.params))
             else:
@@ -468,8 +534,9 @@ class Jitted:
     def _replay(self, entry: _Entry, args: tuple, kwargs: dict) -> Any:
         for buffer, a in zip(entry.buffers, _data_args(args, kwargs)):
             np.copyto(buffer, a.data if isinstance(a, Tensor) else a)
-        for call in entry.calls:  # type: ignore[union-attr]
-            call()
+        with P._errstate():
+            for call in entry.calls:  # type: ignore[union-attr]
+                call()
         self.replays += 1
         return _tensors_of(entry.recording.result)  # type: ignore[union-attr]
 
