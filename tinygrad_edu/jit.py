@@ -272,8 +272,9 @@ def _recorded_methods() -> list[tuple[type, str]]:
     """The optimiser and schedule methods recorded whole: every class that defines them itself."""
     from . import optim
 
+    schedule_base = getattr(optim, "LRScheduler", None) or optim.lr_scheduler.LRScheduler  # (wherever it lives)
     found = []
-    for base, names in ((optim.Optimizer, ("step", "zero_grad")), (optim.LRScheduler, ("step",))):
+    for base, names in ((optim.Optimizer, ("step", "zero_grad")), (schedule_base, ("step",))):
         stack = [base]
         while stack:
             cls = stack.pop()
@@ -380,29 +381,39 @@ def _where_into(out: np.ndarray, x: np.ndarray, y: np.ndarray, cond: np.ndarray)
     np.copyto(out, x, where=cond)
 
 
-#: Primitives whose result numpy can write straight into the recorded array (``out=``): the
-#: same arithmetic as their ``forward``, so a replay stays bitwise equal, without a temporary.
-#: (The whole replay runs under the primitives' error state: log 0 = -inf is not warned about.)
+#: Primitives that are one numpy ufunc: a replay calls it with ``out=`` the recorded array --
+#: the same arithmetic as their ``forward`` (so bitwise equal), no temporary, no Python frame.
+_UFUNCS: dict[Any, Callable[..., Any]] = {
+    P.Add: np.add, P.Sub: np.subtract, P.Mul: np.multiply, P.Div: np.divide, P.Neg: np.negative,
+    P.Exp: np.exp, P.Log: np.log, P.Sqrt: np.sqrt, P.Abs: np.abs, P.Tanh: np.tanh, P.MatMul: np.matmul,
+}
+
+#: Other primitives with a way to write straight into the recorded array. (The whole replay
+#: runs under the primitives' error state: log 0 = -inf is not warned about.)
 _INTO: dict[Any, Callable[..., Any]] = {
-    P.Add: lambda out, x, y: np.add(x, y, out=out),
-    P.Sub: lambda out, x, y: np.subtract(x, y, out=out),
-    P.Mul: lambda out, x, y: np.multiply(x, y, out=out),
-    P.Div: lambda out, x, y: np.divide(x, y, out=out),
-    P.Neg: lambda out, x: np.negative(x, out=out),
-    P.Exp: lambda out, x: np.exp(x, out=out),
-    P.Log: lambda out, x: np.log(x, out=out),
-    P.Sqrt: lambda out, x: np.sqrt(x, out=out),
-    P.Abs: lambda out, x: np.abs(x, out=out),
-    P.Tanh: lambda out, x: np.tanh(x, out=out),
     P.Sigmoid: _sigmoid_into,
     P.Relu: lambda out, x: np.maximum(x, 0, out=out),
     P.PowConst: lambda out, x, exponent: np.power(x, exponent, out=out),
     P.Cast: lambda out, x, dtype: np.copyto(out, x, casting="unsafe"),
     P.Where: _where_into,
-    P.MatMul: lambda out, x, y: np.matmul(x, y, out=out),
     P.Linear: _linear_into,
-    P.Sum: lambda out, x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims, out=out),
 }
+
+
+def _replay_call(step: _Op) -> Callable[[], Any]:
+    """One recorded op as a zero-argument call that overwrites ``step.out`` in place."""
+    out, inputs, params = step.out, step.inputs, step.params
+    if out.flags.writeable:
+        ufunc = _UFUNCS.get(step.primitive)
+        if ufunc is not None:
+            return functools.partial(ufunc, *inputs, out=out)
+        if step.primitive is P.Sum:
+            return functools.partial(np.add.reduce, inputs[0], axis=params["axis"], keepdims=params["keepdims"],
+                                     out=out)
+        into = _INTO.get(step.primitive) or getattr(step.primitive, "forward_into", None)
+        if into is not None:
+            return functools.partial(into, out, *inputs, **params)
+    return functools.partial(_write_result, out, step.forward, inputs, params)
 
 
 def _write_result(out: np.ndarray, forward: Callable[..., Any], inputs: list[Any], params: dict) -> None:
@@ -421,13 +432,8 @@ def _compile(recording: _Recording) -> list[Callable[[], Any]]:
     calls: list[Callable[[], Any]] = []
     for step in recording.steps:
         if isinstance(step, _Op):
-            if step.is_view:
-                continue
-            into = _INTO.get(step.primitive) or getattr(step.primitive, "forward_into", None)
-            if into is not None and step.out.flags.writeable:
-                calls.append(functools.partial(into, step.out, *step.inputs, **step.params))
-            else:
-                calls.append(functools.partial(_write_result, step.out, step.forward, step.inputs, step.params))
+            if not step.is_view:
+                calls.append(_replay_call(step))
         elif isinstance(step, _Call):
             calls.append(functools.partial(step.function, step.owner, *step.args, **step.kwargs))
         else:
@@ -664,7 +670,7 @@ def _arrays_of(result: Any, fn: Callable[..., Any]) -> Any:
 
 def _tensors_of(arrays: Any) -> Any:
     if isinstance(arrays, np.ndarray):
-        return Tensor(arrays.copy())
+        return _tc._wrap(arrays.copy())  # (the recorded dtype already follows the dtype policy)
     if isinstance(arrays, (tuple, list)):
         return type(arrays)(_tensors_of(a) for a in arrays)
     if isinstance(arrays, dict):
