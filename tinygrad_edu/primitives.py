@@ -29,6 +29,7 @@ One speed habit recurs: a VJP computes a parent's gradient only ``if parent.requ
 from __future__ import annotations
 
 import functools
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,6 +46,10 @@ class Primitive:
     """Base of all primitives (a namespace for ``forward`` and ``backward``)."""
 
     name = "primitive"
+    # What the VJP reads at backward time: input positions and/or "out" (None: all of them).
+    # An in-place change of one of these between forward and backward is an error
+    # (see tinygrad_edu.versions); () means the VJP needs no values, only shapes.
+    saves: tuple[int | str, ...] | None = None
 
     @staticmethod
     def forward(*arrays: np.ndarray, **params: Any) -> np.ndarray:
@@ -67,6 +72,7 @@ class Neg(Primitive):
     """z = -x;  dL/dx = -g."""
 
     name = "neg"
+    saves = ()
 
     @staticmethod
     def forward(x):
@@ -81,6 +87,7 @@ class Exp(Primitive):
     """z = e^x;  dz/dx = e^x = z, so dL/dx = g * z."""
 
     name = "exp"
+    saves = ("out",)
 
     @staticmethod
     def forward(x):
@@ -96,6 +103,7 @@ class Log(Primitive):
     """z = ln x;  dz/dx = 1/x, so dL/dx = g / x.  ln 0 = -inf, ln(x<0) = nan (as numpy)."""
 
     name = "log"
+    saves = (0,)
 
     @staticmethod
     def forward(x):
@@ -111,6 +119,7 @@ class Sqrt(Primitive):
     """z = sqrt(x);  dz/dx = 1 / (2 sqrt(x)) = 1 / (2z), so dL/dx = g / (2z).  sqrt'(0) = inf."""
 
     name = "sqrt"
+    saves = ("out",)
 
     @staticmethod
     def forward(x):
@@ -126,6 +135,7 @@ class Abs(Primitive):
     """z = |x|;  dz/dx = sign(x), with sign(0) = 0 (as PyTorch)."""
 
     name = "abs"
+    saves = (0,)
 
     @staticmethod
     def forward(x):
@@ -140,6 +150,7 @@ class Tanh(Primitive):
     """a = tanh(z);  da/dz = 1 - tanh(z)^2 = 1 - a^2, so dL/dz = g * (1 - a^2)."""
 
     name = "tanh"
+    saves = ("out",)
 
     @staticmethod
     def forward(x):
@@ -158,6 +169,7 @@ class Sigmoid(Primitive):
     """
 
     name = "sigmoid"
+    saves = ("out",)
 
     @staticmethod
     def forward(x):
@@ -174,6 +186,7 @@ class Relu(Primitive):
     """a = max(0, z);  da/dz = 1 if z > 0 else 0 (relu'(0) = 0, as PyTorch)."""
 
     name = "relu"
+    saves = (0,)
 
     @staticmethod
     def forward(x):
@@ -190,6 +203,7 @@ class Cast(Primitive):
     """z = x as another float dtype;  dL/dx = g cast back to x's dtype."""
 
     name = "cast"
+    saves = ()
 
     @staticmethod
     def forward(x, dtype):
@@ -204,6 +218,7 @@ class PowConst(Primitive):
     """z = x^c for a constant c;  dz/dx = c x^(c-1)."""
 
     name = "pow"
+    saves = (0,)
 
     @staticmethod
     def forward(x, exponent):
@@ -224,6 +239,7 @@ class Add(Primitive):
     """z = x + y;  dL/dx = g, dL/dy = g."""
 
     name = "add"
+    saves = ()
 
     @staticmethod
     def forward(x, y):
@@ -238,6 +254,7 @@ class Sub(Primitive):
     """z = x - y;  dL/dx = g, dL/dy = -g."""
 
     name = "sub"
+    saves = ()
 
     @staticmethod
     def forward(x, y):
@@ -252,6 +269,7 @@ class Mul(Primitive):
     """z = x * y;  dL/dx = g * y, dL/dy = g * x."""
 
     name = "mul"
+    saves = (0, 1)
 
     @staticmethod
     def forward(x, y):
@@ -266,6 +284,7 @@ class Div(Primitive):
     """z = x / y;  dL/dx = g / y, dL/dy = -g x / y^2 = -g z / y."""
 
     name = "div"
+    saves = (1, "out")
 
     @staticmethod
     def forward(x, y):
@@ -281,10 +300,12 @@ class Pow(Primitive):
     """z = x^y;  dL/dx = g y x^(y-1), dL/dy = g x^y ln x (x > 0).
 
     At x = 0 the terms 0 * inf are taken as their limits, as ``Value`` and PyTorch do:
-    dL/dy = 0 (x^y ln x -> 0), and dL/dx = 0 where also y = 0 (0^y is the constant 1).
+    dL/dy = 0 for y >= 0 (x^y ln x -> 0), and dL/dx = 0 where also y = 0 (0^y is the
+    constant 1). For y < 0, x^y ln x = inf * (-inf) = -inf at x = 0, as PyTorch gives.
     """
 
     name = "pow"
+    saves = (0, 1, "out")
 
     @staticmethod
     def forward(x, y):
@@ -295,7 +316,7 @@ class Pow(Primitive):
     def backward(g, out, x, y):
         zero = x == 0  # 0/1 constant: shift the exponent / log argument there to avoid 0 * inf = nan
         dx = g * y * x ** (y - 1.0 + zero * (y == 0)) if x.requires_grad else None
-        dy = g * out * (x + zero).log() if y.requires_grad else None
+        dy = g * out * (x + zero * (y >= 0)).log() if y.requires_grad else None
         return dx, dy
 
 
@@ -306,6 +327,7 @@ class Maximum(Primitive):
     """
 
     name = "maximum"
+    saves = (0, 1)
 
     @staticmethod
     def forward(x, y):
@@ -321,6 +343,7 @@ class Where(Primitive):
     """z = x where cond else y (cond is a constant boolean array);  dL/dx = g where cond, dL/dy = g elsewhere."""
 
     name = "where"
+    saves = ()
 
     @staticmethod
     def forward(x, y, cond):
@@ -350,6 +373,7 @@ class Sum(Primitive):
     """z = sum of x over ``axis``;  dz/dx_i = 1, so dL/dx = g broadcast back to x's shape."""
 
     name = "sum"
+    saves = ()
 
     @staticmethod
     def forward(x, axis, keepdims):
@@ -371,6 +395,7 @@ class Max(Primitive):
     """
 
     name = "max"
+    saves = (0, "out")
 
     @staticmethod
     def forward(x, axis, keepdims):
@@ -393,6 +418,7 @@ class Reshape(Primitive):
     """z = x with a new shape (same elements in the same order);  dL/dx = g reshaped to x's shape."""
 
     name = "reshape"
+    saves = ()
 
     @staticmethod
     def forward(x, shape):
@@ -407,6 +433,7 @@ class Permute(Primitive):
     """z = x with axes reordered, z.shape[i] = x.shape[axes[i]];  dL/dx = g permuted by the inverse order."""
 
     name = "permute"
+    saves = ()
 
     @staticmethod
     def forward(x, axes):
@@ -425,6 +452,7 @@ class Expand(Primitive):
     """
 
     name = "expand"
+    saves = ()
 
     @staticmethod
     def forward(x, shape):
@@ -492,6 +520,7 @@ class Getitem(Primitive):
     """
 
     name = "getitem"
+    saves = ()
 
     @staticmethod
     def forward(x, index):
@@ -510,6 +539,7 @@ class ScatterAdd(Primitive):
     """
 
     name = "scatter_add"
+    saves = ()
 
     @staticmethod
     def forward(x, shape, index):
@@ -529,6 +559,7 @@ class Pad(Primitive):
     """z = x with ``pad_width[i] = (before, after)`` zeros around axis i;  dL/dx = g without the padding."""
 
     name = "pad"
+    saves = ()
 
     @staticmethod
     def forward(x, pad_width):
@@ -552,6 +583,7 @@ class MatMul(Primitive):
     """
 
     name = "matmul"
+    saves = (0, 1)
 
     @staticmethod
     def forward(x, y):
@@ -573,6 +605,205 @@ class MatMul(Primitive):
         return dx, dy
 
 
+# ====================================================================== added for issue 17 (new ops)
+# Each of these exists because composing it from the primitives above would be numerically
+# unstable (log1p, expm1), impossible with real arithmetic (sin, cos, asin, atan, erf), or
+# asymptotically slow (cumsum, cumprod: O(n^2) as a triangular matmul; concatenate: O(k n)
+# as k zero-padded sums). Their VJPs are again written in Tensor ops.
+
+
+class Sin(Primitive):
+    """z = sin x;  dz/dx = cos x, so dL/dx = g cos x.  (No real composition of exp gives sin.)"""
+
+    name = "sin"
+
+    @staticmethod
+    def forward(x):
+        return np.sin(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * x.cos(),)
+
+
+class Cos(Primitive):
+    """z = cos x;  dz/dx = -sin x, so dL/dx = -g sin x."""
+
+    name = "cos"
+
+    @staticmethod
+    def forward(x):
+        return np.cos(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (-(g * x.sin()),)
+
+
+class Asin(Primitive):
+    """z = arcsin x (|x| <= 1);  dz/dx = 1 / sqrt(1 - x^2) (inf at |x| = 1; nan outside, as numpy)."""
+
+    name = "asin"
+
+    @staticmethod
+    def forward(x):
+        with _errstate():
+            return np.arcsin(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * (1.0 - x * x) ** -0.5,)
+
+
+class Atan(Primitive):
+    """z = arctan x;  dz/dx = 1 / (1 + x^2)."""
+
+    name = "atan"
+
+    @staticmethod
+    def forward(x):
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g / (x * x + 1.0),)
+
+
+class Log1p(Primitive):
+    """z = ln(1 + x);  dz/dx = 1 / (1 + x).
+
+    A primitive because ln(1 + x) composed rounds 1 + x first: for |x| < 1e-16 it returns 0
+    (float64), whereas log1p(x) ~ x keeps every digit.
+    """
+
+    name = "log1p"
+
+    @staticmethod
+    def forward(x):
+        with _errstate():
+            return np.log1p(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g / (x + 1.0),)
+
+
+class Expm1(Primitive):
+    """z = e^x - 1;  dz/dx = e^x = z + 1.
+
+    A primitive because e^x - 1 composed cancels catastrophically for small |x| (e^1e-10 - 1
+    keeps ~6 of 16 digits); expm1 is exact to the last digit.
+    """
+
+    name = "expm1"
+
+    @staticmethod
+    def forward(x):
+        with _errstate():
+            return np.expm1(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * (out + 1.0),)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math.erf is exact to ~1 ulp (slow: ~0.1 us / element)
+
+
+class Erf(Primitive):
+    """z = erf x = (2 / sqrt(pi)) int_0^x e^(-t^2) dt;  dz/dx = (2 / sqrt(pi)) e^(-x^2).
+
+    A primitive because erf is not an elementary function: no composition of the others gives it.
+    """
+
+    name = "erf"
+
+    @staticmethod
+    def forward(x):
+        return np.asarray(_erf(x), dtype=x.dtype)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi)),)
+
+
+class Cumsum(Primitive):
+    """z_i = sum_{j <= i} x_j along ``axis``;  dL/dx_i = sum_{j >= i} g_j (a reversed cumsum of g).
+
+    A primitive because composing it (a matmul with a triangular matrix of ones) costs O(n^2).
+    """
+
+    name = "cumsum"
+
+    @staticmethod
+    def forward(x, axis):
+        return np.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(g, out, x, axis):
+        return (g.flip(axis).cumsum(axis).flip(axis),)
+
+
+class Cumprod(Primitive):
+    """z_i = prod_{j <= i} x_j along ``axis``;  dL/dx_i = sum_{j >= i} g_j prod_{k <= j, k != i} x_k.
+
+    Without zeros that is (sum_{j >= i} g_j z_j) / x_i: a reversed cumsum divided by x.
+    Zeros are handled exactly, without dividing by them: let k be the first zero of a line
+    and x' = x with x_k replaced by 1, z' = cumprod(x'). Then z_j = z'_j before k and
+    x_k z'_j from k on, so
+    dL/dx_k = sum_{j >= k} g_j z'_j, and for i != k, dL/dx_i = (the VJP of cumprod at x'
+    with cotangent g_j scaled by x_k from k on)_i -- the same rule on a line with one zero
+    fewer (a recursion as deep as the most zeros in one line). Everything is Tensor ops, so
+    second derivatives are right at zeros too.
+    """
+
+    name = "cumprod"
+
+    @staticmethod
+    def forward(x, axis):
+        return np.cumprod(x, axis=axis)
+
+    @staticmethod
+    def backward(g, out, x, axis):
+        zero = x.data == 0
+        if not zero.any():
+            return ((g * out).flip(axis).cumsum(axis).flip(axis) / x,)
+        seen_zero = np.cumsum(zero, axis=axis)  # zeros seen so far along the line, this one included
+        first = zero & (seen_zero == 1)
+        ones, zeros = x._constant(np.ones_like(x.data)), x._constant(np.zeros_like(x.data))
+        x_prime = Where.apply(ones, x, cond=first)
+        z_prime = x_prime.cumprod(axis)
+        x_k = Where.apply(x, zeros, cond=first).sum(axis=axis, keepdims=True).expand(x.shape)  # 0, in the graph
+        scale = Where.apply(x_k, ones, cond=seen_zero >= 1)
+        (dx_others,) = Cumprod.backward(g * scale, z_prime, x_prime, axis)
+        dx_first = (g * z_prime).flip(axis).cumsum(axis).flip(axis)
+        return (Where.apply(dx_first, dx_others, cond=first),)
+
+
+class Concatenate(Primitive):
+    """z = x_1, x_2, ..., x_k joined along ``axis``;  dL/dx_i = the slice of g where x_i lies.
+
+    A primitive because the composition (each part zero-padded to the full length, then
+    summed) costs O(k * n) time and memory: 8,000 one-element parts took seconds and ~1 GB.
+    This one is O(n), and its VJP is k slices (``getitem``, whose own VJP scatters back).
+    """
+
+    name = "concatenate"
+
+    @staticmethod
+    def forward(*parts, axis):
+        return np.concatenate(parts, axis=axis)
+
+    @staticmethod
+    def backward(g, out, *parts, axis):
+        grads, offset = [], 0
+        lead = (slice(None),) * axis
+        for p in parts:
+            n = p.shape[axis]
+            index = lead + (slice(offset, offset + n),)  # valid by construction: skip getitem's checks
+            grads.append(g._apply(Getitem, g, index=index) if p.requires_grad else None)
+            offset += n
+        return tuple(grads)
 def _is_transposed(a: np.ndarray) -> bool:
     """Whether ``a`` is the transpose (last two axes swapped) of a C-contiguous array, and not contiguous itself."""
     return a.ndim >= 2 and not a.flags.c_contiguous and a.swapaxes(-1, -2).flags.c_contiguous

@@ -44,8 +44,9 @@ from typing import Any
 import numpy as np
 
 from .. import primitives as P
+from ..argcheck import check_int, check_real
 from ..seeding import Seed, as_generator
-from ..tensor_class import Tensor
+from ..tensor_class import Tensor, get_default_dtype
 from . import init as _init
 from .module import Module, Parameter
 
@@ -178,11 +179,12 @@ class Conv2d(Module):
     ) -> None:
         super().__init__()
         op = "Conv2d"
-        if int(in_channels) < 1 or int(out_channels) < 1:
-            raise ValueError(f"{op}: in_channels and out_channels must be >= 1, got {in_channels}, {out_channels}")
+        self.in_channels = check_int(in_channels, "in_channels", op, minimum=1)
+        self.out_channels = check_int(out_channels, "out_channels", op, minimum=1)
+        bias_value = check_real(bias_init, "bias_init", op)
+        dtype = get_default_dtype() if dtype is None else dtype  # set_default_dtype reaches the weights
         if method not in _METHODS:
             raise ValueError(f"{op}: method must be one of {_METHODS}, got {method!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
         self.kernel_size = _pair(kernel_size, "kernel_size", op, 1)
         self.stride = _pair(stride, "stride", op, 1)
         self.padding = _pair(padding, "padding", op, 0)
@@ -190,7 +192,7 @@ class Conv2d(Module):
         fill = _init.get_initializer(init, op)
         self.weight = Parameter(np.zeros((self.out_channels, self.in_channels) + self.kernel_size), dtype=dtype)
         fill(self.weight, seed=as_generator(seed))
-        self.bias = Parameter(np.full(self.out_channels, float(bias_init)), dtype=dtype) if bias else None
+        self.bias = Parameter(np.full(self.out_channels, bias_value), dtype=dtype) if bias else None
 
     def forward(self, x: Any) -> Tensor:
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.method)
