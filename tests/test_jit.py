@@ -211,3 +211,24 @@ def test_written_out_mlp_replays_bitwise_equal_to_eager() -> None:
 
     batches = [(x, np.eye(3)[y]) for x, y in _classification_batches(6, 5)]  # (np.eye(3)[y] inside the step
     assert _assert_same_run(make, batches).replays == 4  # would be a constant the trace cannot see: eager)
+
+
+def test_in_place_updates_outside_an_optimiser_run_eagerly_with_a_warning() -> None:
+    w = tg.Tensor(np.zeros((2, 1)), requires_grad=True)
+
+    def manual_sgd(x, y):  # noqa: ANN001, ANN202 - the lectures' update, written by hand
+        w.grad = None
+        loss = nn.mse_loss(tg.Tensor(x) @ w, y)
+        loss.backward()
+        with tg.no_grad():
+            w.sub_(0.1 * w.grad)  # (w -= 0.1 * w.grad, on a name bound outside)
+        return loss
+
+    jitted = tg.jit(manual_sgd)
+    x, y = np.ones((3, 2)), np.ones((3, 1))
+    jitted(x, y)
+    with pytest.warns(tg.JitWarning, match="in-place op"):
+        jitted(x, y)
+    before = w.data.copy()
+    jitted(x, y)  # eager: the update still happens
+    assert not np.array_equal(w.data, before) and jitted.replays == 0

@@ -129,6 +129,7 @@ class _Recording:
         self.steps: list[Any] = []
         self.outputs: dict[int, int] = {}  # id(array written by a step) -> step index
         self.result: Any = None  # the returned structure, with arrays in place of Tensors
+        self.unreplayable: str | None = None  # why this recording cannot be replayed, if it cannot
         self._inside_call = 0  # > 0 while a recorded method runs: its own ops are not recorded
 
     # --------------------------------------------------------------- hooks called while tracing
@@ -256,6 +257,17 @@ class _Tracing:
                     (n, n.grad, None if n.grad.data is b else b) for n, b in zip(leaves, before)
                 ]))
 
+        from . import tensor_inplace
+
+        record_write = tensor_inplace.record_write
+
+        def noted_write(array: np.ndarray, op: str) -> int:  # an in-place op on a Tensor (x += 1, x[i] = v)
+            if not rec._inside_call and rec.unreplayable is None:
+                rec.unreplayable = (f"the in-place op '{op}' on an array of shape {array.shape} writes outside "
+                                    "the recorded ops (update parameters with an optimiser instead)")
+            return record_write(array, op)
+
+        self._patch(tensor_inplace, "record_write", noted_write)
         self._patch(engine, "backward", recorded_backward)
         self._patch(_tc, "_own_leaf_grads", recorded_own_leaf_grads)
         for cls, name in _recorded_methods():
@@ -515,7 +527,7 @@ class Jitted:
         if first:
             entry.recording = recording
         else:
-            problem = _first_difference(entry.recording, recording)  # type: ignore[arg-type]
+            problem = recording.unreplayable or _first_difference(entry.recording, recording)  # type: ignore[arg-type]
             if problem is not None:
                 entry.eager_only = True
                 warnings.warn(
