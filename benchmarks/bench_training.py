@@ -21,8 +21,8 @@ Workloads (the rows of issue 16's table):
   one matmul; one input channel, so dX is not needed), max-pool as the maximum of 4
   strided slices and its gradient through their masks. Ours: ``Conv2d`` default
   method, ``method="shifted"``, and the default under ``tg.jit``; torch (when installed).
-* ``tiny``: the Playground net 2-4-2-1 (tanh, sigmoid output, binary cross-entropy),
-  batch 10: numpy, ours eager, ours under ``tg.jit``.
+* ``tiny``: the Playground's net 2-4-2-1 (tanh everywhere, J = (1/m) sum 1/2 (a - y)^2,
+  labels +-1, as ``tinygrad_edu.playground``), batch 10: numpy, ours eager, ours under ``tg.jit``.
 
 Memory (tracemalloc, a separate pass after the timing): peak bytes of one nn-path MLP
 step above what was held before it, against the numpy step's.
@@ -323,14 +323,15 @@ def cnn_variants() -> dict[str, Callable[[], object]]:
 
 
 def numpy_tiny_step(X: np.ndarray, Y: np.ndarray, params: list[np.ndarray]) -> float:
-    """tanh hidden layers, sigmoid output, binary cross-entropy: dZ[L] = (A[L] - Y)/m."""
+    """The Playground's net: tanh everywhere, J = (1/m) sum 1/2 (a[3] - y)^2, so dZ[3] = (A[3] - Y)(1 - A[3]^2)/m."""
     W1, b1, W2, b2, W3, b3 = params
     m = X.shape[0]
     A1 = np.tanh(X @ W1.T + b1)
     A2 = np.tanh(A1 @ W2.T + b2)
-    A3 = 1.0 / (1.0 + np.exp(-(A2 @ W3.T + b3)))
-    loss = -(Y * np.log(A3) + (1 - Y) * np.log(1 - A3)).sum() / m
-    dZ3 = (A3 - Y) / m
+    A3 = np.tanh(A2 @ W3.T + b3)
+    diff = A3 - Y
+    loss = 0.5 * (diff * diff).sum() / m
+    dZ3 = diff * (1 - A3 * A3) / m
     dZ2 = (dZ3 @ W3) * (1 - A2 * A2)
     dZ1 = (dZ2 @ W2) * (1 - A1 * A1)
     grads = (dZ1.T @ X, dZ1.sum(axis=0), dZ2.T @ A1, dZ2.sum(axis=0), dZ3.T @ A2, dZ3.sum(axis=0))
@@ -340,22 +341,23 @@ def numpy_tiny_step(X: np.ndarray, Y: np.ndarray, params: list[np.ndarray]) -> f
 
 
 def tiny_variants() -> dict[str, Callable[[], object]]:
+    """The Playground's net (``tinygrad_edu.playground``): 2-4-2-1, tanh, half squared error, labels +-1."""
     rng = np.random.default_rng(0)
     X = rng.standard_normal((10, 2))
-    Y = (X[:, :1] * X[:, 1:] > 0).astype(float)  # the Playground's XOR-like quadrants
-    init = nn.MLP([2, 4, 2, 1], activation="tanh", output_activation="sigmoid", seed=0)
+    Y = np.where(X[:, :1] * X[:, 1:] > 0, 1.0, -1.0)  # the XOR-like quadrants
+    init = nn.MLP([2, 4, 2, 1], activation="tanh", output_activation="tanh", seed=0)
     params = [p.data.copy() for p in init.parameters()]
     reference = [p.copy() for p in params]
     want_loss = numpy_tiny_step(X, Y, reference)
     np_params = [p.copy() for p in params]
     variants: dict[str, Callable[[], object]] = {"numpy (hand-written)": lambda: numpy_tiny_step(X, Y, np_params)}
     for name, wrap in (("ours, eager", lambda f: f), ("ours, tg.jit", tg.jit)):
-        model = nn.MLP([2, 4, 2, 1], activation="tanh", output_activation="sigmoid", seed=0)
+        model = nn.MLP([2, 4, 2, 1], activation="tanh", output_activation="tanh", seed=0)
         opt = optim.SGD(model.parameters(), lr=LR)
 
         def step(x: np.ndarray, y: np.ndarray, model: nn.Module = model, opt: optim.Optimizer = opt) -> Tensor:
             opt.zero_grad()
-            loss = nn.binary_cross_entropy(model(x), y)
+            loss = 0.5 * nn.mse_loss(model(x), y)
             loss.backward()
             opt.step()
             return loss
@@ -407,7 +409,7 @@ def main() -> None:
             print("small CNN: conv 3x3 1->8 pad 1, ReLU, max-pool 2, linear 1568->10, batch 64 of 28x28")
             print(timing_table(cnn_variants(), args.rounds), "\n")
         if "tiny" in only:
-            print("Playground net 2-4-2-1 (tanh, sigmoid, binary cross-entropy), batch 10 (100 steps per sample)")
+            print("Playground net 2-4-2-1 (tanh, half squared error), batch 10 (100 steps per sample)")
             print(timing_table(tiny_variants(), args.rounds, number=100), "\n")
         if "mlp" in only:
             print("Memory: peak bytes of one MLP step above those held before it (tracemalloc, after the timing)")

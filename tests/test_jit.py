@@ -232,3 +232,26 @@ def test_in_place_updates_outside_an_optimiser_run_eagerly_with_a_warning() -> N
     before = w.data.copy()
     jitted(x, y)  # eager: the update still happens
     assert not np.array_equal(w.data, before) and jitted.replays == 0
+
+
+def test_optimisers_replay_their_per_parameter_updates_or_their_own_step() -> None:
+    class CountingSGD(optim.SGD):
+        calls = 0
+
+        def step(self) -> None:  # an optimiser with its own step(): replayed by calling it
+            CountingSGD.calls += 1
+            super().step()
+
+    for opt_class, fast in ((optim.SGD, True), (CountingSGD, False)):
+        def make(opt_class=opt_class):  # noqa: ANN001, ANN202
+            model = nn.MLP([3, 4, 2], seed=0)
+            return model, _train_step(model, opt_class(model.parameters(), lr=0.1, momentum=0.9), nn.cross_entropy)
+
+        rng = np.random.default_rng(5)
+        batches = [(rng.normal(size=(4, 3)), rng.integers(0, 2, 4)) for _ in range(5)]
+        jitted = _assert_same_run(make, batches)
+        (entry,) = jitted._entries.values()
+        (opt_step,) = [s for s in entry.recording.steps if getattr(s, "function", None) is not None
+                       and s.function.__name__ == "step"]
+        assert (opt_step.updates is not None) == fast
+    assert CountingSGD.calls == 2 * 5  # eager and jitted runs: every call, replays included

@@ -106,10 +106,12 @@ class _Op:
 class _Call:
     """A method recorded whole and called again on replay (``optimizer.step()``, ...)."""
 
-    __slots__ = ("function", "owner", "args", "kwargs")
+    __slots__ = ("function", "owner", "args", "kwargs", "updates")
 
     def __init__(self, function: Callable[..., Any], owner: Any, args: tuple, kwargs: dict):
         self.function, self.owner, self.args, self.kwargs = function, owner, args, kwargs
+        # for an optimiser's step: its per-parameter in-place updates, replayed instead of step()
+        self.updates: list[Callable[[], Any]] | None = None
 
 
 class _SetGrads:
@@ -298,15 +300,44 @@ def _recorded_methods() -> list[tuple[type, str]]:
 def _recording_method(rec: _Recording, method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        call = None
         if not rec._inside_call:
-            rec.steps.append(_Call(method, self, args, kwargs))
+            call = _Call(method, self, args, kwargs)
+            rec.steps.append(call)
         rec._inside_call += 1
         try:
-            return method(self, *args, **kwargs)
+            result = method(self, *args, **kwargs)
         finally:
             rec._inside_call -= 1
+        if call is not None and method.__name__ == "step" and not args and not kwargs:
+            call.updates = _per_parameter_updates(self)
+        return result
 
     return recorded
+
+
+def _per_parameter_updates(opt: Any) -> list[Callable[[], Any]] | None:
+    """The hook into the optimisers: ``Optimizer.step`` is a loop that calls
+    ``opt._update(w, g, state, group)`` -- in-place numpy on the parameter's array -- for every
+    parameter with a gradient. A replay makes those calls directly (the same arrays, state dicts
+    and groups, so the live learning rate and step counts are used), without the loop's
+    bookkeeping. An optimiser that defines its own ``step`` is replayed by calling ``step()``."""
+    from .optim import Optimizer
+
+    if type(opt).step is not Optimizer.step or not hasattr(opt, "_update"):
+        return None
+    updates = []
+    for group in opt.param_groups:
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                return None  # a scalar Value parameter: its float is replaced, not updated in place
+            if p.grad is None:
+                continue  # skipped by step() too (the same on every replay: the structure is fixed)
+            state = opt.state.get(opt._index[id(p)])
+            if state is None or p.grad.data.shape != p.data.shape:
+                return None
+            updates.append(functools.partial(opt._update, p.data, p.grad.data, state, group))
+    return updates
 
 
 # ====================================================================== comparing two recordings
@@ -447,7 +478,10 @@ def _compile(recording: _Recording) -> list[Callable[[], Any]]:
             if not step.is_view:
                 calls.append(_replay_call(step))
         elif isinstance(step, _Call):
-            calls.append(functools.partial(step.function, step.owner, *step.args, **step.kwargs))
+            if step.updates is not None:
+                calls.extend(step.updates)
+            else:
+                calls.append(functools.partial(step.function, step.owner, *step.args, **step.kwargs))
         else:
             calls.append(functools.partial(_set_grads, step.entries))
     return calls
@@ -605,8 +639,27 @@ class _State:
         for k, a in self.arrays.items():
             np.copyto(a, self.saved_arrays[k])
         for k, o in self.objects.items():
-            vars(o).clear()
-            vars(o).update(_copy_state(self.saved_objects[k]))
+            _restore_in_place(vars(o), self.saved_objects[k])
+
+
+def _restore_in_place(target: dict, saved: dict) -> None:
+    """Put ``saved`` back into ``target`` keeping the same dicts and arrays (a replay holds references to them)."""
+    for key in [k for k in target if k not in saved]:
+        del target[key]
+    for key, value in saved.items():
+        current = target.get(key)
+        if isinstance(value, dict) and isinstance(current, dict):
+            _restore_in_place(current, value)
+        elif isinstance(value, np.ndarray) and isinstance(current, np.ndarray) and current.shape == value.shape:
+            np.copyto(current, value)
+        elif isinstance(value, list) and isinstance(current, list) and len(value) == len(current):
+            for i, item in enumerate(value):
+                if isinstance(item, dict) and isinstance(current[i], dict):
+                    _restore_in_place(current[i], item)
+                else:
+                    current[i] = _copy_state(item)
+        else:
+            target[key] = _copy_state(value)
 
 
 def _copy_state(value: Any) -> Any:
