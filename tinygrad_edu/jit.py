@@ -9,10 +9,13 @@ How a tracing JIT works, in this package's terms (read :mod:`tinygrad_edu.engine
    call runs the function eagerly while a hook in ``Tensor._apply`` writes down every
    primitive call -- forward ops, the backward pass's VJP ops, constants made from data
    (comparison masks) -- as (forward function, input arrays, parameters, output array).
-   Calls the trace cannot see inside are recorded whole: ``optimizer.step()``,
-   ``optimizer.zero_grad()`` and ``scheduler.step()`` are replayed by calling them again
-   (they are plain numpy on ``p.data``, in place, and read the live learning rate), and
-   ``backward``'s "set every leaf's ``.grad``" is replayed by setting them again.
+   Calls the trace cannot see inside are recorded whole: ``optimizer.step()`` becomes its
+   per-parameter ``_update(w, g, state, group)`` calls (in-place numpy on ``p.data``; the
+   group's live learning rate is read on every call), an optimiser with a ``step`` of its
+   own, ``optimizer.zero_grad()`` and ``scheduler.step()`` are called again, and
+   ``backward``'s "set every leaf's ``.grad``" is replayed by setting them again. An in-place
+   op on a Tensor outside an optimiser (``w -= lr * w.grad``) is not recorded, so it makes
+   the recording unreplayable (that signature runs eagerly, with a warning).
 2. **Guards.** A recording is only valid for inputs like the ones it was made with. The
    cache key is every argument's shape and dtype (numbers and other objects by value and
    identity) plus the grad mode: a new key traces again (a new batch size re-traces
