@@ -255,3 +255,37 @@ def test_optimisers_replay_their_per_parameter_updates_or_their_own_step() -> No
                        and s.function.__name__ == "step"]
         assert (opt_step.updates is not None) == fast
     assert CountingSGD.calls == 2 * 5  # eager and jitted runs: every call, replays included
+
+
+def test_ops_of_other_threads_during_a_trace_are_not_recorded() -> None:
+    import threading
+
+    other = nn.MLP([3, 5, 1], seed=1)
+
+    def busy_elsewhere() -> None:  # another thread trains its own model meanwhile
+        other.zero_grad()
+        nn.mse_loss(other(np.ones((4, 3))), np.zeros((4, 1))).backward()
+
+    def make(with_thread: bool):  # noqa: ANN202
+        model = nn.MLP([3, 4, 2], seed=0)
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):  # noqa: ANN001, ANN202
+            opt.zero_grad()
+            loss = nn.cross_entropy(model(x), y)
+            if with_thread:
+                worker = threading.Thread(target=busy_elsewhere)
+                worker.start()
+                worker.join()
+            loss.backward()
+            opt.step()
+            return loss
+
+        return tg.jit(step)
+
+    x, y = np.ones((4, 3)), np.array([0, 1, 1, 0])
+    plain, busy = make(False), make(True)
+    for _ in range(3):
+        np.testing.assert_array_equal(plain(x, y).data, busy(x, y).data)
+    (entry_plain,), (entry_busy,) = plain._entries.values(), busy._entries.values()
+    assert len(entry_busy.recording.steps) == len(entry_plain.recording.steps) and busy.replays == 1

@@ -60,6 +60,7 @@ Example::
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -136,11 +137,16 @@ class _Recording:
         self.result: Any = None  # the returned structure, with arrays in place of Tensors
         self.unreplayable: str | None = None  # why this recording cannot be replayed, if it cannot
         self._inside_call = 0  # > 0 while a recorded method runs: its own ops are not recorded
+        self.thread = threading.get_ident()  # only this thread's ops belong to the recording
+
+    def ignoring(self) -> bool:
+        """Whether an op now is not part of the recording: inside a recorded call, or another thread's."""
+        return self._inside_call > 0 or threading.get_ident() != self.thread
 
     # --------------------------------------------------------------- hooks called while tracing
 
     def on_apply(self, out: Tensor, fn: type[P.Primitive], inputs: tuple[Tensor, ...]) -> None:
-        if self._inside_call:
+        if self.ignoring():
             return
         if not isinstance(out.data, np.ndarray):  # a numpy scalar (a full sum) cannot be overwritten:
             out.data = np.asarray(out.data)  # make it a 0-d array (same value, same arithmetic)
@@ -153,7 +159,7 @@ class _Recording:
 
         ``into(out, *inputs)``, if given, writes the same result straight into ``out``.
         """
-        if not self._inside_call:
+        if not self.ignoring():
             self._add_op(_Op(name, into and _WritesInto(into), forward, inputs, {}, out))
 
     def _add_op(self, op: _Op) -> None:
@@ -162,7 +168,7 @@ class _Recording:
 
     def insert_before(self, later_out: np.ndarray, name: str, forward: Callable, inputs: list, out: np.ndarray) -> None:
         """Record a constant computed from data *before* the (already recorded) step that wrote ``later_out``."""
-        if self._inside_call:
+        if self.ignoring():
             return
         index = self.outputs.get(id(later_out), len(self.steps))
         self.steps.insert(index, _Op(name, None, forward, inputs, {}, out))
@@ -203,6 +209,14 @@ class _Tracing:
         setattr(owner, name, replacement)
 
     def __enter__(self) -> _Tracing:
+        _TRACE_LOCK.acquire()  # one trace at a time: the patches below are process-wide
+        try:
+            return self._install()
+        except BaseException:
+            self.__exit__()
+            raise
+
+    def _install(self) -> _Tracing:
         rec = self.recording
         _tensor_apply_hooks().append(rec.on_apply)
         compare, sign = Tensor._compare, Tensor.sign
@@ -245,7 +259,7 @@ class _Tracing:
 
         def recorded_backward(root: Any, seed: Any, *args: Any, **kwargs: Any) -> list[Any]:
             stale = [n for n in engine.topological_order(root) if not n._parents and n.grad is not None]
-            if stale and not rec._inside_call:
+            if stale and not rec.ignoring():
                 raise JitError(
                     f"tg.jit: backward would add to the existing .grad of {len(stale)} leaf tensor(s) "
                     f"(shapes {[tuple(n.shape) for n in stale[:3]]}); a replay cannot accumulate across calls. "
@@ -257,7 +271,7 @@ class _Tracing:
             leaves = [n for n in order if not n._parents and n.grad is not None]
             before = [n.grad.data for n in leaves]
             own_leaf_grads(order)
-            if not rec._inside_call:
+            if not rec.ignoring():
                 rec.steps.append(_SetGrads([
                     (n, n.grad, None if n.grad.data is b else b) for n, b in zip(leaves, before)
                 ]))
@@ -267,7 +281,7 @@ class _Tracing:
         record_write = tensor_inplace.record_write
 
         def noted_write(array: np.ndarray, op: str) -> int:  # an in-place op on a Tensor (x += 1, x[i] = v)
-            if not rec._inside_call and rec.unreplayable is None:
+            if not rec.ignoring() and rec.unreplayable is None:
                 rec.unreplayable = (f"the in-place op '{op}' on an array of shape {array.shape} writes outside "
                                     "the recorded ops (update parameters with an optimiser instead)")
             return record_write(array, op)
@@ -280,9 +294,17 @@ class _Tracing:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _tensor_apply_hooks().remove(self.recording.on_apply)
-        for owner, name, original in reversed(self.saved):
-            setattr(owner, name, original)
+        try:
+            _tensor_apply_hooks().remove(self.recording.on_apply)
+            for owner, name, original in reversed(self.saved):
+                setattr(owner, name, original)
+        finally:
+            _TRACE_LOCK.release()
+
+
+# Tracing patches Tensor methods for the whole process: other threads keep running (their ops
+# are ignored by thread id), but two traces must not patch and restore over each other.
+_TRACE_LOCK = threading.RLock()
 
 
 def _recorded_methods() -> list[tuple[type, str]]:
@@ -303,6 +325,8 @@ def _recorded_methods() -> list[tuple[type, str]]:
 def _recording_method(rec: _Recording, method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def recorded(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if threading.get_ident() != rec.thread:  # another thread's optimiser: not ours to record
+            return method(self, *args, **kwargs)
         call = None
         if not rec._inside_call:
             call = _Call(method, self, args, kwargs)
