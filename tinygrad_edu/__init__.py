@@ -36,6 +36,7 @@ from .factories import (  # issue 17
 )
 from .function import Function, FunctionCtx  # custom ops with their own backward (issue 14)
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
+from .jit import JitCheckError, JitError, JitWarning, jit  # tg.jit: trace one step, replay it (issue 16)
 from .model_check import gradcheck_model  # check a Module's parameters in place (issue 14)
 from .ops import functional as functional  # tg.functional: torch.nn.functional's counterpart
 from .ops.functional import dropout, einsum, one_hot, scaled_dot_product_attention
@@ -77,6 +78,9 @@ __all__ = [
     "GradcheckError",
     "GradcheckResult",
     "GraphFreedError",
+    "JitCheckError",
+    "JitError",
+    "JitWarning",
     "Tensor",
     "Value",
     "arange",
@@ -93,6 +97,7 @@ __all__ = [
     "gradcheck",
     "gradcheck_model",
     "is_grad_enabled",
+    "jit",
     "load",
     "manual_seed",
     "maximum",
