@@ -196,8 +196,8 @@ class _FunctionCall:
         return _run_backward(self.function, ctx, g, out, inputs)
 
 
-def _read_only(a: np.ndarray) -> np.ndarray:
-    view = a.view()
+def _read_only(a: Any) -> np.ndarray:
+    view = np.asarray(a).view()  # (asarray: a 0-d tensor's data may be a numpy scalar)
     view.flags.writeable = False
     return view
 
@@ -216,7 +216,7 @@ def _run_forward(
     function: type[Function], arrays: tuple[np.ndarray, ...], params: dict[str, Any], needs: tuple[bool, ...]
 ) -> tuple[np.ndarray, FunctionCtx]:
     """Run ``function.forward`` on read-only views; return its output (float, owning its data) and ctx."""
-    views = tuple(_read_only(np.asarray(a)) for a in arrays)
+    views = tuple(_read_only(a) for a in arrays)
     ctx = FunctionCtx(needs, views)
     try:
         raw = function.forward(ctx, *views, **params)

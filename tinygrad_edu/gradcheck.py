@@ -502,7 +502,8 @@ def _run_check(
     compared = [c for c in checks if not c.unused]
     if unused_inputs and not allow_unused:
         notes.append(_unused_message(op, unused_inputs, eps))
-    elif not any(np.any(c.analytic) or np.any(c.numeric) for c in compared):
+    vacuous = not any(np.any(c.analytic) or np.any(c.numeric) for c in compared)
+    if vacuous and not (unused_inputs and not allow_unused):
         notes.append(
             "Vacuous check: "
             + (
@@ -514,7 +515,8 @@ def _run_check(
         )
     ok = all(c.ok for c in checks) and not notes
     result = GradcheckResult(
-        ok=ok, inputs=checks, output_shape=out_array.shape, mode=mode, eps=eps, atol=atol, rtol=rtol, notes=notes
+        ok=ok, inputs=checks, output_shape=out_array.shape, mode=mode, eps=eps, atol=atol, rtol=rtol, notes=notes,
+        vacuous=vacuous,
     )
     mismatch = any(not c.ok and not c.unused for c in checks)
     if mismatch and locate:
