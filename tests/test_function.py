@@ -124,7 +124,7 @@ def test_gradcheck_passes_a_right_backward_and_names_a_wrong_one_as_suspect() ->
 def test_params_saved_outputs_and_attributes_on_ctx() -> None:
     x = _x(0.1, -0.4)
     y = ScaledExp.apply(x, alpha=0.5)
-    assert y._op == "scaled_exp" and y._params == {"alpha": 0.5}
+    assert y._op == "scaled_exp" and y._params == {"alpha": 0.5, "_function_class": ScaledExp}
     np.testing.assert_allclose(y.data, np.exp(0.5 * x.data))
     assert gradcheck(lambda x: ScaledExp.apply(x, alpha=-1.5), x).ok
     with pytest.raises(TypeError, match="keyword 'alpha' is a Tensor; pass tensors positionally"):
@@ -279,9 +279,20 @@ def test_drawn_and_explained_after_a_normal_backward() -> None:
     x = _x(0.5, -1.0, label="x")
     loss = (ScaledExp.apply(x, alpha=2.0) * Tensor([1.0, -1.0])).sum()
     loss.backward()  # releases the graph's saved state: explain re-runs the forward to rebuild ctx
+
+    class Impostor(ScaledExp):  # the same op name, another formula: never confused with the node's own class
+        """z = something else entirely."""
+
+        name = "scaled_exp"
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 0.0
+
     assert "scaled_exp" in tg.viz.draw_graph(loss).source
     text = str(tg.viz.explain_backward(loss))
-    assert "z = e^(alpha x);  dz/dx = alpha z" in text
+    assert "z = e^(alpha x);  dz/dx = alpha z" in text and "something else" not in text
+    assert Impostor.apply(x)._op == "scaled_exp"
     explained = tg.viz.explain_backward(loss).gradient(x)
     np.testing.assert_allclose(explained, x.grad.data)
 

@@ -61,7 +61,6 @@ forward with randomness after ``backward(retain_graph=True)``).
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, ClassVar
 
 import numpy as np
@@ -69,21 +68,16 @@ import numpy as np
 from . import engine
 from .tensor_class import Tensor
 
-__all__ = ["Function", "FunctionCtx", "function_named", "released_call"]
+__all__ = ["Function", "FunctionCtx", "released_call"]
 
-# Function subclasses by op name, so a node whose saved state was released can still be
-# explained (the latest class defined with a name wins; weak, so classes can be collected).
-_BY_NAME: weakref.WeakValueDictionary[str, type[Function]] = weakref.WeakValueDictionary()
-
-
-def function_named(name: str) -> type[Function] | None:
-    """The ``Function`` subclass whose op name is ``name`` (the latest defined), or ``None``."""
-    return _BY_NAME.get(name)
+# The key under which a Function node's parameters record its class: the graph keeps a node's
+# parameters after backward releases its saved state, so the node can still be explained.
+_CLASS_KEY = "_function_class"
 
 
-def released_call(op: str) -> _FunctionCall | None:
-    """What ``explain_backward`` runs for a released node of op ``op``: a call that rebuilds its ctx."""
-    function = function_named(op)
+def released_call(node: Any) -> _FunctionCall | None:
+    """What ``explain_backward`` runs for a released ``tg.Function`` node: a call that rebuilds its ctx."""
+    function = getattr(node, "_params", {}).get(_CLASS_KEY)
     return None if function is None else _FunctionCall(function)
 
 
@@ -128,7 +122,6 @@ class Function:
             cls.name = cls.__name__
         if not isinstance(cls.name, str) or not cls.name:
             raise TypeError(f"Function {cls.__name__}: name must be a non-empty string, got {cls.name!r}")
-        _BY_NAME[cls.name] = cls
 
     @staticmethod
     def forward(ctx: FunctionCtx, *arrays: np.ndarray, **params: Any) -> np.ndarray:
@@ -153,6 +146,8 @@ class Function:
         if not inputs:
             raise TypeError(f"{cls.__name__}.apply: needs at least one input tensor")
         for key, value in params.items():
+            if key == _CLASS_KEY:
+                raise TypeError(f"{cls.__name__}.apply: the keyword {key!r} is reserved")
             if isinstance(value, Tensor):
                 raise TypeError(
                     f"{cls.__name__}.apply: keyword {key!r} is a Tensor; pass tensors positionally "
@@ -161,7 +156,7 @@ class Function:
         tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
         recording = engine.is_grad_enabled()
         needs = tuple(bool(recording and t.requires_grad) for t in tensors)
-        return Tensor._apply(_FunctionCall(cls, needs), *tensors, **params)
+        return Tensor._apply(_FunctionCall(cls, needs), *tensors, **params, **{_CLASS_KEY: cls})
 
 
 class _FunctionCall:
@@ -182,6 +177,7 @@ class _FunctionCall:
         self.ctx: FunctionCtx | None = None
 
     def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        params.pop(_CLASS_KEY, None)
         needs = self.needs_input_grad if self.needs_input_grad is not None else (False,) * len(arrays)
         out, ctx = _run_forward(self.function, arrays, params, needs)
         if self.ctx is None:
@@ -191,6 +187,7 @@ class _FunctionCall:
     def backward(self, g: Tensor, out: Tensor, *inputs: Tensor, **params: Any) -> tuple[Any, ...]:
         ctx = self.ctx
         if ctx is None:  # explaining a node whose graph was released: rebuild ctx from the inputs
+            params.pop(_CLASS_KEY, None)
             needs = tuple(t.requires_grad for t in inputs)
             _, ctx = _run_forward(self.function, tuple(t.data for t in inputs), params, needs)
         return _run_backward(self.function, ctx, g, out, inputs)
@@ -255,6 +252,7 @@ def _run_forward(
         else:
             sources.append(("array", _read_only(np.asarray(item)) if isinstance(item, np.ndarray) else item))
     ctx._sources = tuple(sources)
+    ctx._inputs = ()  # only needed to recognise saved inputs; backward gets the input tensors themselves
     return out, ctx
 
 
