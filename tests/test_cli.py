@@ -138,7 +138,7 @@ def test_graph_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     dot = tmp_path / "sub" / "g.dot"
     assert cli.main(["graph", "--sizes", "2,3,2", "--out", str(dot)]) == 0
     text = dot.read_text()
-    assert text.startswith("digraph") and "matmul" in text
+    assert text.startswith("digraph") and "linear" in text  # nn.Linear is the fused linear op
     svg = tmp_path / "g.svg"
     assert cli.main(["graph", "--sizes", "2,3,2", "--no-loss", "--out", str(svg)]) == 0
     written = Path(capsys.readouterr().out.strip().splitlines()[-1].split()[-1])

@@ -282,7 +282,7 @@ class BackwardExplanation:
             lines.append(f"step {step.number}: {step.expression}")
             lines.append(f"    upstream  dL/d{step.node_name} = {_show(step.upstream, p)}")
             lines.append(f"    rule      {step.formula}")
-            arg_names = ("X", "Y") if "dL/dX" in step.formula else ("x", "y")
+            arg_names = ("X", "W") if "dL/dW" in step.formula else ("X", "Y") if "dL/dX" in step.formula else ("x", "y")
             for term in step.terms:
                 shape = tuple(term.input_node.shape)
                 if len(step.node._parents) > 1 and term.position < 2:  # which letter of the rule it is
