@@ -325,3 +325,30 @@ def test_detect_anomaly_sees_function_ops() -> None:
     with pytest.raises(tg.AnomalyError, match="LogOp"):
         with tg.detect_anomaly():
             LogOp.apply(_x(-1.0))
+
+
+def test_an_in_place_change_of_a_saved_input_is_caught_and_an_unsaved_one_is_harmless() -> None:
+    x = _x(0.5, -1.0)
+    y = Cube.apply(x)  # saves x
+    with tg.no_grad():
+        x.add_(1.0)  # the optimiser-step pattern, but before backward
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+    class AddOne(Function):
+        """z = x + 1 (saves nothing)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x + 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    w = _x(0.5, -1.0)
+    z = AddOne.apply(w).sum()
+    with tg.no_grad():
+        w.add_(1.0)  # AddOne saved nothing, so its gradient does not depend on w's value: no error
+    z.backward()
+    np.testing.assert_allclose(w.grad.data, [1.0, 1.0])

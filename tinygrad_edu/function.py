@@ -49,10 +49,12 @@ every primitive's backward is written in Tensor ops, so second derivatives work 
 Function adds the per-call ``ctx`` that user ops with saved intermediates, random masks or
 numpy backwards need.
 
-**Saved arrays are not versioned here.** ``ctx.saved_tensors`` hands back the inputs' arrays as
-they are when backward runs; changing an input in place between forward and backward changes
-what backward sees. (The engine's version counter on tensors is where such edits are caught;
-this module keeps its saved-tensor handling simple.)
+**Saved arrays and in-place changes.** ``ctx.saved_tensors`` hands back the inputs' arrays (and
+the output's) as they are when backward runs. The call tells the engine which inputs it saved
+(and whether it saved its output), so the tensors' version counters (:mod:`tinygrad_edu.versions`)
+catch an in-place change of one of them between forward and backward, as for the library's
+primitives. Other saved arrays are the call's own and are not versioned; this module keeps its
+saved-tensor handling that simple.
 
 After a backward without ``retain_graph`` the graph's saved state is released; explaining
 the op afterwards re-runs its forward on the saved inputs to rebuild ``ctx`` (so explain a
@@ -175,6 +177,14 @@ class _FunctionCall:
         self.__doc__ = function.__doc__ or f"{function.name}: a tg.Function (its class has no docstring)"
         self.needs_input_grad = needs_input_grad
         self.ctx: FunctionCtx | None = None
+
+    @property
+    def saves(self) -> tuple[int | str, ...] | None:
+        """The inputs (positions) and ``"out"`` this call saved, for the engine's in-place check
+        (:mod:`tinygrad_edu.versions`); ``None`` (everything) before forward ran."""
+        if self.ctx is None:
+            return None
+        return tuple(value if kind == "input" else "out" for kind, value in self.ctx._sources if kind != "array")
 
     def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
         params.pop(_CLASS_KEY, None)
