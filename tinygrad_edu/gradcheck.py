@@ -389,6 +389,7 @@ def gradcheck(
     ``locate=True`` also checks each recorded primitive of a failing ``Tensor`` graph on its
     own and lists those that fail as suspects. See the module docstring for the defaults.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line and the table, not this frame
     _check_options(eps, atol, rtol, n_cotangents, jacobian_max_outputs, "gradcheck")
     args, checked = _copy_inputs(inputs, "gradcheck", numbers_are_variables=False)
     names = [_input_name(args[i], i) for i in checked]
