@@ -321,3 +321,39 @@ def test_without_tqdm_fit_prints_one_line_per_epoch_by_default() -> None:
     assert all(" - loss " in line and " - val_loss " in line for line in lines)
     if __import__("importlib").util.find_spec("tqdm") is not None:
         assert "training: 100%" in _run_on_a_terminal("tqdm")  # with tqdm the terminal gets the bar
+
+
+# ----------------------------------------------------------------------------- Ctrl-C
+
+
+def _ctrl_c_after_epoch(n: int):  # noqa: ANN202
+    import signal
+
+    def callback(epoch: int, logs: dict) -> None:
+        if epoch + 1 == n:
+            os.kill(os.getpid(), signal.SIGINT)  # as if the user pressed Ctrl-C during the next epoch
+
+    return callback
+
+
+def test_ctrl_c_with_stop_on_interrupt_returns_the_finished_epochs(capsys: pytest.CaptureFixture[str]) -> None:
+    X, y = _moons(40)
+    model = _model()
+    before = model.state_dict()
+    h = fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=50, batch_size=10,
+            callbacks=[_ctrl_c_after_epoch(2)], stop_on_interrupt=True)
+    # the flag is seen after the first step of epoch 3: that epoch is not counted, its step is in the model
+    assert h.interrupted and h.epochs == [1, 2] and h.iterations == 2 * 4 + 1
+    assert not np.array_equal(model.state_dict()["0.weight"], before["0.weight"])
+    assert "interrupted (Ctrl-C) during epoch 3" in capsys.readouterr().out
+    import signal
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is restored
+
+
+def test_ctrl_c_raises_by_default() -> None:
+    X, y = _moons(40)
+    model = _model()
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=50, verbose=0,
+            callbacks=[_ctrl_c_after_epoch(2)])
