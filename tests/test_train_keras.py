@@ -357,3 +357,23 @@ def test_ctrl_c_raises_by_default() -> None:
     with pytest.raises(KeyboardInterrupt):
         fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=50, verbose=0,
             callbacks=[_ctrl_c_after_epoch(2)])
+
+
+def test_in_a_notebook_the_bar_is_a_widget_or_else_lines(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+    from tinygrad_edu.train import progress
+
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    monkeypatch.setattr(progress, "_installed", lambda name: name == "tqdm")  # no ipywidgets
+    p = progress.Progress(3, verbose=1)
+    assert p.bar is None
+    p.epoch_end(1, {"loss": 0.5, "lr": 0.1}, 0.31)
+    assert capsys.readouterr().out == "epoch 1/3 - loss 0.5 - 0.3 s\n"  # no lr in the line
+    made = []
+    import tqdm.auto
+
+    monkeypatch.setattr(progress, "_installed", lambda name: True)
+    monkeypatch.setattr(tqdm.auto, "tqdm", lambda **kw: made.append(kw) or "widget")
+    assert progress.Progress(3, verbose=1).bar == "widget" and made[0]["total"] == 3
+    assert progress.Progress(3, verbose=2).bar is None  # verbose=2: always lines

@@ -513,9 +513,11 @@ def run_training(s: dict[str, Any], out: Path, check: bool, command: str, verbos
         print(f"tinygrad-edu {command}: {s['dataset']} ({len(ytr)} train / {len(yte)} test), MLP {sizes} "
               f"{s['activation']}, {s['optimizer']} lr={s['lr']}, batch {s['batch_size'] or 'full'}, "
               f"{s['epochs']} epochs", flush=True)
-    history = fit(model, loss_fn, optimizer, (Xtr, ytr), s["epochs"], validation_data=(Xte, yte),
-                  batch_size=s["batch_size"], verbose=verbose, seed=s["seed"], l2_lambda=s["l2"],
-                  stop_on_interrupt=True)
+    # fit stops with a clear error at the first non-finite cost: numpy's overflow warnings would only precede it
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        history = fit(model, loss_fn, optimizer, (Xtr, ytr), s["epochs"], validation_data=(Xte, yte),
+                      batch_size=s["batch_size"], verbose=verbose, seed=s["seed"], l2_lambda=s["l2"],
+                      stop_on_interrupt=True)
     checks = None
     if check and not history.interrupted:
         rng = np.random.default_rng(s["seed"])

@@ -30,6 +30,10 @@ def in_notebook() -> bool:
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
+def _installed(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
 def _seconds(seconds: float) -> str:
     return f"{seconds:.1f} s" if seconds >= 0.1 else f"{1000 * seconds:.0f} ms"
 
@@ -56,10 +60,10 @@ def _tqdm_bar(epochs: int) -> Any:
     notebook = in_notebook()
     if not notebook and not sys.stdout.isatty():
         return None
-    if importlib.util.find_spec("tqdm") is None:
+    if not _installed("tqdm"):
         return None
     if notebook:
-        if importlib.util.find_spec("ipywidgets") is None:
+        if not _installed("ipywidgets"):
             return None  # tqdm.auto would fall back to a text bar and warn: the epoch lines read better
         from tqdm.auto import tqdm
 
