@@ -45,6 +45,7 @@ MODULES = [
     "tinygrad_edu.data",
     "tinygrad_edu.train",
     "tinygrad_edu.plots",
+    "tinygrad_edu.report",
     "tinygrad_edu.anomaly",
     "tinygrad_edu.cli",
 ]

@@ -377,3 +377,29 @@ def test_in_a_notebook_the_bar_is_a_widget_or_else_lines(monkeypatch: pytest.Mon
     monkeypatch.setattr(tqdm.auto, "tqdm", lambda **kw: made.append(kw) or "widget")
     assert progress.Progress(3, verbose=1).bar == "widget" and made[0]["total"] == 3
     assert progress.Progress(3, verbose=2).bar is None  # verbose=2: always lines
+
+
+class _EarlierStyle(Callback):
+    """The hook signatures of earlier versions: model and history passed in, epochs from 1."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def on_train_begin(self, model, history):  # noqa: ANN001, ANN201
+        self.calls.append(("begin", type(model).__name__, type(history).__name__))
+
+    def on_epoch_end(self, epoch, logs, model):  # noqa: ANN001, ANN201
+        self.calls.append(("epoch", epoch, type(model).__name__))
+        return epoch == 2
+
+    def on_train_end(self, model, history):  # noqa: ANN001, ANN201
+        self.calls.append(("end", len(history.epochs)))
+
+
+def test_earlier_hook_signatures_still_work() -> None:
+    X, y = _moons(40)
+    model = _model()
+    cb = _EarlierStyle()
+    h = fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=5, verbose=0, callbacks=[cb])
+    assert cb.calls == [("begin", "MLP", "History"), ("epoch", 1, "MLP"), ("epoch", 2, "MLP"), ("end", 2)]
+    assert h.stopped_early

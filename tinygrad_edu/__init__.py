@@ -44,9 +44,9 @@ from .value import Value
 __version__ = "0.1.0"
 
 # Heavier or optional layers load on first use, so `import tinygrad_edu` stays light:
-# tinygrad_edu.viz, .data, .train, .plots, .reference, .cli work without an explicit import.
+# tinygrad_edu.viz, .data, .train, .plots, .report, .reference, .cli work without an explicit import.
 # (tinygrad_edu.testing needs hypothesis, the dev extra: import it explicitly.)
-_LAZY_SUBMODULES = ("viz", "data", "train", "plots", "reference", "cli")
+_LAZY_SUBMODULES = ("viz", "data", "train", "plots", "report", "reference", "cli")
 
 
 def __getattr__(name: str) -> object:
