@@ -178,3 +178,13 @@ def test_a_diverging_run_is_one_line_without_numpy_warnings(tmp_path: Path) -> N
         "tinygrad-edu train: error: fit: the cost became nan at epoch 1; lower the learning rate, or run with "
         "check_finite=True to find the op that produced the first NaN/inf"
     ]
+
+
+def test_a_failed_run_keeps_an_out_folder_the_user_made(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    assert cli.main(["train", "--hidden", "200000,200000", "--out", str(mine), "--quiet"]) == 1
+    assert mine.is_dir()  # made by the user: not removed, though the run wrote nothing
+    made = tmp_path / "new"
+    assert cli.main(["train", "--hidden", "200000,200000", "--out", str(made), "--quiet"]) == 1
+    assert not made.exists()  # made by the run and left empty: removed

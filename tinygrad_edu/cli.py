@@ -546,8 +546,9 @@ def _ref_word(r: dict[str, Any]) -> str:
 
 def _run_command(s: dict[str, Any], out_arg: Path | None, command: str, check: bool, quiet: bool) -> int:
     """demo and train: train, write the run folder, print the summary; 130 after Ctrl-C (results still written)."""
+    existed = out_arg is not None and out_arg.exists()
     out = _prepare_out(out_arg, command)
-    created = not any(out.iterdir())
+    created = not existed
     try:
         m = run_training(s, out, check=check, command=command, verbose=0 if quiet else 1)
     except BaseException:

@@ -22,6 +22,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .progress import format_seconds
+
 __all__ = ["History"]
 
 _KERAS_NAMES = (
@@ -148,12 +150,12 @@ class History:
         if not self.epochs:
             return "History(no epochs)"
         figures = ", ".join(f"{k} {_num(v[0])} -> {_num(v[-1])}" for k, v in self.history.items() if k != "lr")
-        return f"History({len(self.epochs)} epochs, {self.iterations} steps: {figures}, {self.seconds:.1f} s" \
-               f"{self._status()})"
+        took = format_seconds(self.seconds)
+        return f"History({len(self.epochs)} epochs, {self.iterations} steps: {figures}, {took}{self._status()})"
 
     def _repr_html_(self) -> str:
         e = html.escape
-        head = f"History: {len(self.epochs)} epochs, {self.iterations} gradient steps, {self.seconds:.1f} s" \
+        head = f"History: {len(self.epochs)} epochs, {self.iterations} gradient steps, {format_seconds(self.seconds)}" \
                f"{self._status()}"
         if not self.epochs:
             return f"<p>{e(head)}</p>"

@@ -34,14 +34,15 @@ def _installed(name: str) -> bool:
     return importlib.util.find_spec(name) is not None
 
 
-def _seconds(seconds: float) -> str:
+def format_seconds(seconds: float) -> str:
+    """``0.2 s``, or ``12 ms`` below a tenth of a second."""
     return f"{seconds:.1f} s" if seconds >= 0.1 else f"{1000 * seconds:.0f} ms"
 
 
 def epoch_line(epoch: int, epochs: int, logs: dict[str, float], seconds: float) -> str:
     """``epoch 3/10 - loss 0.4100 - accuracy 0.95 - val_loss 0.45 - 0.2 s`` (the learning rate is left out)."""
     figures = " - ".join(f"{k} {v:.4g}" for k, v in logs.items() if k != "lr")
-    return f"epoch {epoch}/{epochs} - {figures} - {_seconds(seconds)}"
+    return f"epoch {epoch}/{epochs} - {figures} - {format_seconds(seconds)}"
 
 
 def _short(logs: dict[str, float]) -> str:
