@@ -403,3 +403,17 @@ def test_earlier_hook_signatures_still_work() -> None:
     h = fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=5, verbose=0, callbacks=[cb])
     assert cb.calls == [("begin", "MLP", "History"), ("epoch", 1, "MLP"), ("epoch", 2, "MLP"), ("end", 2)]
     assert h.stopped_early
+
+
+def test_early_stopping_baseline_and_verbose(capsys: pytest.CaptureFixture[str]) -> None:
+    X, y = _moons(40)
+    model = _model()
+    before = model.state_dict()
+    # a baseline no epoch can beat: training stops after `patience` epochs, nothing to restore
+    stopper = EarlyStopping(monitor="loss", patience=3, baseline=0.0, verbose=1)
+    h = fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=20, verbose=0, callbacks=[stopper])
+    assert h.epochs == [1, 2, 3] and stopper.best_epoch is None and h.best_epoch is None
+    assert not np.array_equal(model.state_dict()["0.weight"], before["0.weight"])  # not restored
+    assert capsys.readouterr().out == "early stopping at epoch 3: loss did not improve for 3 epoch(s)\n"
+    with pytest.raises(ValueError, match="baseline must be a finite number"):
+        EarlyStopping(baseline=float("nan"))
