@@ -129,7 +129,7 @@ def test_history_displays() -> None:
     text = repr(h)
     assert text == "History(3 epochs, 3 steps: loss 0.9 -> 0.3, val_loss 1 -> 0.6, 1.2 s)"
     page = h._repr_html_()
-    assert page.count("<tr>") == 3 and "<svg" in page and "<td>0.3</td>" in page
+    assert page.count("<tr>") == 3 and "<svg" in page and ">0.3</td>" in page
     h.interrupted = True
     assert "interrupted" in repr(h) and "interrupted" in h._repr_html_()
     assert repr(History()) == "History(no epochs)"

@@ -160,11 +160,12 @@ class History:
         if not self.epochs:
             return f"<p>{e(head)}</p>"
         rows = []
+        td = "<td style='padding:2px 8px;text-align:right'>"
         for key, values in self.history.items():
-            best = min(values) if "loss" in key else max(values)
+            best = "" if key == "lr" else _num(min(values) if "loss" in key else max(values))
             rows.append(
-                f"<tr><td><b>{e(key)}</b></td><td>{_num(values[0])}</td><td>{_num(values[-1])}</td>"
-                f"<td>{_num(best)}</td><td>{sparkline_svg(values)}</td></tr>"
+                f"<tr><td style='padding:2px 8px'><b>{e(key)}</b></td>{td}{_num(values[0])}</td>"
+                f"{td}{_num(values[-1])}</td>{td}{best}</td><td>{sparkline_svg(values)}</td></tr>"
             )
         th = "".join(f"<th style='text-align:left;padding:2px 8px'>{h}</th>" for h in
                      ("metric", "first", "last", "best", "per epoch"))
