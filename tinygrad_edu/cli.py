@@ -237,6 +237,17 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--no-loss", action="store_true", help="draw only the model's output, without the cost")
     gr.add_argument("--out", type=Path, default=Path("graph.svg"),
                     help="file to write: .svg, .png, .pdf or .dot (default graph.svg)")
+
+    pg = sub.add_parser(
+        "playground", help="the TensorFlow Playground in the browser, trained by this engine", formatter_class=raw,
+        description="Start a local web server with the Playground page (datasets, features, layers, play/pause; "
+                    "click a neuron\nor a link for its gradient and the chain rule) and open it in the browser. "
+                    "Ctrl-C stops it.",
+        epilog="examples:\n  tinygrad-edu playground\n  tinygrad-edu playground --port 9000 --no-browser")
+    pg.add_argument("--port", type=int, default=8765, help="port (default %(default)s; 0: any free port)")
+    pg.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default %(default)s: this computer only)")
+    pg.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser
 
 
@@ -275,30 +286,6 @@ def _load_data(s: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
     return X, y, DATASETS[s["dataset"]][1]
 
 
-def _functional_loss(model: _nn.MLP, X: np.ndarray, y: np.ndarray, loss_fn: Any, lam: float) -> Any:
-    """J(W1, b1, W2, ...) as a function of the parameter tensors, for gradcheck (which passes copies)."""
-    layers = list(model)
-
-    def J(*params: Tensor) -> Tensor:
-        a: Any = Tensor(X)
-        k = 0
-        weights = []
-        for layer in layers:
-            if isinstance(layer, _nn.Linear):
-                W, b = params[k], params[k + 1]
-                k += 2
-                weights.append(W)
-                a = a @ W.T + b
-            else:
-                a = layer(a)
-        loss = loss_fn(a, y)
-        if lam:
-            loss = loss + l2_penalty(weights, lam, len(y))
-        return loss
-
-    return J
-
-
 _KINK_ACTIVATIONS = ("relu", "leaky_relu")
 
 
@@ -323,19 +310,16 @@ def _check_gradients(
     """Engine gradients of J = loss + (lambda/2m) sum ||W[l]||^2 vs central finite differences and, for
     softmax cross-entropy, vs the lectures' backprop in plain numpy (:mod:`tinygrad_edu.reference`)."""
     from . import reference as ref
-    from .gradcheck import gradcheck
+    from .model_check import gradcheck_model
 
     linears = [m for m in model if isinstance(m, _nn.Linear)]
-    names = {id(p): name for name, p in model.named_parameters()}
-    # labelled copies, so the table names each parameter in the lectures' notation and the model's
-    params = [
-        Tensor(p.data.copy(), requires_grad=True, label=f"{symbol}[{l}] {names[id(p)]}")
-        for l, layer in enumerate(linears, start=1)
-        for symbol, p in (("W", layer.weight), ("b", layer.bias))
-    ]
     classes = linears[-1].out_features
+
+    def cost(m: _nn.MLP) -> Tensor:  # J = loss + (lambda/2m) sum ||W[l]||^2; rows are named "0.weight = W[1]"
+        return loss_fn(m(X), y) + l2_penalty(m, lam, len(y)) if lam else loss_fn(m(X), y)
+
     start = time.perf_counter()
-    result = gradcheck(_functional_loss(model, X, y, loss_fn, lam), *params, eps=eps)
+    result = gradcheck_model(model, cost, eps=eps)
     numeric = {
         "ok": bool(result.ok),
         "max_abs_error": max(c.max_abs_error for c in result.inputs),
@@ -653,7 +637,14 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": _cmd_demo, "train": _cmd_train, "gradcheck": _cmd_gradcheck, "graph": _cmd_graph}
+def _cmd_playground(args: argparse.Namespace) -> int:
+    from .playground.server import serve  # the page's server loads only for this command
+
+    return serve(args.host, args.port, open_browser=not args.no_browser)
+
+
+COMMANDS = {"demo": _cmd_demo, "train": _cmd_train, "gradcheck": _cmd_gradcheck, "graph": _cmd_graph,
+            "playground": _cmd_playground}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
