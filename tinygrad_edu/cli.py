@@ -372,7 +372,7 @@ def run_training(s: dict[str, Any], out: Path, check: bool, command: str, verbos
     if verbose:
         print(f"tinygrad-edu {command}: {s['dataset']} ({len(ytr)} train / {len(yte)} test), MLP {sizes} "
               f"{s['activation']}, {s['optimizer']} lr={s['lr']}, batch {s['batch_size'] or 'full'}, "
-              f"{s['epochs']} epochs", flush=True)
+              f"{s['epochs']} epochs (val_loss, val_accuracy: on the test set)", flush=True)
     # fit stops with a clear error at the first non-finite cost: numpy's overflow warnings would only precede it
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         history = fit(model, loss_fn, optimizer, (Xtr, ytr), s["epochs"], validation_data=(Xte, yte),

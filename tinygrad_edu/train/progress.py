@@ -35,8 +35,11 @@ def _installed(name: str) -> bool:
 
 
 def format_seconds(seconds: float) -> str:
-    """``0.2 s``, or ``12 ms`` below a tenth of a second."""
-    return f"{seconds:.1f} s" if seconds >= 0.1 else f"{1000 * seconds:.0f} ms"
+    """``0.2 s``; below a tenth of a second ``12 ms`` or ``0.4 ms``."""
+    if seconds >= 0.1:
+        return f"{seconds:.1f} s"
+    ms = 1000 * seconds
+    return f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
 
 
 def epoch_line(epoch: int, epochs: int, logs: dict[str, float], seconds: float) -> str:
