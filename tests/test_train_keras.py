@@ -417,3 +417,11 @@ def test_early_stopping_baseline_and_verbose(capsys: pytest.CaptureFixture[str])
     assert capsys.readouterr().out == "early stopping at epoch 3: loss did not improve for 3 epoch(s)\n"
     with pytest.raises(ValueError, match="baseline must be a finite number"):
         EarlyStopping(baseline=float("nan"))
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(2.345, "2.3 s"), (0.1, "0.1 s"), (0.0456, "46 ms"),
+                                                (0.00043, "0.4 ms"), (0.0, "0.0 ms")])
+def test_durations_read_well(seconds: float, text: str) -> None:
+    from tinygrad_edu.train.progress import format_seconds
+
+    assert format_seconds(seconds) == text
