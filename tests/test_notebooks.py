@@ -4,6 +4,7 @@ summaries, explanations (and gradcheck results where GradcheckResult has an HTML
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -18,8 +19,13 @@ pytestmark = pytest.mark.slow
 IMAGE = {"image/png", "image/svg+xml"}
 
 
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
 def _expected(tag: str) -> set[str] | None:
     """The MIME types one of which a cell with this tag must display (None: nothing to check)."""
+    if tag == "progress":  # fit's progress: a tqdm widget where ipywidgets is installed (else text lines)
+        return {WIDGET} if importlib.util.find_spec("ipywidgets") is not None else None
     if tag in ("plot", "graph"):
         return IMAGE
     if tag in ("history", "summary", "explain"):
@@ -72,7 +78,11 @@ def test_notebook_runs_and_displays(path: Path, kernel_name: str, tmp_path: Path
             continue
         assert not [o for o in cell.outputs if o.output_type == "error"], f"cell {i} failed"
         assert not [o for o in cell.outputs if o.get("name") == "stderr"], f"cell {i} wrote to stderr"
-        for tag in cell.metadata.get("tags", []):
+        tags = cell.metadata.get("tags", [])
+        if "progress" in tags and importlib.util.find_spec("ipywidgets") is None:
+            lines = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout")
+            assert lines.startswith("epoch 1/"), f"cell {i}: fit printed no epoch lines"
+        for tag in tags:
             want = _expected(tag)
             if want is None:
                 continue
