@@ -53,6 +53,8 @@ MODULES = [
     "tinygrad_edu.data",
     "tinygrad_edu.train",
     "tinygrad_edu.plots",
+    "tinygrad_edu.mlp_checks",
+    "tinygrad_edu.report",
     "tinygrad_edu.anomaly",
     "tinygrad_edu.cli",
 ]

@@ -58,10 +58,12 @@ from .value import Value
 __version__ = "0.1.0"
 
 # Heavier or optional layers load on first use, so `import tinygrad_edu` stays light:
-# tinygrad_edu.viz, .data, .train, .plots, .reference, .cli, .playground, .export work without an explicit
-# import.
+# tinygrad_edu.viz, .data, .train, .plots, .report, .reference, .cli, .playground, .export work without an
+# explicit import.
 # (tinygrad_edu.testing needs hypothesis, the dev extra: import it explicitly.)
-_LAZY_SUBMODULES = ("viz", "data", "train", "plots", "reference", "reference_theta", "cli", "playground", "export")
+_LAZY_SUBMODULES = (
+    "viz", "data", "train", "plots", "report", "reference", "reference_theta", "cli", "playground", "export",
+)
 
 
 def __getattr__(name: str) -> object:

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .mlp_checks import reference_word
 from .tensor_class import Tensor
 from .train import History, evaluate
 
@@ -337,7 +338,7 @@ def _checks_section(m: dict[str, Any], files: dict[str, str], text: str) -> list
         return []
     e = html.escape
     g, r = m["gradcheck"], m["reference_check"]
-    word = "skipped" if r.get("ok") is None else ("agrees" if r["ok"] else "DISAGREES")
+    word = reference_word(r)
     detail = f" (max abs difference {r['max_abs_diff']:.2e})" if r.get("ok") is not None else \
         f" ({e(str(r.get('skipped')))})"
     return [

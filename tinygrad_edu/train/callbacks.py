@@ -99,6 +99,8 @@ class EarlyStopping(Callback):
     lowest). Unlike Keras, restoring is on by default and ``patience`` defaults to 10.
 
     ``mode``: ``"min"`` or ``"max"``; ``"auto"`` is ``"max"`` for accuracies, else ``"min"``.
+    ``baseline``: a value to beat; epochs that do not beat it count as epochs without
+    improvement. ``verbose=1`` prints a line when training stops.
     After training, ``best_epoch`` and ``stopped_epoch`` count from 0 (as in Keras);
     ``History.best_epoch`` counts from 1, like ``History.epochs``.
     """
@@ -106,6 +108,7 @@ class EarlyStopping(Callback):
     def __init__(
         self, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0, mode: str = "auto",
         restore_best: bool | None = None, *, restore_best_weights: bool | None = None,
+        baseline: float | None = None, verbose: int = 0,
     ) -> None:
         if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
             raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r}")
@@ -117,6 +120,9 @@ class EarlyStopping(Callback):
         self.mode = _resolve_mode("EarlyStopping", mode, monitor)
         chosen = restore_best if restore_best is not None else restore_best_weights
         self.restore_best_weights = True if chosen is None else bool(chosen)
+        if baseline is not None and not (isinstance(baseline, (int, float)) and math.isfinite(baseline)):
+            raise ValueError(f"EarlyStopping: baseline must be a finite number or None, got {baseline!r}")
+        self.baseline, self.verbose = baseline, verbose
         self.best: float | None = None
         self.best_epoch: int | None = None
         self.best_state: dict[str, np.ndarray] | None = None
@@ -135,7 +141,7 @@ class EarlyStopping(Callback):
         return value > self.best + self.min_delta
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
-        self.best, self.best_epoch, self.best_state, self.wait, self.stopped_epoch = None, None, None, 0, None
+        self.best, self.best_epoch, self.best_state, self.wait, self.stopped_epoch = self.baseline, None, None, 0, None
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> bool:
         value = _monitor_value("EarlyStopping", self.monitor, logs or {})
@@ -147,6 +153,11 @@ class EarlyStopping(Callback):
         self.wait += 1
         if self.wait >= max(self.patience, 1):
             self.stopped_epoch = epoch
+            if self.verbose:
+                best = "" if self.best_epoch is None else \
+                    f"; best epoch {self.best_epoch + 1}, {self.monitor} {self.best:.4g}"
+                print(f"early stopping at epoch {epoch + 1}: {self.monitor} did not improve for {self.wait} "
+                      f"epoch(s){best}", flush=True)
             return True
         return False
 
