@@ -207,3 +207,16 @@ def test_unknown_update_and_bad_step_are_rejected() -> None:
         pg.step(-1)
     with pytest.raises(ValueError, match="resolution"):
         pg.neuron_maps(1)
+
+
+def test_the_jitted_step_when_there_is_one_equals_the_eager_step() -> None:
+    # tg.jit (when the package has it) replays the traced step; it must change no number
+    fast = Playground("spiral", ["x1", "x2", "sin(x2)"], [5, 3], "tanh", lr=0.03, batch_size=7,
+                      regularization="L2", reg_rate=0.001).step(4)
+    eager = Playground("spiral", ["x1", "x2", "sin(x2)"], [5, 3], "tanh", lr=0.03, batch_size=7,
+                       regularization="L2", reg_rate=0.001)
+    eager._fast_step = eager._plain_step
+    eager.step(4)
+    assert fast.history == eager.history
+    for a, b in zip(fast.weights() + fast.biases(), eager.weights() + eager.biases()):
+        np.testing.assert_array_equal(a, b)
