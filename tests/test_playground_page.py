@@ -111,6 +111,11 @@ def test_load_step_play_pause_toggle_reset_without_console_errors(page: Any, tmp
     t("step").click()
     t("step").click()
     page.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,002'")
+    surface = page.evaluate("document.querySelector('[data-testid=output]').toDataURL()")
+    t("neuron-1-0").hover()  # "hover to see it larger": the neuron's picture takes the output's place
+    assert page.evaluate("document.querySelector('[data-testid=output]').toDataURL()") != surface
+    page.mouse.move(5, 5)
+    assert page.evaluate("document.querySelector('[data-testid=output]').toDataURL()") == surface
     page.screenshot(path=str(tmp_path / "playground.png"), full_page=True)
     if os.environ.get("PLAYGROUND_SCREENSHOT"):
         page.screenshot(path=os.environ["PLAYGROUND_SCREENSHOT"], full_page=True)
