@@ -294,18 +294,20 @@ class Playground:
     # ------------------------------------------------------------------ forward, loss, training
 
     def forward(self, x: Tensor, keep: list[Tensor] | None = None) -> Tensor:
-        """a[L] for the feature rows ``x``; ``keep`` (a list) collects every layer's activations A[l]."""
+        """a[L] for the feature rows ``x``; ``keep`` (a list) collects every layer's activations A[l]
+        and names the tensors as the lectures do (Z[l], A[l]) for drawings and explanations."""
         a = x
-        for i, layer in enumerate(self.layers):
-            last = i == len(self.layers) - 1
-            a = (self.output_activation if last else self.hidden_activation)(layer(a))
+        for l, layer in enumerate(self.layers, start=1):
+            z = layer(a)
+            a = (self.output_activation if l == len(self.layers) else self.hidden_activation)(z)
             if keep is not None:
+                z.label, a.label = f"Z[{l}]", f"A[{l}]"
                 keep.append(a)
         return a
 
-    def loss(self, x: Tensor, y: Tensor) -> Tensor:
-        """J = (1/m) sum_i 1/2 (a[L](i) - y(i))^2."""
-        return 0.5 * nn.mse_loss(self.forward(x), y)
+    def loss(self, x: Tensor, y: Tensor, keep: list[Tensor] | None = None) -> Tensor:
+        """J = (1/m) sum_i 1/2 (a[L](i) - y(i))^2 (``keep`` as in :meth:`forward`)."""
+        return 0.5 * nn.mse_loss(self.forward(x, keep), y)
 
     def _record_losses(self) -> None:
         with no_grad():
