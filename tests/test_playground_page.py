@@ -169,14 +169,20 @@ def test_tabs_are_independent_and_the_url_holds_the_state(browser: Any, server: 
     context.close()
 
 
-def test_a_lost_connection_shows_a_message(browser: Any) -> None:
+def test_a_refused_change_and_a_lost_connection_show_a_message(browser: Any) -> None:
     srv = make_server("127.0.0.1", 0)
     thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     context = browser.new_context()
     p = context.new_page()
-    p.goto(srv.url)
+    p.goto(srv.url + "#features=x1")
     p.get_by_test_id("neuron-1-0").wait_for()
+    p.get_by_test_id("feature-x1").click()  # the last feature: the server refuses, the page says why
+    p.get_by_test_id("message").wait_for(state="visible")
+    assert "choose at least one feature" in p.get_by_test_id("message").inner_text()
+    p.get_by_test_id("step").click()  # and the session carries on
+    p.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,001'")
+    assert p.get_by_test_id("message").is_hidden()
     srv.stop()
     thread.join(timeout=10)
     assert not thread.is_alive()

@@ -349,7 +349,11 @@ async function post(path, body) {
   return answer;
 }
 
-function command(action, extra) { return post("/api/command", { session: state.session, action, ...extra }); }
+async function command(action, extra) {
+  const answer = await post("/api/command", { session: state.session, action, ...extra });
+  if (!answer && state.frame) render(state.frame);  // refused: the controls show the settings in force again
+  return answer;
+}
 
 function update(settings) { return command("update", { settings }); }
 
