@@ -151,6 +151,9 @@ def test_a_port_in_use_says_so_and_suggests_another() -> None:
         with pytest.raises(OSError, match=rf"port {port} on 127.0.0.1 is in use; try --port \d+"):
             make_server("127.0.0.1", port)
         assert cli.main(["playground", "--port", str(port), "--no-browser"]) == 1
+    with pytest.raises(ValueError, match="port must be an integer in 0..65535"):
+        make_server("127.0.0.1", 70000)
+    assert cli.main(["playground", "--port", "70000", "--no-browser"]) == 1
 
 
 @pytest.mark.slow

@@ -355,6 +355,8 @@ def find_free_port(host: str = "127.0.0.1", start: int = 8765, tries: int = 50) 
 
 def make_server(host: str = "127.0.0.1", port: int = 8765, quiet: bool = True) -> PlaygroundServer:
     """A :class:`PlaygroundServer` bound to ``host:port``; a port in use raises ``OSError`` that says so."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"playground: port must be an integer in 0..65535 (0: any free port), got {port!r}")
     try:
         return PlaygroundServer(host, port, quiet=quiet)
     except OSError as e:
@@ -370,7 +372,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = True) 
     try:
         server = make_server(host, port)
     except OSError as e:
-        print(f"tinygrad-edu playground: {e.strerror or e}", file=sys.stderr)
+        print(f"tinygrad-edu playground: {e.strerror or e} ({host}:{port})", file=sys.stderr)
         return 1
     local = host in ("127.0.0.1", "localhost", "::1")
     where = "this computer only" if local else f"every computer that can reach {host}"
