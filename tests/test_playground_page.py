@@ -166,7 +166,27 @@ def test_tabs_are_independent_and_the_url_holds_the_state(browser: Any, server: 
     first.wait_for_function("document.querySelector('[data-testid=activation]').value === 'sigmoid'")
     assert first.locator("[data-testid^=neuron-1-]").count() == 2
     assert _epoch(first) == 0
+    # a hidden tab lets go of its stream (browsers allow ~6 connections per server) and takes it back
+    session = list(server.sessions.values())[-2]  # the first tab's
+    assert session.pg.activation == "sigmoid"
+    hide = "(h) => { Object.defineProperty(document, 'hidden', {value: h, configurable: true}); " \
+           "document.dispatchEvent(new Event('visibilitychange')); }"
+    first.evaluate(hide, True)
+    first.wait_for_function("true")
+    _wait_until(lambda: session.open_streams == 0)
+    first.evaluate(hide, False)
+    _wait_until(lambda: session.open_streams == 1)
+    first.get_by_test_id("step").click()
+    first.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,001'")
     context.close()
+
+
+def _wait_until(condition: Any, tries: int = 200) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        threading.Event().wait(0.05)
+    raise AssertionError("condition not reached")
 
 
 def test_a_refused_change_and_a_lost_connection_show_a_message(browser: Any) -> None:

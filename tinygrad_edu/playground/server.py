@@ -26,6 +26,7 @@ from __future__ import annotations
 import errno
 import json
 import secrets
+import select
 import socket
 import sys
 import threading
@@ -255,6 +256,8 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
                         sent_version, sent_data = session.pg.version, data_key
                 if frame is not None:
                     self.wfile.write(b"event: frame\ndata: " + json.dumps(frame).encode("utf-8") + b"\n\n")
+                elif self._peer_closed():
+                    return  # the tab closed while nothing was sent
                 elif time.monotonic() - last_write > 15:
                     self.wfile.write(b": keep-alive\n\n")  # a comment line: proxies keep the stream open
                 else:
@@ -269,6 +272,16 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
             with session.lock:
                 session.open_streams -= 1
                 session.last_seen = time.monotonic()
+
+    def _peer_closed(self) -> bool:
+        """Whether the browser closed this stream's connection (it sends nothing else on it)."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     # ------------------------------------------------------------------ POST
 

@@ -497,6 +497,13 @@ function wire() {
   });
   $("close-code").addEventListener("click", () => $("code-dialog").classList.add("hidden"));
   window.addEventListener("resize", () => state.frame && drawLinks());
+  // A hidden tab closes its stream (and so pauses its training, as the original's animation does):
+  // browsers allow about six connections per server, and a stream holds one for as long as it is open.
+  document.addEventListener("visibilitychange", () => {
+    if (!state.session) return;
+    if (document.hidden && state.events) { state.events.close(); state.events = null; }
+    else if (!document.hidden && !state.events) listen();
+  });
   window.addEventListener("hashchange", () => {  // a pasted or edited URL: apply its settings to this session
     const settings = readUrl();
     if (state.session && location.hash !== state.lastHash && Object.keys(settings).length) update(settings);
