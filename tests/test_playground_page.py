@@ -173,9 +173,9 @@ def test_tabs_are_independent_and_the_url_holds_the_state(browser: Any, server: 
            "document.dispatchEvent(new Event('visibilitychange')); }"
     first.evaluate(hide, True)
     first.wait_for_function("true")
-    _wait_until(lambda: session.open_streams == 0)
+    _wait_until(lambda: not session.streams)
     first.evaluate(hide, False)
-    _wait_until(lambda: session.open_streams == 1)
+    _wait_until(lambda: len(session.streams) == 1)
     first.get_by_test_id("step").click()
     first.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,001'")
     context.close()

@@ -64,7 +64,10 @@ def _rounded(a: np.ndarray, digits: int = 4) -> Any:
 
 
 class Session:
-    """One browser tab (or one notebook ``show()``): a Playground, play/pause and its stream."""
+    """One browser tab (or one notebook ``show()``): a Playground, play/pause and its streams.
+
+    Several pages may watch one session (a notebook's ``show()`` opened twice): every stream sends
+    the frames, and while playing the newest open stream is the one that trains."""
 
     def __init__(self, playground: Playground) -> None:
         self.id = secrets.token_hex(8)
@@ -72,8 +75,8 @@ class Session:
         self.playing = False
         self.lock = playground.lock  # shared with the notebook's calls to pg.step()
         self.changed = threading.Condition(self.lock)
-        self.stream = 0  # the newest stream wins; an older one (a reconnected tab) stops
-        self.open_streams = 0
+        self.streams: set[int] = set()  # ids of the open streams
+        self.next_stream = 0
         self.last_seen = time.monotonic()
 
     def notify(self) -> None:
@@ -139,7 +142,7 @@ class PlaygroundServer(ThreadingHTTPServer):
         session = Session(playground)
         now = time.monotonic()
         with self.sessions_lock:
-            for key in [k for k, s in self.sessions.items() if not s.open_streams and now - s.last_seen > SESSION_TTL]:
+            for key in [k for k, s in self.sessions.items() if not s.streams and now - s.last_seen > SESSION_TTL]:
                 del self.sessions[key]  # closed tabs
             self.sessions[session.id] = session
         return session
@@ -234,20 +237,19 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         with session.lock:
-            session.stream += 1
-            session.open_streams += 1
-            stream = session.stream
+            session.next_stream += 1
+            stream = session.next_stream
+            session.streams.add(stream)
         sent_version, sent_data, last_write = -1, None, time.monotonic()
         try:
             while not self.server.stopping.is_set():
                 frame = None
                 with session.changed:
-                    if session.stream != stream:
-                        return  # a newer stream (the tab reconnected) took over
-                    if session.playing:
+                    if session.playing and stream == max(session.streams):  # one trainer per session
                         start = time.monotonic()
                         while time.monotonic() - start < FRAME_SECONDS:
                             session.pg.step(1)
+                        session.changed.notify_all()  # other pages watching this session draw it too
                     elif session.pg.version == sent_version:
                         session.changed.wait(timeout=0.25)  # the timeout also catches pg.step() from a notebook
                     if session.pg.version != sent_version:
@@ -270,7 +272,7 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
             return  # the tab went away; the session stays for a reconnect
         finally:
             with session.lock:
-                session.open_streams -= 1
+                session.streams.discard(stream)
                 session.last_seen = time.monotonic()
 
     def _peer_closed(self) -> bool:
