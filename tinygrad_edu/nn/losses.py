@@ -1,7 +1,9 @@
 """Loss functions and regularisation penalties, composed from ``Tensor`` ops.
 
 Every loss here is a few Tensor ops (no backward of its own: the gradients come from
-the chain rule through the primitives). Notation follows the lectures: ``m`` (or ``N``)
+the chain rule through the primitives), except ``cross_entropy``: the output layer's loss
+runs on every training step, so it is one fused primitive whose VJP is the lectures'
+dZ[L] = A[L] - Y (its composed form stays as the tested reference). Notation follows the lectures: ``m`` (or ``N``)
 examples in a batch, prediction y_hat, label y, logits z, and the cost is the mean
 of the per-example losses,
 
@@ -26,6 +28,9 @@ Regularisation (the lectures' L2 term, weights only, biases excluded)::
 
     J_reg = J + (lambda / 2m) * sum_l ||W[l]||_F^2      -> l2_penalty(model, lam, m)
     J_reg = J + (lambda / m)  * sum_l sum |W[l]_ij|     -> l1_penalty(model, lam, m)
+
+The lectures' cost of K sigmoid output units sums the K losses of an example (mean over m
+only) and adds the L2 term: :func:`neural_network_cost`.
 """
 
 from __future__ import annotations
@@ -35,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import primitives as P
+from ..argcheck import check_int, check_real
 from ..tensor_class import Tensor
 from .module import Module
 
@@ -52,6 +59,7 @@ __all__ = [
     "l1_penalty",
     "l2_penalty",
     "mse_loss",
+    "neural_network_cost",
     "nll_loss",
 ]
 
@@ -111,7 +119,7 @@ def _labels(target: Any, n: int, n_classes: int, op: str) -> np.ndarray:
                 f"{op}: class labels must be whole numbers, got {float(raw[i])} at position {i}; "
                 "pass integer labels of shape (N,) or one-hot / probability targets of shape (N, C)"
             )
-    labels = raw.astype(np.intp)
+    labels = raw.astype(np.intp, copy=False)  # (not copied when already intp: tg.jit relies on it)
     bad = (labels < 0) | (labels >= n_classes)
     if bad.any():
         i = int(np.argmax(bad))
@@ -202,8 +210,42 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
     op = "binary_cross_entropy_with_logits"
     target = _as_tensor(target, op, "target")
     _same_shape(logits, target, op)
-    losses = logits.softplus() - logits * target
+    # z = +-inf: softplus(z) - z y would be inf - inf. Clipping z to a quarter of the largest
+    # float (a margin so that no intermediate such as 2 max(z, 0) overflows) changes no
+    # realistic z, and gives L = 0 with dL/dz = 0 where the label agrees (z = +inf, y = 1;
+    # z = -inf, y = 0), and a huge finite loss (with a zero gradient: the clip is flat
+    # there), not inf, where it does not.
+    big = float(np.finfo(logits.dtype).max) / 4
+    z = logits.clip(-big, big)
+    losses = z.softplus() - z * target
     return _reduce(losses, reduction, op)
+
+
+def neural_network_cost(output: Tensor, target: Any, model: Any = None, lam: float = 0.0,
+                        from_logits: bool = False) -> Tensor:
+    """The lectures' cost of a network with K sigmoid output units (Kabir, Racharak):
+
+        J(Theta) = -(1/m) sum_i sum_k [ y_k(i) log h_k(i) + (1 - y_k(i)) log(1 - h_k(i)) ]
+                   + (lambda / 2m) sum_l sum_ij (Theta[l]_ij)^2
+
+    ``output`` is h = a[L] of shape (m, K) (or the logits z[L] with ``from_logits=True``),
+    ``target`` y of the same shape. The K losses of an example are **summed** and the sum is
+    averaged over the m examples -- unlike ``binary_cross_entropy(reduction="mean")``, which
+    averages over all m K elements and so returns J / K. The penalty is
+    :func:`l2_penalty` of ``model``'s weights (biases excluded, as the slide's sum starts at
+    j = 1) with the same m; ``lam=0`` or ``model=None`` leaves it out.
+    Gradient: dJ/dz_k(i) = (h_k(i) - y_k(i)) / m, and d/dW[l] of the penalty = (lambda/m) W[l].
+    """
+    op = "neural_network_cost"
+    if output.ndim != 2:
+        raise ValueError(f"{op}: output must have shape (m, K) (one row per example), got {output.shape}")
+    m = output.shape[0]
+    loss = binary_cross_entropy_with_logits if from_logits else binary_cross_entropy
+    cost = loss(output, target, reduction="sum") / m
+    if model is None or lam == 0.0:
+        _check_lam_m(lam, m, op)
+        return cost
+    return cost + l2_penalty(model, lam, m)
 
 
 # ====================================================================== multi-class classification
@@ -227,16 +269,43 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
 
         a^(i) = softmax(z^(i)),   L^(i) = -sum_k y_k^(i) log a_k^(i),   J = (1/N) sum_i L^(i).
 
-    Computed stably as ``nll_loss(log_softmax(z), y)`` with
-    log a_k = z_k - logsumexp(z) (the max is subtracted first, so nothing overflows).
-    Gradient: dJ/dz^(i) = (a^(i) - y^(i)) / N, with y^(i) the one-hot row.
+    Computed stably (log a_k = z_k - logsumexp(z), the max subtracted first, so nothing
+    overflows) by one fused primitive, :class:`~tinygrad_edu.primitives.SoftmaxCrossEntropy`,
+    whose VJP is the lectures' dZ[L] = A[L] - Y: dJ/dz^(i) = (a^(i) - y^(i)) / N, with y^(i)
+    the one-hot row. Its composed reference, ``nll_loss(logits.log_softmax(axis=1), target)``,
+    gives the same values and gradients (tested).
 
     ``target``: integer labels of shape (N,) (numpy array, list or Tensor of whole
     numbers in [0, C)) or one-hot / probability rows of shape (N, C).
     """
     op = "cross_entropy"
     _check_2d(logits, op, "logits")
-    return _class_loss(logits.log_softmax(axis=1), target, reduction, op)
+    return _softmax_cross_entropy(logits, target, reduction, op)
+
+
+def _softmax_cross_entropy(logits: Tensor, target: Any, reduction: str, op: str) -> Tensor:
+    """The fused primitive, after the same checks of target and reduction as :func:`_class_loss`."""
+    n, n_classes = logits.shape
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if reduction == "mean" and n == 0:
+        raise ValueError(f"{op}: cannot take the mean of an empty batch (shape {(n,)})")
+    scale = {"mean": 1.0 / max(n, 1), "sum": 1.0, "none": None}[reduction]
+    target_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
+    if len(target_shape) == 2:
+        y = _as_tensor(target, op, "target")
+        _same_shape(logits, y, op, ("input", "target (one-hot / probabilities)"))
+        if y.dtype != logits.dtype:  # the composed path promotes; so does this one
+            common = np.result_type(y.dtype, logits.dtype)
+            logits, y = logits.cast(common), y.cast(common)
+        return Tensor._apply(P.SoftmaxCrossEntropy, logits, y, scale=scale)
+    if len(target_shape) == 1:
+        labels = _labels(target, n, n_classes, op)
+        return Tensor._apply(P.SoftmaxCrossEntropy, logits, labels=labels, scale=scale)
+    raise ValueError(
+        f"{op}: input has shape {logits.shape}; target must be labels of shape ({n},) or "
+        f"one-hot / probability rows of shape ({n}, {n_classes}), got shape {tuple(target_shape)}"
+    )
 
 
 def _class_loss(log_probs: Tensor, target: Any, reduction: str, op: str) -> Tensor:
@@ -277,10 +346,8 @@ def _weights(model: Any, op: str) -> list[Tensor]:
 
 
 def _check_lam_m(lam: float, m: int, op: str) -> None:
-    if lam < 0:
-        raise ValueError(f"{op}: lam (the regularisation strength lambda) must be >= 0, got {lam}")
-    if m <= 0:
-        raise ValueError(f"{op}: m (the number of training examples) must be positive, got {m}")
+    check_real(lam, "lam (the regularisation strength lambda)", op, minimum=0.0)
+    check_int(m, "m (the number of training examples)", op, minimum=1)
 
 
 def l2_penalty(model: Any, lam: float, m: int) -> Tensor:
