@@ -209,3 +209,27 @@ def test_a_refused_change_and_a_lost_connection_show_a_message(browser: Any) -> 
     p.get_by_test_id("connection-status").wait_for(state="visible", timeout=15_000)
     assert "lost" in p.get_by_test_id("connection-status").inner_text()
     context.close()
+
+
+def test_the_notebook_page_follows_the_python_object(browser: Any) -> None:
+    from tinygrad_edu.playground import Playground
+    from tinygrad_edu.playground import server as server_module
+
+    pg = Playground("spiral", ["x1", "x2", "sin(x1)"], [3], "tanh", lr=0.03)
+    link = pg.show()  # what a notebook displays: an IFrame of this URL
+    context = browser.new_context(viewport={"width": 900, "height": 760})  # an IFrame-sized window
+    try:
+        page = context.new_page()
+        page.goto(link.url)
+        page.get_by_test_id("neuron-1-0").wait_for()
+        pg.step(3)  # a notebook cell
+        page.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,003'")
+        page.get_by_test_id("step").click()  # and the page drives the same object
+        page.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,004'")
+        assert pg.epoch == 4
+        pg.update(activation="relu")
+        page.wait_for_function("document.querySelector('[data-testid=activation]').value === 'relu'")
+    finally:
+        context.close()
+        server_module._NOTEBOOK_SERVER.stop()
+        server_module._NOTEBOOK_SERVER = None
