@@ -257,3 +257,16 @@ def test_the_jitted_step_when_there_is_one_equals_the_eager_step() -> None:
     assert fast.history == eager.history
     for a, b in zip(fast.weights() + fast.biases(), eager.weights() + eager.biases()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_the_url_fragment_round_trips() -> None:
+    pg = Playground("spiral", ["x1", "x1*x2", "sin(x2)"], [5, 3], "relu", lr=0.3, batch_size=4, noise=0.15,
+                    train_ratio=0.7, regularization="L1", reg_rate=0.003, seed=7)
+    fragment = pg.url_hash()
+    assert "features=x1,x1*x2,sin(x2)" in fragment and "hidden=5,3" in fragment
+    assert Playground.from_url("http://127.0.0.1:8765/" + fragment).settings() == pg.settings()
+    assert Playground.from_url("#hidden=&regularization=null").settings()["hidden"] == []
+    with pytest.raises(ValueError, match="unknown setting 'speed'"):
+        Playground.from_url("#speed=3")
+    with pytest.raises(ValueError, match="lr must be a number"):
+        Playground.from_url("#lr=fast")

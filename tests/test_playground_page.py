@@ -157,6 +157,10 @@ def test_tabs_are_independent_and_the_url_holds_the_state(browser: Any, server: 
         p.get_by_test_id("neuron-1-0").wait_for()
     assert first.get_by_test_id("activation").input_value() == "relu"
     assert first.locator("[data-testid^=neuron-1-]").count() == 3
+    from tinygrad_edu.playground import Playground
+
+    first_session = next(s for s in server.sessions.values() if s.pg.hidden == [3] and s.pg.activation == "relu")
+    assert Playground.from_url(first.url).settings() == first_session.pg.settings()  # the page wrote its URL
     first.get_by_test_id("step").click()
     first.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,001'")
     second.wait_for_timeout(300)
@@ -167,7 +171,7 @@ def test_tabs_are_independent_and_the_url_holds_the_state(browser: Any, server: 
     assert first.locator("[data-testid^=neuron-1-]").count() == 2
     assert _epoch(first) == 0
     # a hidden tab lets go of its stream (browsers allow ~6 connections per server) and takes it back
-    session = list(server.sessions.values())[-2]  # the first tab's
+    session = first_session
     assert session.pg.activation == "sigmoid"
     hide = "(h) => { Object.defineProperty(document, 'hidden', {value: h, configurable: true}); " \
            "document.dispatchEvent(new Event('visibilitychange')); }"
