@@ -30,21 +30,13 @@ __all__ = ["explain_parameter"]
 
 
 def _labelled_loss(pg: Any) -> tuple[Tensor, list[Tensor]]:
-    """J on the training set with every tensor named as in the lectures (X, Z[l], A[l], W[l], b[l], J)."""
+    """J on the training set with every tensor named as in the lectures (A[0], Z[l], A[l], W[l], b[l], Y, J)."""
     for l, layer in enumerate(pg.layers, start=1):
         layer.weight.label, layer.bias.label = f"W[{l}]", f"b[{l}]"
         layer.weight.grad = layer.bias.grad = None
     x = Tensor(pg._train_x.data, label="A[0]")
-    y = Tensor(pg._train_y.data, label="Y")
-    a, acts = x, [x]
-    for l, layer in enumerate(pg.layers, start=1):
-        z = layer(a)
-        z.label = f"Z[{l}]"
-        a = (pg.output_activation if l == len(pg.layers) else pg.hidden_activation)(z)
-        a.label = f"A[{l}]"
-        acts.append(a)
-    diff = a - y
-    J = 0.5 * (diff * diff).mean()
+    acts = [x]
+    J = pg.loss(x, Tensor(pg._train_y.data, label="Y"), keep=acts)
     J.label = "J"
     return J, acts
 
