@@ -40,6 +40,7 @@ MODULES = [
     "tinygrad_edu.value_nn",
     "tinygrad_edu.gradcheck",
     "tinygrad_edu.reference",
+    "tinygrad_edu.reference_theta",
     "tinygrad_edu.testing",
     "tinygrad_edu.viz",
     "tinygrad_edu.data",

@@ -8,7 +8,7 @@ x = (5, 3), y = 1, weights w = (0.5, 0.5), b = 1.
 
 Recomputed, a = sigma(5) = 0.993307. The slide prints a = 0.99307 (a digit dropped) and then
 carries that slip through: dz = -0.00693 (correct: -0.006693), da = -1.006978 (correct: -1.006738),
-and uses yet another value, -0.00695, in dw1 = -0.03475 (correct: -0.03346) and dw2 = -0.02085
+and uses yet another value, -0.00695 = ln(0.99307), in dw1 = -0.03475 (correct: -0.03346) and dw2 = -0.02085
 (correct: -0.02008). Autograd on ``Value``s and the hand formulas agree with each other to 1e-15;
 this script asserts the correct values and shows the slide's next to them. (The slide's
 "a = 0.99307 ~ 0.0023" matches neither 1 - a = 0.0067 nor the loss -ln a = 0.0067.)
@@ -53,22 +53,27 @@ def derivatives() -> None:
     dz = av - y
     hand = {"z": z.data, "a": av, "da": da, "dz": dz, "dw1": x1 * dz, "dw2": x2 * dz, "db": dz}
     auto = {"z": z.data, "a": av, "da": a.grad, "dz": z.grad, "dw1": w1.grad, "dw2": w2.grad, "db": b.grad}
-    # the slide writes db = dz without a number; its db is therefore its dz
-    slide = {"z": 5.0, "a": 0.99307, "da": -1.006978, "dz": -0.00693, "dw1": -0.03475, "dw2": -0.02085, "db": -0.00693}
+    # the slide gives no number for db (it writes db = dz): that row shows "-" in its column
+    slide = {"z": 5.0, "a": 0.99307, "da": -1.006978, "dz": -0.00693, "dw1": -0.03475, "dw2": -0.02085}
     correct = {"z": 5.0, "a": 0.993307, "da": -1.006738, "dz": -0.006693, "dw1": -0.03346, "dw2": -0.02008,
                "db": -0.006693}
 
     print("Derivatives in logistic regression: x = (5, 3), w = (0.5, 0.5), b = 1, y = 1")
     print(f"{'':5s}{'slide':>11s}{'autograd':>13s}{'hand formula':>14s}")
     for k in hand:
-        mark = "" if math.isclose(slide[k], auto[k], abs_tol=5e-6) else "   <- slide slip"
-        print(f"{k:5s}{slide[k]:>11.6f}{auto[k]:>13.6f}{hand[k]:>14.6f}{mark}")
+        if k not in slide:
+            print(f"{k:5s}{'- (= dz)':>11s}{auto[k]:>13.6f}{hand[k]:>14.6f}")
+        else:
+            mark = "" if math.isclose(slide[k], auto[k], abs_tol=5e-6) else "   <- slide slip"
+            print(f"{k:5s}{slide[k]:>11.6f}{auto[k]:>13.6f}{hand[k]:>14.6f}{mark}")
         assert math.isclose(auto[k], hand[k], rel_tol=1e-12, abs_tol=1e-15), k  # autograd == the formulas
         decimals = len(repr(correct[k]).split(".")[1])
         assert round(auto[k], decimals) == correct[k], (k, auto[k])  # the recomputed values
     for k in ("a", "da", "dz", "dw1", "dw2"):
         assert not math.isclose(slide[k], auto[k], abs_tol=5e-6)  # the slide is off on these
-    # the slide's numbers follow from its typo a = 0.99307 (and -0.00695 in dw1, dw2)
+    # the slide's numbers follow from its typo a = 0.99307; its -0.00695 in dw1, dw2 is ln(0.99307) = -0.006954,
+    # i.e. the loss L = -ln a (with the sign flipped) put where dz = a - y belongs
+    assert round(math.log(0.99307), 5) == -0.00695
     assert round(-1 / 0.99307, 6) == slide["da"] and round(0.99307 - 1, 5) == slide["dz"]
     assert round(5 * -0.00695, 5) == slide["dw1"] and round(3 * -0.00695, 5) == slide["dw2"]
     print(f"L = -ln a = {L.data:.6f}. sigma(5) = 0.993307: the slide's 0.99307 drops a digit and its")

@@ -19,7 +19,8 @@ def test_logistic_regression_derivatives_from_the_lecture() -> None:
 
     z = w1 x1 + w2 x2 + b = 5, a = sigma(z), L(a, y) = -(y log a + (1 - y) log(1 - a));
     da = -y/a + (1 - y)/(1 - a), dz = a - y, dw1 = x1 dz, dw2 = x2 dz, db = dz.
-    (The slides round: a = 0.99307 and dz = -0.00693 stand for 0.993307 and -0.006693.)
+    (Not rounding: the slide drops a digit, a = 0.99307 for sigma(5) = 0.993307 -- rounded it would be
+    0.99331 -- and its dz = -0.00693 follows from that slip; the correct dz is -0.006693.)
     """
     x1, x2, y = 5.0, 3.0, 1.0
     w1, w2, b = Value(0.5, label="w1"), Value(0.5, label="w2"), Value(1.0, label="b")

@@ -46,7 +46,8 @@ __version__ = "0.1.0"
 # Heavier or optional layers load on first use, so `import tinygrad_edu` stays light:
 # tinygrad_edu.viz, .data, .train, .plots, .reference, .cli work without an explicit import.
 # (tinygrad_edu.testing needs hypothesis, the dev extra: import it explicitly.)
-_LAZY_SUBMODULES = ("viz", "data", "train", "plots", "reference", "cli", "export")
+_LAZY_SUBMODULES = ("viz", "data", "train", "plots", "reference", "reference_theta", "cli")
+_LAZY_SUBMODULES += ("export",)  # to_torch, from_torch, to_onnx, safetensors (issue 19)
 
 
 def __getattr__(name: str) -> object:

@@ -43,6 +43,7 @@ from .losses import (
     l1_penalty,
     l2_penalty,
     mse_loss,
+    neural_network_cost,
     nll_loss,
 )
 from .module import LoadResult, Module, Parameter, StateDictError
@@ -89,5 +90,6 @@ __all__ = [
     "l1_penalty",
     "l2_penalty",
     "mse_loss",
+    "neural_network_cost",
     "nll_loss",
 ]

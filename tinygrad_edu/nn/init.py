@@ -23,8 +23,12 @@ they are C_in*kH*kW and C_out*kH*kW.
 
 The lectures' slides: "randomly initialize each Theta_ij in [-eps, eps]" is ``uniform_``;
 the usual choice eps = sqrt(6) / sqrt(n_in + n_out) is exactly ``xavier_uniform_``; "close
-to 0: N(0, 0.1)" is ``normal_(t, std=0.1)``; "'Xavier/He' initialization: N(0, sqrt(2 /
-(n[l] + n[l-1])))" (the second argument is the standard deviation) is ``xavier_normal_``;
+to 0: N(0, 0.1)" is ``normal_(t, std=0.1)`` (the deck's second argument is read as the
+standard deviation, as on its Xavier line; in the N(mean, variance) convention it would be
+std = sqrt(0.1) = 0.32, ``normal_(t, std=0.1**0.5)``). The default of ``normal_`` and of
+``Linear(init="normal")`` is the other decks' ``np.random.randn(...) * 0.01``, std 0.01;
+"'Xavier/He' initialization: N(0, sqrt(2 / (n[l] + n[l-1])))" (the second argument is the
+standard deviation) is ``xavier_normal_``;
 the small positive bias for ReLU units is ``small_positive_`` (or ``bias_init=0.01`` in
 ``Linear``), and "b can be initialised to zero" is ``zeros_``. Names accepted by
 ``Linear(init=...)``: see :func:`get_initializer`.

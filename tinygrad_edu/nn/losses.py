@@ -26,6 +26,9 @@ Regularisation (the lectures' L2 term, weights only, biases excluded)::
 
     J_reg = J + (lambda / 2m) * sum_l ||W[l]||_F^2      -> l2_penalty(model, lam, m)
     J_reg = J + (lambda / m)  * sum_l sum |W[l]_ij|     -> l1_penalty(model, lam, m)
+
+The lectures' cost of K sigmoid output units sums the K losses of an example (mean over m
+only) and adds the L2 term: :func:`neural_network_cost`.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ __all__ = [
     "l1_penalty",
     "l2_penalty",
     "mse_loss",
+    "neural_network_cost",
     "nll_loss",
 ]
 
@@ -202,8 +206,42 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
     op = "binary_cross_entropy_with_logits"
     target = _as_tensor(target, op, "target")
     _same_shape(logits, target, op)
-    losses = logits.softplus() - logits * target
+    # z = +-inf: softplus(z) - z y would be inf - inf. Clipping z to a quarter of the largest
+    # float (a margin so that no intermediate such as 2 max(z, 0) overflows) changes no
+    # realistic z, and gives L = 0 with dL/dz = 0 where the label agrees (z = +inf, y = 1;
+    # z = -inf, y = 0), and a huge finite loss (with a zero gradient: the clip is flat
+    # there), not inf, where it does not.
+    big = float(np.finfo(logits.dtype).max) / 4
+    z = logits.clip(-big, big)
+    losses = z.softplus() - z * target
     return _reduce(losses, reduction, op)
+
+
+def neural_network_cost(output: Tensor, target: Any, model: Any = None, lam: float = 0.0,
+                        from_logits: bool = False) -> Tensor:
+    """The lectures' cost of a network with K sigmoid output units (Kabir, Racharak):
+
+        J(Theta) = -(1/m) sum_i sum_k [ y_k(i) log h_k(i) + (1 - y_k(i)) log(1 - h_k(i)) ]
+                   + (lambda / 2m) sum_l sum_ij (Theta[l]_ij)^2
+
+    ``output`` is h = a[L] of shape (m, K) (or the logits z[L] with ``from_logits=True``),
+    ``target`` y of the same shape. The K losses of an example are **summed** and the sum is
+    averaged over the m examples -- unlike ``binary_cross_entropy(reduction="mean")``, which
+    averages over all m K elements and so returns J / K. The penalty is
+    :func:`l2_penalty` of ``model``'s weights (biases excluded, as the slide's sum starts at
+    j = 1) with the same m; ``lam=0`` or ``model=None`` leaves it out.
+    Gradient: dJ/dz_k(i) = (h_k(i) - y_k(i)) / m, and d/dW[l] of the penalty = (lambda/m) W[l].
+    """
+    op = "neural_network_cost"
+    if output.ndim != 2:
+        raise ValueError(f"{op}: output must have shape (m, K) (one row per example), got {output.shape}")
+    m = output.shape[0]
+    loss = binary_cross_entropy_with_logits if from_logits else binary_cross_entropy
+    cost = loss(output, target, reduction="sum") / m
+    if model is None or lam == 0.0:
+        _check_lam_m(lam, m, op)
+        return cost
+    return cost + l2_penalty(model, lam, m)
 
 
 # ====================================================================== multi-class classification

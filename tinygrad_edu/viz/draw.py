@@ -89,8 +89,14 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (plural or word + 's')}"
 
 
+# C0/C1 control characters (NUL, ESC, ...): Graphviz rejects them in a label, so they are
+# shown as the escape a Python user would type ("\\x1b") instead.
+_CONTROL_CHARS = {c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))}
+
+
 def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    """``text`` safe inside an HTML-like label: markup escaped, control characters made visible."""
+    return html.escape(str(text).translate(_CONTROL_CHARS), quote=True)
 
 
 def _cut(text: str, limit: int = 40) -> str:
@@ -155,7 +161,9 @@ def _tensor_rows(node: Any, show_values: bool, show_shapes: bool, show_grads: bo
 _OP_PARAMS = ("axis", "shape", "axes", "exponent", "dtype", "pad_width")
 
 
-def _op_label(node: Any) -> str:
+def _op_label(node: Any, formula: str = "") -> str:
+    if formula:  # fold_unnamed: the op written over the named nodes it folds
+        return _table([f"<B>{_esc(formula)}</B>", _small(_esc(node._op))])
     rows = [f"<B>{_esc(_cut(node._op, 24))}</B>"]
     params = getattr(node, "_params", None) or {}
     for key in _OP_PARAMS:
@@ -285,6 +293,7 @@ def draw_graph(
     grad_range: tuple[float, float] = (1e-6, 1e2),
     hide_shape_ops: bool = False,
     show_constants: bool = True,
+    fold_unnamed: bool = False,
     max_nodes: int | None = 500,
     precision: int = 4,
     legend: bool | None = None,
@@ -313,6 +322,9 @@ def draw_graph(
       the border keeps the role colour) or ``None``. ``legend`` (default: on for "grad").
     * ``hide_shape_ops``: draw straight through reshape/expand/permute/cast (the edge says which).
     * ``show_constants``: draw leaves that do not require grad (inputs, numbers like the 2 in 2*x).
+    * ``fold_unnamed``: draw only the output, the named nodes (``label``, parameter names) and
+      the parameters, as the lectures' graphs do; each kept node's op is labelled with the
+      formula it folds, written over named nodes (``w1*x1 + w2*x2 + b``), constants as numbers.
     * ``max_nodes``: above this many drawn nodes, draw a summary (counts by op, longest path,
       parameters) instead; ``None`` draws everything.
     * ``precision``: significant digits of numbers; ``title``: a caption.
@@ -320,7 +332,7 @@ def draw_graph(
     check_root(root, "draw_graph")
     _check_options(rankdir, collapse, depth, color_by, grad_range, max_nodes)
     gm = build(root, model=model, hide_shape_ops=hide_shape_ops, show_constants=show_constants,
-               collapse=collapse, depth=depth)
+               collapse=collapse, depth=depth, fold_unnamed=fold_unnamed)
     if max_nodes is not None and gm.n_drawn > max_nodes:
         return _summary_graph(root, gm.order, model, gm.n_drawn, max_nodes, rankdir, title)
     if show_grads is None:
@@ -360,7 +372,7 @@ def draw_graph(
     for o in gm.ops:
         attrs = {"shape": "ellipse", "style": "filled", "fillcolor": OP_COLORS[0], "color": OP_COLORS[1],
                  "margin": "0.04,0.02", "height": "0.3"}
-        statements[o.id] = (_op_label(o.output), attrs)
+        statements[o.id] = (_op_label(o.output, o.formula), attrs)
     for box in gm.boxes:
         fill, font = BOX_COLORS[0], "#111827"
         if color_by == "grad":  # the largest parameter gradient; a module without parameters: its output's
@@ -392,20 +404,7 @@ def draw_graph(
         children.setdefault(key[:-1], []).append(key)
     cluster_number = {key: i for i, key in enumerate(clusters)}
 
-    def emit(target: Any, key: tuple[int, ...]) -> None:
-        # depth of this recursion = module nesting depth (a handful), not graph size
-        for eid in members.get(key, []):
-            label, attrs = statements[eid]
-            target.node(eid, label, **attrs)
-        for child in children.get(key, []):
-            module = clusters[child][-1]
-            with target.subgraph(name=f"cluster_{cluster_number[child]}") as sub:
-                sub.attr(label=f"<<B>{_esc(_cut(gm.module_names.get(id(module), type(module).__name__), 48))}</B>>",
-                         style="rounded,filled", fillcolor=CLUSTER_COLORS[0], color=CLUSTER_COLORS[1],
-                         fontname=FONT, fontsize="10", labeljust="l")
-                emit(sub, child)
-
-    emit(g, ())
+    _emit_clusters(g, (), members, children, clusters, cluster_number, statements, gm.module_names)
     for e in gm.edges:
         if e.label:
             g.edge(e.tail, e.head, label=f"<{_esc(e.label)}>")
@@ -417,6 +416,29 @@ def draw_graph(
             lg.node("legend", _legend(color_by, grad_range), shape="plaintext")
     g.graph_model = gm  # type: ignore[attr-defined]
     return g
+
+
+def _emit_clusters(target: Any, key: tuple[int, ...], members: dict[tuple[int, ...], list[str]],
+                   children: dict[tuple[int, ...], list[tuple[int, ...]]], clusters: dict[tuple[int, ...], Any],
+                   cluster_number: dict[tuple[int, ...], int], statements: dict[str, tuple[str, dict[str, str]]],
+                   module_names: dict[int, str]) -> None:
+    """Write the nodes of cluster ``key``, then its child clusters inside ``subgraph`` blocks.
+
+    A module-level function, not a closure: a recursive closure is a reference cycle (the
+    function holds its own cell), which would keep the drawn graph -- and so the whole
+    computation graph -- alive after the caller drops it, until the garbage collector runs.
+    The recursion depth is the module nesting depth (a handful), not the graph's size.
+    """
+    for eid in members.get(key, []):
+        label, attrs = statements[eid]
+        target.node(eid, label, **attrs)
+    for child in children.get(key, []):
+        module = clusters[child][-1]
+        with target.subgraph(name=f"cluster_{cluster_number[child]}") as sub:
+            sub.attr(label=f"<<B>{_esc(_cut(module_names.get(id(module), type(module).__name__), 48))}</B>>",
+                     style="rounded,filled", fillcolor=CLUSTER_COLORS[0], color=CLUSTER_COLORS[1],
+                     fontname=FONT, fontsize="10", labeljust="l")
+            _emit_clusters(sub, child, members, children, clusters, cluster_number, statements, module_names)
 
 
 def render(

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..tensor_class import Tensor
 from ..value import Value
+from .expression import Expr, cut, formula
 
 __all__ = [
     "NON_COMMUTATIVE_OPS",
@@ -112,6 +113,7 @@ class OpNode:
     output: Any
     op: str
     path: tuple[Any, ...] = ()
+    formula: str = ""  # with fold_unnamed: the op written in terms of the named nodes it folds
 
 
 @dataclass
@@ -202,11 +204,13 @@ def build(
     show_constants: bool = True,
     collapse: str | None = None,
     depth: int | None = 1,
+    fold_unnamed: bool = False,
 ) -> GraphModel:
     """Decide what to draw (see :func:`tinygrad_edu.viz.draw_graph` for the options)."""
     order = walk(root)
     param_names = _named_parameters(model)
     registered = _module_names(model)
+    folded = _fold(order, root, param_names) if fold_unnamed else None
 
     # --- which nodes are drawn, and which are drawn "through" (hidden shape-only ops)
     through: dict[int, tuple[Any, tuple[str, ...]]] = {}  # id(hidden node) -> (visible ancestor, ops skipped)
@@ -222,6 +226,8 @@ def build(
             through[id(node)] = (ancestor, ops + (node._op,))
 
     def visible(node: Any) -> bool:
+        if folded is not None:
+            return id(node) in folded.kept
         if id(node) in through:
             return False
         return show_constants or bool(node._parents) or node.requires_grad
@@ -283,6 +289,11 @@ def build(
             continue
         op_node = OpNode(f"op{index}", node, node._op, path)
         ops.append(op_node)
+        if folded is not None:  # one op per named node, from the named nodes it was computed from
+            op_node.formula = folded.op_formula[id(node)]
+            edges.extend(Edge(data_by_id[id(s)].id, op_node.id) for s in folded.sources_of_op[id(node)])
+            edges.append(Edge(op_node.id, item.id))
+            continue
         arg_names = ("x", "y", "cond") if node._op in NON_COMMUTATIVE_OPS and len(node._parents) > 1 else ()
         for k, parent in enumerate(node._parents):
             ancestor, skipped = through.get(id(parent), (parent, ()))
@@ -355,6 +366,61 @@ def build(
     return GraphModel(
         root, kind, data, ops, edges, boxes, module_names, cluster_paths, element_cluster, order, set(box_of)
     )
+
+
+# ----------------------------------------------------------------------------- folding unnamed nodes
+
+
+@dataclass
+class _Folding:
+    kept: set[int]  # ids of the nodes drawn: the root, named nodes and parameters
+    op_formula: dict[int, str]  # id(kept non-leaf) -> its op written over named nodes
+    sources_of_op: dict[int, list[Any]]  # id(kept non-leaf) -> the kept nodes it was computed from
+
+
+def _fold(order: list[Any], root: Any, param_names: dict[int, str]) -> _Folding:
+    """Keep the root, the named nodes and the parameters; fold everything else into formulas.
+
+    A folded constant becomes its number in the formula (``1 - a``); a folded intermediate
+    becomes the formula of its op (``w1*x1``), so each kept node's op reads as the lectures
+    write it: ``z = w1*x1 + w2*x2 + b``. Walks ``order`` (parents first) once, no recursion.
+    """
+    kept: set[int] = set()
+    text: dict[int, Expr] = {}  # id(node) -> how the node reads inside a formula
+    sources: dict[int, list[Any]] = {}  # id(node) -> kept nodes it depends on (first-seen order)
+    op_formula: dict[int, str] = {}
+    sources_of_op: dict[int, list[Any]] = {}
+    for index, node in enumerate(order):
+        name = param_names.get(id(node)) or node.label or ""
+        if node is root or name or (not node._parents and node.requires_grad):
+            kept.add(id(node))
+        if node._parents:
+            operands = [text[id(p)] for p in node._parents]
+            merged: dict[int, Any] = {}
+            for p in node._parents:
+                merged.update((id(s), s) for s in sources[id(p)])
+            expr = formula(node._op, operands)
+        else:
+            expr, merged = _constant_text(node, index), {}
+        if id(node) in kept:
+            if node._parents:
+                op_formula[id(node)] = cut(expr[0])
+                sources_of_op[id(node)] = list(merged.values())
+            text[id(node)] = (name or f"#{index}", 5)
+            sources[id(node)] = [node]
+        else:
+            text[id(node)] = expr
+            sources[id(node)] = list(merged.values())
+    return _Folding(kept, op_formula, sources_of_op)
+
+
+def _constant_text(node: Any, index: int) -> Expr:
+    """A folded leaf inside a formula: its number if it has one element, else ``#index``."""
+    data = node.data
+    if np.size(data) == 1:
+        number = float(np.asarray(data).reshape(-1)[0])
+        return (f"{number:g}", 5 if number >= 0 else 3)
+    return (f"#{index}", 5)
 
 
 # ----------------------------------------------------------------------------- summary of huge graphs

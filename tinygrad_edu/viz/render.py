@@ -21,7 +21,7 @@ from typing import Any
 
 import graphviz
 
-__all__ = ["FORMATS", "Graph", "GraphvizNotFoundError", "RenderWarning", "find_renderer", "layout"]
+__all__ = ["FORMATS", "LAYOUT_TIMEOUT", "Graph", "GraphvizNotFoundError", "RenderWarning", "find_renderer", "layout"]
 
 #: Output formats :meth:`Graph.render` accepts ("dot"/"gv" write the DOT text itself).
 FORMATS = ("svg", "png", "pdf", "dot", "gv")
@@ -55,11 +55,29 @@ def find_renderer(engine: str = "dot") -> str | None:
     return "pygraphviz"
 
 
-def layout(source: str, format: str, engine: str = "dot") -> bytes:
-    """Lay out DOT ``source`` and return the picture's bytes (``format``: svg, png, pdf, ...)."""
+#: Seconds ``dot`` may take to lay out one graph before :func:`layout` gives up (a graph of
+#: 100,000 nodes drawn with ``max_nodes=None`` can take hours). Override per call or here.
+LAYOUT_TIMEOUT = 120.0
+
+
+def layout(source: str, format: str, engine: str = "dot", timeout: float | None = None) -> bytes:
+    """Lay out DOT ``source`` and return the picture's bytes (``format``: svg, png, pdf, ...).
+
+    ``dot`` is stopped after ``timeout`` seconds (default :data:`LAYOUT_TIMEOUT`) with a
+    ``RuntimeError`` (as when it fails) that suggests a smaller drawing.
+    """
     exe = shutil.which(engine)
     if exe:
-        proc = subprocess.run([exe, f"-T{format}"], input=source.encode("utf-8"), capture_output=True)
+        limit = LAYOUT_TIMEOUT if timeout is None else timeout
+        try:
+            proc = subprocess.run([exe, f"-T{format}"], input=source.encode("utf-8"), capture_output=True,
+                                  timeout=limit)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(
+                f"render: `{engine} -T{format}` did not finish within {limit:g} s on a graph of "
+                f"{source.count(' -> '):,} edges; draw fewer nodes (max_nodes=, collapse='box', "
+                "hide_shape_ops=True) or raise tinygrad_edu.viz.render.LAYOUT_TIMEOUT"
+            ) from None
         stderr = proc.stderr.decode("utf-8", "replace").strip()
         if proc.returncode != 0:
             raise RuntimeError(f"render: `{engine} -T{format}` failed with exit code {proc.returncode}: {stderr}")
