@@ -256,7 +256,7 @@ def test_onnx_traces_custom_forward_code_with_a_dynamic_batch(tmp_path):
     # the last matmul multiplies by a (batch, 2) constant: not expressible for other batch sizes
     from tinygrad_edu.export import ExportError
 
-    with pytest.raises(ExportError, match=r"a constant used by matmul in the model \(Block\) .* changes with"):
+    with pytest.raises(ExportError, match=r"a constant used by matmul in the model \(Block\), called at .* changes"):
         to_onnx(model, _inputs((2, 3), 3), tmp_path / "block.onnx")
     path = to_onnx(model, _inputs((2, 3), 3), tmp_path / "block.onnx", dynamic_batch=False)
     (theirs,) = _session(path).run(None, {"input": _inputs((2, 3), 3, seed=9)})
@@ -337,7 +337,9 @@ def test_unknown_ops_are_named_with_where_they_were_called_and_a_row_adds_them(t
     from tinygrad_edu.export import ONNX_PRIMITIVES, ExportError, to_onnx
 
     model = nn.Sequential(nn.Linear(2, 2, seed=0), UsesSquare())
-    with pytest.raises(ExportError, match=r"the op 'square' \(Square\) in the model \(Sequential\) > 1 \(UsesSquare\) "
+    with pytest.raises(ExportError, match=r"the op 'square' \(Square\) in the model \(Sequential\) > 1 "
+                                          r"\(UsesSquare\), called at test_export.py:\d+ in forward "
+                                          r"\(return x._apply\(Square, x\) \+ 1.0\) "
                                           r"has no ONNX emitter; exportable primitives: \['Abs', "):
         to_onnx(model, np.ones((2, 2)), tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
@@ -358,7 +360,8 @@ def test_data_dependent_masks_and_graphs_are_refused_not_exported_wrong(tmp_path
         def forward(self, x):
             return x.clip(-0.5, 0.5)  # where() with a mask computed in numpy from the data
 
-    with pytest.raises(ExportError, match=r"the op 'where' in the model \(Clipped\) has parameters that change with"):
+    with pytest.raises(ExportError, match=r"the op 'where' in the model \(Clipped\), called at test_export.py:\d+ in "
+                                          r"forward \(return x.clip\(-0.5, 0.5\) .* has parameters that change with"):
         to_onnx(Clipped(), _inputs((3,), 2), tmp_path / "c.onnx")
 
     class Branchy(nn.Module):
