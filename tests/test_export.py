@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn as nn
@@ -191,6 +193,38 @@ def test_missing_optional_packages_say_what_to_install(monkeypatch):
         to_onnx(nn.Linear(2, 2), np.ones((1, 2)), "m.onnx")
 
 
+_ACTIVATIONS = [nn.ReLU, nn.Sigmoid, nn.Tanh, nn.SELU, nn.Identity, lambda: nn.LeakyReLU(0.3), lambda: nn.ELU(0.5),
+                lambda: nn.Softmax(axis=-1), lambda: nn.LogSoftmax(axis=-1), lambda: nn.Dropout(0.5)]
+
+
+@st.composite
+def random_mlps(draw):
+    """A Sequential of Linear layers (some without bias) with random activations between them."""
+    widths = draw(st.lists(st.integers(1, 5), min_size=2, max_size=5))
+    layers: list = []
+    for i, (n_in, n_out) in enumerate(zip(widths, widths[1:])):
+        layers.append(nn.Linear(n_in, n_out, bias=draw(st.booleans()), seed=i))
+        layers.append(draw(st.sampled_from(_ACTIVATIONS))())
+    return nn.Sequential(*layers).eval(), widths[0], draw(st.integers(1, 4)), draw(st.integers(0, 2**16))
+
+
+@given(case=random_mlps())
+def test_random_mlps_match_torch_in_outputs_and_gradients(case):
+    pytest.importorskip("torch")
+    from tinygrad_edu.export import from_torch, to_torch
+
+    model, n_in, batch, seed = case
+    x = _inputs((n_in,), batch, seed=seed)
+    r = np.random.default_rng(seed).normal(size=model(tg.Tensor(x)).shape)
+    out, dx, grads = _ours_with_grads(model, x, r)
+    theirs = to_torch(model)
+    for other in (_torch_with_grads(theirs, x, r), _ours_with_grads(from_torch(theirs), x, r)):
+        np.testing.assert_allclose(other[0], out, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(other[1], dx, rtol=1e-10, atol=1e-14)
+        for key in grads:
+            np.testing.assert_allclose(other[2][key], grads[key], rtol=1e-10, atol=1e-14, err_msg=key)
+
+
 # ====================================================================== ONNX
 
 
@@ -226,6 +260,25 @@ def test_onnx_runtime_matches_ours_at_two_batch_sizes(name, dtype, tmp_path):
         (theirs,) = session.run(None, {"input": x})
         assert theirs.dtype == dtype and theirs.shape[0] == batch
         np.testing.assert_allclose(theirs, model(tg.Tensor(x)).data, **tol)
+
+
+@given(case=random_mlps(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_random_mlps_run_in_onnx_runtime_with_our_outputs(case, dtype):
+    pytest.importorskip("onnx")
+    import tempfile
+    from pathlib import Path
+
+    from tinygrad_edu.export import to_onnx
+
+    model, n_in, batch, seed = case
+    for p in model.parameters():  # built in float64; cast the weights for the float32 case
+        p.data = p.data.astype(dtype)
+    with tempfile.TemporaryDirectory() as tmp:
+        session = _session(to_onnx(model, _inputs((n_in,), batch, dtype, seed), Path(tmp) / "m.onnx"))
+    x = _inputs((n_in,), batch + 2, dtype, seed + 1)
+    (theirs,) = session.run(None, {"input": x})
+    tol = {"rtol": 1e-10, "atol": 1e-13} if dtype == np.float64 else {"rtol": 2e-5, "atol": 1e-6}
+    np.testing.assert_allclose(theirs, model(tg.Tensor(x)).data, **tol)
 
 
 class Block(nn.Module):
