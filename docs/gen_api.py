@@ -47,6 +47,7 @@ MODULES = [
     "tinygrad_edu.train",
     "tinygrad_edu.plots",
     "tinygrad_edu.anomaly",
+    "tinygrad_edu.export",
     "tinygrad_edu.cli",
 ]
 
