@@ -91,7 +91,8 @@ class _Encoder:
         """A member name from the key path (``model/0.weight``), or ``arrays/<n>`` when that cannot be one."""
         parts = [str(k) for k in path]
         name = "/".join(parts)
-        if not parts or any(not p or "/" in p or "\\" in p or p in (".", "..") for p in parts) or name in self._names:
+        unusable = any(not p or "/" in p or "\\" in p or p in (".", "..") for p in parts)
+        if not parts or unusable or len(name) > 255 or name in self._names:
             name = f"arrays/{len(self.arrays)}"
         self._names.add(name)
         self.arrays.append((name, array))
@@ -136,6 +137,8 @@ class _Encoder:
         if isinstance(obj, Mapping):
             items = []
             for key, value in obj.items():
+                if isinstance(key, np.integer):
+                    key = int(key)
                 if isinstance(key, bool) or not isinstance(key, (str, int)):
                     raise CheckpointError(
                         f"save: the key {key!r} ({type(key).__name__}) at {_key_path(path)} is not a string "
