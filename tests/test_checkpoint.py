@@ -511,3 +511,11 @@ def test_any_tree_of_supported_leaves_round_trips_exactly(tree):
         _assert_same(tree, load(path))
         with np.load(path, allow_pickle=False) as raw:  # always readable by numpy alone, without pickle
             assert "__checkpoint__" in raw.files
+
+
+def test_loading_a_nested_checkpoint_into_a_model_says_which_part_to_load(tmp_path):
+    net = model(0)
+    save({"model": net.state_dict(), "epoch": 1}, tmp_path / "c.npz")
+    with pytest.raises(CheckpointError, match=r"nested checkpoint with parts \['model'\]; load one part into "
+                                                r"Sequential, e.g. obj.load_state_dict\(tg.load\(path\)\['model'\]\)"):
+        load(tmp_path / "c.npz", into=model(1))

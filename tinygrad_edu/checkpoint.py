@@ -403,9 +403,18 @@ def load(path: PathLike, into: Any = None, strict: bool = True, max_bytes: int |
                 f"load: into= must have a load_state_dict method (a Module, an optimiser or a schedule), "
                 f"got {type(into).__name__}"
             )
-        # only Module.load_state_dict takes strict=; optimisers and schedules always check their keys
-        if strict:
-            loader(obj)
-        else:
-            loader(obj, strict=False)
+        parts = [k for k, v in obj.items() if isinstance(v, Mapping)] if isinstance(obj, Mapping) else []
+        try:
+            # only Module.load_state_dict takes strict=; optimisers and schedules always check their keys
+            if strict:
+                loader(obj)
+            else:
+                loader(obj, strict=False)
+        except (KeyError, ValueError, TypeError) as err:
+            if not parts:
+                raise
+            raise CheckpointError(
+                f"load: {where} is a nested checkpoint with parts {parts}; load one part into "
+                f"{type(into).__name__}, e.g. obj.load_state_dict(tg.load(path)[{parts[0]!r}]) ({err})"
+            ) from err
     return obj
