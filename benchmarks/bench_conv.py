@@ -5,8 +5,9 @@ until the reshape), one matrix product forward; backward dW = dZ @ cols^T and dX
 adding each kernel offset's slice back (col2im). It has no graph and no generic
 machinery, so it is the floor the framework is measured against.
 
-For tinygrad_edu both forward methods are timed: ``shifted`` (kH*kW strided slices, one
-small matmul each) and ``im2col`` (one integer-array gather, one matmul). Times are the
+For tinygrad_edu two forward methods are timed: ``shifted`` (kH*kW strided slices, one
+small matmul each) and ``im2col`` (the default: the ``im2col`` primitive copies the patches
+from kH*kW strided slices, then one matmul; its VJP ``col2im`` adds them back). Times are the
 best of ``--repeat`` runs, with BLAS limited to one thread when threadpoolctl is
 installed so the numbers do not depend on how busy the machine's other cores are.
 

@@ -138,7 +138,7 @@ def test_graph_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     dot = tmp_path / "sub" / "g.dot"
     assert cli.main(["graph", "--sizes", "2,3,2", "--out", str(dot)]) == 0
     text = dot.read_text()
-    assert text.startswith("digraph") and "matmul" in text
+    assert text.startswith("digraph") and "linear" in text  # nn.Linear is the fused linear op
     svg = tmp_path / "g.svg"
     assert cli.main(["graph", "--sizes", "2,3,2", "--no-loss", "--out", str(svg)]) == 0
     written = Path(capsys.readouterr().out.strip().splitlines()[-1].split()[-1])
@@ -223,7 +223,7 @@ def test_gradcheck_at_a_relu_kink_explains_the_failure(capsys: pytest.CaptureFix
     # seed 0: one example's first hidden layer is all 0 and b[2] = 0, so a z of layer 2 is exactly 0 (the kink)
     assert cli.main(["gradcheck", "--sizes", "4,5,5,3", "--activation", "relu", "--l2", "0.2", "--batch", "8"]) == 1
     text = capsys.readouterr().out
-    assert "gradcheck FAILED" in text and "W[1] 0.weight" in text
+    assert "gradcheck FAILED" in text and "0.weight = W[1]" in text
     assert "note: 5 hidden pre-activation(s) z lie within 1e-4 of relu's kink" in text
     assert cli.main(["gradcheck", "--sizes", "4,5,3", "--activation", "relu"]) == 0
     assert "kink" not in capsys.readouterr().out  # no note when the checks pass

@@ -242,10 +242,10 @@ def test_tensor_text_is_one_block_per_op_and_stays_narrow() -> None:
     lines = e.text.splitlines()
     assert max(len(line) for line in lines) <= 140  # the table layout was 342 characters wide
     assert sum(line.startswith("step ") for line in lines) == len(e.steps)
-    assert "rule      Z = X @ Y over the last two axes" in e.text
-    assert "0.weight (3, 2): dL/d0.weight += " in e.text
+    assert "rule      Z = X W^T + b;  dL/dX = G W" in e.text  # nn.Linear is the fused linear primitive
+    assert "0.weight (3, 2) as W: dL/d0.weight += " in e.text
     assert re.search(r"#\d+ \(4, 3\) as X: dL/d#\d+ \+= norm", e.text)  # h = tanh(...) is the first input
-    assert re.search(r"#\d+ \(2, 3\) as Y: dL/d#\d+ \+= \[\[", e.text)  # W^T is matmul's second input
+    assert re.search(r"2\.weight \(1, 3\) as W: dL/d2\.weight \+= \[\[", e.text)  # W is linear's second input
     assert "(sum of 2 paths:" in e.text  # the clipped prediction feeds log(p) and 1 - p
     assert "``" not in e.text
     assert len(e.markdown().splitlines()) == sum(len(s.terms) for s in e.steps) + 4  # tables stay tables

@@ -118,7 +118,12 @@ def test_value_expression_passes_and_reports_every_input() -> None:
     assert "gradcheck passed" in result.report()
 
 
-@given(tensors((3, 4), low=-3, high=3), tensors((4, 2), low=-3, high=3), tensors((2,), low=-3, high=3))
+# away from 0: at x = w = 0 every gradient of this expression is exactly 0 (a vacuous check)
+@given(
+    tensors((3, 4), low=-3, high=3, away_from=(0,)),
+    tensors((4, 2), low=-3, high=3, away_from=(0,)),
+    tensors((2,), low=-3, high=3),
+)
 def test_tensor_expressions_pass(x: Tensor, w: Tensor, b: Tensor) -> None:
     assert_grad_close(lambda x, w, b: ((x @ w + b).sigmoid() * (x @ w).tanh()).sum(), x, w, b)
 
@@ -142,9 +147,18 @@ def test_constant_inputs_are_passed_through_and_not_checked() -> None:
     assert result.ok and [c.position for c in result.inputs] == [0]
 
 
-def test_output_that_does_not_depend_on_the_input() -> None:
+def test_output_that_does_not_depend_on_the_input_fails_as_unused() -> None:
     x = rng_tensor(3, 2)
-    assert gradcheck(lambda x: Tensor([1.0, 2.0]), x).ok  # both sides are 0
+    result = gradcheck(lambda x: Tensor([1.0, 2.0]), x)  # both sides are 0: that checks nothing
+    assert not result.ok and result.inputs[0].unused and result.inputs[0].verdict() == "UNUSED"
+    assert "input #0 is not used by the function" in result.report()
+    vacuous = gradcheck(lambda x: Tensor([1.0, 2.0]), x, allow_unused=True)  # nothing else is checked either
+    assert not vacuous.ok and "Vacuous check: every input is unused" in vacuous.report()
+    assert "Vacuous" not in result.report()  # the "not used" message says it all
+    y = rng_tensor(4, 2, label="y")
+    allowed = gradcheck(lambda x, y: (y * y).sum(), x, y, allow_unused=True)
+    assert allowed.ok and allowed.inputs[0].verdict() == "unused (allowed)" and allowed.inputs[1].verdict() == "ok"
+    assert not gradcheck(lambda x, y: (y * y).sum(), x, y).ok
 
 
 # ============================================================== failing checks

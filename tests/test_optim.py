@@ -307,7 +307,9 @@ def test_state_dict_round_trip_continues_the_same_trajectory() -> None:
         opt.step()
     state = opt.state_dict()
     assert all(isinstance(v, np.ndarray) for v in state.values())
-    assert {"lr", "betas", "eps", "weight_decay", "state.0.step", "state.0.V", "state.1.S"} <= set(state)
+    groups = {f"param_groups.0.{key}" for key in ("lr", "betas", "eps", "weight_decay", "params")}
+    moments = {f"state.{i}.{key}" for i in (0, 1) for key in ("step", "V", "S")}
+    assert set(state) == groups | moments
     second = [Tensor(p.data.copy(), requires_grad=True) for p in first]
     opt2 = Adam(second, lr=1.0)
     opt2.load_state_dict(state)
@@ -378,7 +380,7 @@ def test_step_lr() -> None:
     sched = StepLR(opt, step_size=3, gamma=0.5)
     lrs = [opt.lr] + [sched.step() for _ in range(7)]
     assert lrs == [1.0, 1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25]
-    assert sched.get_last_lr() == opt.lr == 0.25
+    assert sched.get_last_lr() == [opt.lr] == [0.25]  # a list, one rate per param group, as PyTorch
 
 
 def test_exponential_lr() -> None:

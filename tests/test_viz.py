@@ -435,12 +435,13 @@ def test_box_depth_beyond_a_flat_model_boxes_its_leaf_modules() -> None:
 def test_box_labels_count_in_words_and_activation_boxes_show_their_output_gradient() -> None:
     from tinygrad_edu import nn
 
-    model = nn.MLP([2, 3, 1], activation="sigmoid", seed=0)
+    # Linear is one fused op (singular words); ELU is composed of five (plural words)
+    model = nn.Sequential(nn.Linear(2, 3, seed=0), nn.Sigmoid(), nn.Linear(3, 1, seed=0), nn.ELU())
     loss = (model(tg.randn(5, 2, seed=1)) ** 2).mean()
     loss.backward()
     g = draw_graph(loss, model=model, collapse="box", color_by="grad")
     src = g.source
-    assert "1 tensor, 1 op<" in src and "1 tensors" not in src and "4 tensors, 4 ops" in src
+    assert "1 tensor, 1 op<" in src and "1 tensors" not in src and "5 tensors, 5 ops" in src
     sigmoid_box = next(b for b in g.graph_model.boxes if b.name == "1: Sigmoid")
     out_rms = float(np.sqrt(np.mean(sigmoid_box.members[-1].node.grad.data ** 2)))
     assert f"output grad rms {out_rms:.4g}" in src

@@ -27,7 +27,10 @@ from .factories import (
     zeros,
     zeros_like,
 )
+from .function import Function, FunctionCtx  # custom ops with their own backward (issue 14)
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
+from .model_check import gradcheck_model  # check a Module's parameters in place (issue 14)
+from .seeding import manual_seed  # one package-wide random generator, as torch.manual_seed
 from .tensor_class import (
     Tensor,
     concatenate,
@@ -44,10 +47,10 @@ from .value import Value
 __version__ = "0.1.0"
 
 # Heavier or optional layers load on first use, so `import tinygrad_edu` stays light:
-# tinygrad_edu.viz, .data, .train, .plots, .reference, .cli work without an explicit import.
+# tinygrad_edu.viz, .data, .train, .plots, .reference, .cli, .playground, .export work without an explicit
+# import.
 # (tinygrad_edu.testing needs hypothesis, the dev extra: import it explicitly.)
-_LAZY_SUBMODULES = ("viz", "data", "train", "plots", "reference", "reference_theta", "cli")
-_LAZY_SUBMODULES += ("export",)  # to_torch, from_torch, to_onnx, safetensors (issue 19)
+_LAZY_SUBMODULES = ("viz", "data", "train", "plots", "reference", "reference_theta", "cli", "playground", "export")
 
 
 def __getattr__(name: str) -> object:
@@ -59,6 +62,8 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "AnomalyError",
+    "Function",
+    "FunctionCtx",
     "GradcheckError",
     "GradcheckResult",
     "GraphFreedError",
@@ -74,8 +79,10 @@ __all__ = [
     "get_default_dtype",
     "grad",
     "gradcheck",
+    "gradcheck_model",
     "is_grad_enabled",
     "load",
+    "manual_seed",
     "maximum",
     "minimum",
     "no_grad",

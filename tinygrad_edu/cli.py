@@ -6,24 +6,24 @@ Commands:
   progress bar, checks the model's gradients against central finite differences
   (:mod:`tinygrad_edu.gradcheck`) and against the lectures' hand-derived backprop in plain
   numpy (:mod:`tinygrad_edu.reference`), and writes a run folder (``./runs/demo-<time>`` or
-  ``--out``) with ``graph.svg`` (``graph.dot`` when Graphviz cannot render), ``loss.png``,
-  ``boundary.png``, ``histograms.png``, ``metrics.json`` and an ``index.html`` showing them all.
+  ``--out``) with :func:`tinygrad_edu.report.write_report`: ``model.npz``, ``metrics.json``,
+  ``loss.png``, ``boundary.png``, ``histograms.png``, ``graph.svg`` / ``graph-full.svg``
+  (``.dot`` when Graphviz cannot render) and an ``index.html`` showing them all. Ctrl-C stops
+  training and still writes what was done (exit status 130).
 * ``train``: the same with your settings: data set, hidden sizes, activation, init, optimiser,
   learning rate, momentum, batch size, epochs, L2 lambda, seed, output folder.
 * ``gradcheck``: check the gradients of a described model (``--sizes 2,8,3``) and print the table.
 * ``graph``: draw the graph of one forward pass (and the loss) of a described model.
 
 Bad arguments print a one-line message and exit with status 2 (usage) or 1 (a value the
-library rejects); never a traceback.
+library rejects, a run too big for memory, a graph that could not be rendered); never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import html
-import json
-import platform
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -38,7 +38,7 @@ from . import optim as _optim
 from .data import DATASETS, load_digits, make_dataset, one_hot, standardize, train_test_split
 from .nn.losses import cross_entropy, l2_penalty, mse_loss
 from .tensor_class import Tensor
-from .train import evaluate, fit
+from .train import fit
 
 __all__ = ["main"]
 
@@ -237,6 +237,17 @@ def build_parser() -> argparse.ArgumentParser:
     gr.add_argument("--no-loss", action="store_true", help="draw only the model's output, without the cost")
     gr.add_argument("--out", type=Path, default=Path("graph.svg"),
                     help="file to write: .svg, .png, .pdf or .dot (default graph.svg)")
+
+    pg = sub.add_parser(
+        "playground", help="the TensorFlow Playground in the browser, trained by this engine", formatter_class=raw,
+        description="Start a local web server with the Playground page (datasets, features, layers, play/pause; "
+                    "click a neuron\nor a link for its gradient and the chain rule) and open it in the browser. "
+                    "Ctrl-C stops it.",
+        epilog="examples:\n  tinygrad-edu playground\n  tinygrad-edu playground --port 9000 --no-browser")
+    pg.add_argument("--port", type=int, default=8765, help="port (default %(default)s; 0: any free port)")
+    pg.add_argument("--host", default="127.0.0.1",
+                    help="address to listen on (default %(default)s: this computer only)")
+    pg.add_argument("--no-browser", action="store_true", help="do not open a browser")
     return parser
 
 
@@ -275,30 +286,6 @@ def _load_data(s: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
     return X, y, DATASETS[s["dataset"]][1]
 
 
-def _functional_loss(model: _nn.MLP, X: np.ndarray, y: np.ndarray, loss_fn: Any, lam: float) -> Any:
-    """J(W1, b1, W2, ...) as a function of the parameter tensors, for gradcheck (which passes copies)."""
-    layers = list(model)
-
-    def J(*params: Tensor) -> Tensor:
-        a: Any = Tensor(X)
-        k = 0
-        weights = []
-        for layer in layers:
-            if isinstance(layer, _nn.Linear):
-                W, b = params[k], params[k + 1]
-                k += 2
-                weights.append(W)
-                a = a @ W.T + b
-            else:
-                a = layer(a)
-        loss = loss_fn(a, y)
-        if lam:
-            loss = loss + l2_penalty(weights, lam, len(y))
-        return loss
-
-    return J
-
-
 _KINK_ACTIVATIONS = ("relu", "leaky_relu")
 
 
@@ -323,19 +310,16 @@ def _check_gradients(
     """Engine gradients of J = loss + (lambda/2m) sum ||W[l]||^2 vs central finite differences and, for
     softmax cross-entropy, vs the lectures' backprop in plain numpy (:mod:`tinygrad_edu.reference`)."""
     from . import reference as ref
-    from .gradcheck import gradcheck
+    from .model_check import gradcheck_model
 
     linears = [m for m in model if isinstance(m, _nn.Linear)]
-    names = {id(p): name for name, p in model.named_parameters()}
-    # labelled copies, so the table names each parameter in the lectures' notation and the model's
-    params = [
-        Tensor(p.data.copy(), requires_grad=True, label=f"{symbol}[{l}] {names[id(p)]}")
-        for l, layer in enumerate(linears, start=1)
-        for symbol, p in (("W", layer.weight), ("b", layer.bias))
-    ]
     classes = linears[-1].out_features
+
+    def cost(m: _nn.MLP) -> Tensor:  # J = loss + (lambda/2m) sum ||W[l]||^2; rows are named "0.weight = W[1]"
+        return loss_fn(m(X), y) + l2_penalty(m, lam, len(y)) if lam else loss_fn(m(X), y)
+
     start = time.perf_counter()
-    result = gradcheck(_functional_loss(model, X, y, loss_fn, lam), *params, eps=eps)
+    result = gradcheck_model(model, cost, eps=eps)
     numeric = {
         "ok": bool(result.ok),
         "max_abs_error": max(c.max_abs_error for c in result.inputs),
@@ -424,29 +408,6 @@ def _reference_table(ref_check: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _write_graph(model: _nn.MLP, X: np.ndarray, y: np.ndarray | None, loss_fn: Any, path: Path) -> Path:
-    """Draw one forward pass (and the loss, with gradients after backward) to ``path``; DOT text if no renderer."""
-    from .viz import GraphvizNotFoundError, draw_graph
-
-    out = model(Tensor(X))
-    root = out
-    if y is not None:
-        root = loss_fn(out, y)
-        root.backward()
-        model.zero_grad()
-    graph = draw_graph(root, model=model, collapse="cluster")
-    suffix = path.suffix.lower().lstrip(".") or "svg"
-    if suffix in ("dot", "gv"):
-        path.write_text(graph.source)
-        return path
-    try:
-        return Path(graph.render(path, suffix))
-    except GraphvizNotFoundError:
-        dot_path = path.with_suffix(".dot")
-        dot_path.write_text(graph.source)
-        return dot_path
-
-
 def _default_out(command: str) -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = Path("runs") / f"{command}-{stamp}"
@@ -471,9 +432,50 @@ def _prepare_out(out: Path | None, command: str) -> Path:
 # ============================================================================ a training run
 
 
+def _available_memory() -> int | None:
+    """Bytes of memory this process may use: the container's limit or the machine's RAM (None if unknown)."""
+    limits = []
+    try:
+        limits.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    try:
+        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if text.isdigit():
+            limits.append(int(text))
+    except OSError:
+        pass
+    return min(limits) if limits else None
+
+
+def _check_memory(s: dict[str, Any], sizes: list[int], n_examples: int) -> None:
+    """Refuse, in one line, a run whose arrays cannot fit in memory (instead of a MemoryError traceback)."""
+    params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    batch = min(s["batch_size"] or n_examples, n_examples)
+    # parameters with their gradients and two optimiser moments; the data set (a few copies: raw,
+    # standardised, split); the activations and their gradients of one batch and of the evaluation pass
+    need = 8 * (4 * params + 4 * n_examples * (sizes[0] + 1) + 4 * max(batch, min(n_examples, 20000)) * sum(sizes))
+    have = _available_memory()
+    if have is not None and need > have:
+        raise MemoryError(
+            f"this run needs about {need / 2**30:,.1f} GiB of memory (MLP {sizes}: {params:,} parameters with "
+            f"their gradients and optimiser state, {n_examples:,} examples) but {have / 2**30:,.1f} GiB are "
+            "available; use smaller --hidden sizes or fewer examples (--n)"
+        )
+
+
+def _n_examples(s: dict[str, Any]) -> int:
+    return 1797 if s["dataset"] == "digits" else int(s["n"])
+
+
 def run_training(s: dict[str, Any], out: Path, check: bool, command: str, verbose: int = 1) -> dict[str, Any]:
-    """Train with settings ``s``, write every file of the run folder ``out``; return the metrics."""
+    """Train with settings ``s``, write the run folder ``out`` (:func:`tinygrad_edu.report.write_report`);
+    return the metrics. Ctrl-C stops training and still writes what was done (``metrics["interrupted"]``)."""
+    from .report import write_report
+
     t0 = time.perf_counter()
+    n_examples = _n_examples(s)
+    _check_memory(s, [2 if s["dataset"] != "digits" else 64, *s["hidden"], 10], n_examples)
     X, y, task = _load_data(s)
     stratify = task == "classification"
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=s["test_size"], seed=s["seed"], stratify=stratify)
@@ -495,137 +497,24 @@ def run_training(s: dict[str, Any], out: Path, check: bool, command: str, verbos
         print(f"tinygrad-edu {command}: {s['dataset']} ({len(ytr)} train / {len(yte)} test), MLP {sizes} "
               f"{s['activation']}, {s['optimizer']} lr={s['lr']}, batch {s['batch_size'] or 'full'}, "
               f"{s['epochs']} epochs", flush=True)
-    history = fit(model, loss_fn, optimizer, (Xtr, ytr), s["epochs"], val_data=(Xte, yte),
-                  batch_size=s["batch_size"], verbose=verbose, seed=s["seed"], l2_lambda=s["l2"])
-    train_eval = evaluate(model, loss_fn, (Xtr, ytr))
-    test_eval = evaluate(model, loss_fn, (Xte, yte))
-    metrics: dict[str, Any] = {
-        "tinygrad_edu_version": __version__,
-        "command": command,
-        "settings": s | {"sizes": sizes, "task": task},
-        "train": train_eval,
-        "test": test_eval,
-        "history": history.as_dict(),
-        "files": {},
-        "environment": {"python": platform.python_version(), "numpy": np.__version__},
-    }
-    files: dict[str, str] = metrics["files"]
-
-    if check:
+    history = fit(model, loss_fn, optimizer, (Xtr, ytr), s["epochs"], validation_data=(Xte, yte),
+                  batch_size=s["batch_size"], verbose=verbose, seed=s["seed"], l2_lambda=s["l2"],
+                  stop_on_interrupt=True)
+    checks = None
+    if check and not history.interrupted:
         rng = np.random.default_rng(s["seed"])
         idx = rng.choice(len(ytr), size=min(16, len(ytr)), replace=False)
-        checks = _check_gradients(model, Xtr[idx], ytr[idx], s["activation"], s["l2"], loss_fn=loss_fn)
-        metrics["gradcheck"] = checks["finite_differences"]
-        metrics["reference_check"] = checks["reference"]
-        (out / "gradcheck.txt").write_text(_checks_text(checks, s["activation"]))
-        files["gradcheck"] = "gradcheck.txt"
-
-    graph_path = _write_graph(model, Xtr[:4], ytr[:4], loss_fn, out / "graph.svg")
-    files["graph"] = graph_path.name
-
-    notes: list[str] = []
-    try:
-        from .plots import plot_decision_boundary, plot_histograms, plot_learning_curve
-
-        plot_learning_curve(history, out / "loss.png", title=f"Learning curve ({s['dataset']})")
-        files["loss"] = "loss.png"
-        if X.shape[1] == 2 and task == "classification":
-            plot_decision_boundary(model, Xtr, ytr, out / "boundary.png", resolution=150,
-                                   title=f"Decision boundary, train set ({s['dataset']})")
-            files["boundary"] = "boundary.png"
-        else:
-            notes.append("no decision boundary: it is drawn for 2-D classification data only")
-        plot_histograms(model, Xtr[: min(len(Xtr), 256)], ytr[: min(len(ytr), 256)], loss_fn, out / "histograms.png")
-        files["histograms"] = "histograms.png"
-    except ImportError as exc:
-        notes.append(f"no plots: {exc}")
-    losses = history.train_loss
-    if len(losses) > 1 and losses[-1] > losses[0]:
-        notes.insert(0, f"the cost J went UP, from {losses[0]:.4g} (epoch 1) to {losses[-1]:.4g} (epoch "
-                        f"{len(losses)}): gradient descent diverged; try a smaller learning rate (--lr)")
-    metrics["notes"] = notes
+        try:
+            checks = _check_gradients(model, Xtr[idx], ytr[idx], s["activation"], s["l2"], loss_fn=loss_fn)
+            checks["text"] = _checks_text(checks, s["activation"])
+        except KeyboardInterrupt:
+            history.interrupted = True
+    report = write_report(history, model, out, loss_fn=loss_fn, train_data=(Xtr, ytr), test_data=(Xte, yte),
+                          held_out="test", settings=s | {"sizes": sizes, "task": task}, checks=checks,
+                          title=f"tinygrad-edu {command}", command=command)
+    metrics = report.metrics
     metrics["seconds"] = time.perf_counter() - t0
-    with open(out / "metrics.json", "w") as fh:
-        json.dump(metrics, fh, indent=1, default=_json_default)
-    files["metrics"] = "metrics.json"
-    (out / "index.html").write_text(_index_html(metrics))
     return metrics
-
-
-def _json_default(x: Any) -> Any:
-    if isinstance(x, Path):
-        return str(x)
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    raise TypeError(f"not JSON serialisable: {type(x).__name__}")
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, list):
-        return ", ".join(str(x) for x in v) if v else "(none)"
-    return str(v)
-
-
-def _index_html(m: dict[str, Any]) -> str:
-    e = html.escape
-    s = m["settings"]
-    files = m["files"]
-    rows = "".join(f"<tr><th>{e(str(k))}</th><td>{e(_fmt(v))}</td></tr>" for k, v in s.items())
-    res = []
-    for split in ("train", "test"):
-        for k, v in m[split].items():
-            res.append(f"<tr><th>{split} {e(k)}</th><td>{v:.4f}</td></tr>")
-    res.append(f"<tr><th>time</th><td>{m['seconds']:.1f} s</td></tr>")
-    parts = [
-        "<!DOCTYPE html>",
-        "<html lang='en'><head><meta charset='utf-8'>",
-        f"<title>tinygrad-edu {e(m['command'])}: {e(str(s['dataset']))}</title>",
-        "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}"
-        "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:3px 8px;text-align:left}"
-        "img{max-width:100%;border:1px solid #eee}pre{background:#f6f6f6;padding:1em;overflow-x:auto}</style>",
-        "</head><body>",
-        f"<h1>tinygrad-edu {e(m['command'])}</h1>",
-        f"<p>MLP {e(_fmt(s['sizes']))} on <b>{e(str(s['dataset']))}</b>, written by tinygrad-edu "
-        f"{e(m['tinygrad_edu_version'])}. All figures: <a href='{e(files['metrics'])}'>metrics.json</a>.</p>",
-        "<h2>Settings</h2>",
-        f"<table>{rows}</table>",
-        "<h2>Results</h2>",
-        f"<table>{''.join(res)}</table>",
-    ]
-    if "gradcheck" in m:
-        g, r = m["gradcheck"], m["reference_check"]
-        parts += [
-            "<h2>Gradient checks</h2>",
-            f"<p>Finite differences: <b>{'passed' if g['ok'] else 'FAILED'}</b> "
-            f"(max abs error {g['max_abs_error']:.2e}, max rel error {g['max_rel_error']:.2e}). "
-            f"Lectures' reference backprop: <b>{_ref_word(r)}</b>"
-            + (f" (max abs difference {r['max_abs_diff']:.2e})" if r.get("ok") is not None else f" ({e(r['skipped'])})")
-            + f". The tables as text: <a href='{e(files['gradcheck'])}'>gradcheck.txt</a>.</p>",
-            f"<pre>{e(_checks_text({'finite_differences': g, 'reference': r}, s['activation']))}</pre>",
-        ]
-    parts.append("<h2>Learning curve</h2>")
-    parts.append(_img(files.get("loss"), "learning curve: cost J against iteration"))
-    if "boundary" in files:
-        parts += ["<h2>Decision boundary</h2>", _img(files["boundary"], "decision boundary with the training data")]
-    parts += ["<h2>Computation graph of one forward pass</h2>"]
-    if files["graph"].endswith(".svg"):
-        parts.append(_img(files["graph"], "computation graph"))
-    else:
-        parts.append(
-            f"<p>Graphviz could not render here; the graph is in DOT text: <a href='{e(files['graph'])}'>"
-            f"{e(files['graph'])}</a> (render it with <code>dot -Tsvg {e(files['graph'])}</code>).</p>"
-        )
-    if "histograms" in files:
-        parts += ["<h2>Activations and gradients per layer</h2>",
-                  _img(files["histograms"], "histograms of activations and their gradients")]
-    for note in m.get("notes", []):
-        parts.append(f"<p><i>{e(note)}</i></p>")
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
 
 
 def _ref_word(r: dict[str, Any]) -> str:
@@ -634,22 +523,29 @@ def _ref_word(r: dict[str, Any]) -> str:
     return "agrees" if r["ok"] else "DISAGREES"
 
 
-def _img(name: str | None, alt: str) -> str:
-    if not name:
-        return "<p><i>(not drawn: matplotlib is missing)</i></p>"
-    return f"<p><img src='{html.escape(name)}' alt='{html.escape(alt)}'></p>"
-
-
 # ============================================================================ commands
+
+
+def _run_command(s: dict[str, Any], out_arg: Path | None, command: str, check: bool, quiet: bool) -> int:
+    """demo and train: train, write the run folder, print the summary; 130 after Ctrl-C (results still written)."""
+    out = _prepare_out(out_arg, command)
+    created = not any(out.iterdir())
+    try:
+        m = run_training(s, out, check=check, command=command, verbose=0 if quiet else 1)
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # nothing was written: leave no empty run folder behind
+        raise
+    _print_summary(m, out)
+    if m.get("interrupted"):
+        return 130
+    return 0 if _checks_ok(m.get("gradcheck"), m.get("reference_check")) else 1
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     s = dict(DEMO)
     s.update(epochs=args.epochs, n=args.n, seed=args.seed)
-    out = _prepare_out(args.out, "demo")
-    m = run_training(s, out, check=True, command="demo", verbose=0 if args.quiet else 1)
-    _print_summary(m, out)
-    return 0 if _checks_ok(m.get("gradcheck"), m.get("reference_check")) else 1
+    return _run_command(s, args.out, "demo", check=True, quiet=args.quiet)
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -660,14 +556,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--momentum applies to --optimizer sgd or momentum, not {args.optimizer} (which uses its own betas)"
         )
-    out = _prepare_out(args.out, "train")
-    m = run_training(s, out, check=args.check, command="train", verbose=0 if args.quiet else 1)
-    _print_summary(m, out)
-    return 0 if _checks_ok(m.get("gradcheck"), m.get("reference_check")) else 1
+    return _run_command(s, args.out, "train", check=args.check, quiet=args.quiet)
 
 
 def _print_summary(m: dict[str, Any], out: Path) -> None:
     tr, te = m["train"], m["test"]
+    if m.get("interrupted"):
+        print(f"interrupted: kept {len(m['history']['epochs'])} finished epoch(s) of {m['settings']['epochs']}")
     line = f"train loss {tr['loss']:.4f}, test loss {te['loss']:.4f}"
     if m["settings"].get("l2"):
         line += " (without the L2 term)"
@@ -687,10 +582,12 @@ def _print_summary(m: dict[str, Any], out: Path) -> None:
         note = "" if _checks_ok(g, r) else _kink_note(g, m["settings"]["activation"])
         if note:
             print(note)
-    print(f"wrote {out}/: " + ", ".join(m["files"][k] for k in m["files"]) + ", index.html")
+    print(f"wrote {out}/: " + ", ".join(name for name in m["files"].values() if name) + ", index.html")
     for note in m.get("notes", []):
         if note.startswith("the cost J went UP"):
             print(f"warning: {note}")
+        elif note.startswith(("no figures", "Graphviz")):
+            print(f"tip: {note}")
     print(f"open {out / 'index.html'} to see them ({m['seconds']:.1f} s)")
 
 
@@ -715,6 +612,8 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:
+    from .report import GraphNotRendered, draw_model_graph, save_graph
+
     sizes = args.sizes
     if len(sizes) < 2:
         raise UsageError(f"--sizes needs at least an input and an output size; got {sizes}")
@@ -725,15 +624,24 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     with_loss = not args.no_loss and sizes[-1] >= 2
     if args.out.parent != Path(""):
         args.out.parent.mkdir(parents=True, exist_ok=True)
-    written = _write_graph(model, X, y if with_loss else None, cross_entropy, args.out)
-    if written != args.out:
-        print(f"Graphviz could not render {args.out.name}; wrote the DOT text to {written} instead")
-    else:
-        print(f"wrote {written}")
+    graph = draw_model_graph(model, X, y if with_loss else None, cross_entropy, full=True)
+    try:
+        written = save_graph(graph, args.out)
+    except GraphNotRendered as err:
+        print(f"tinygrad-edu graph: error: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {written}")
     return 0
 
 
-COMMANDS = {"demo": _cmd_demo, "train": _cmd_train, "gradcheck": _cmd_gradcheck, "graph": _cmd_graph}
+def _cmd_playground(args: argparse.Namespace) -> int:
+    from .playground.server import serve  # the page's server loads only for this command
+
+    return serve(args.host, args.port, open_browser=not args.no_browser)
+
+
+COMMANDS = {"demo": _cmd_demo, "train": _cmd_train, "gradcheck": _cmd_gradcheck, "graph": _cmd_graph,
+            "playground": _cmd_playground}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -750,6 +658,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"{parser.prog} {args.command}: error: {exc}\n")
     except (ValueError, TypeError, ImportError, OSError, FloatingPointError) as exc:
         print(f"{parser.prog} {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except MemoryError as exc:
+        print(f"{parser.prog} {args.command}: error: out of memory: {exc or 'an array did not fit'}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{parser.prog}: interrupted", file=sys.stderr)

@@ -47,6 +47,13 @@ Semantics of calling ``backward`` more than once (same as PyTorch for leaves):
   second backward through the same graph raises :class:`GraphFreedError`. The
   graph's *structure* (parents, ops, values, gradients) is kept so it can still be
   drawn and explained; only the state saved for the VJP is dropped.
+
+In-place changes (``w -= lr * w.grad``, ``t[i] = v``, ``add_``) follow PyTorch's rules; see
+:mod:`tinygrad_edu.tensor_inplace`. A VJP reads its saved values only at backward time, so
+a value changed in place in between would give a silently wrong gradient: each recorded
+node notes the in-place clock when it was made, and a node made before the latest in-place
+change checks its saved arrays' version counters before its VJP runs
+(:mod:`tinygrad_edu.versions`), raising "modified by an inplace operation" as PyTorch does.
 """
 
 from __future__ import annotations

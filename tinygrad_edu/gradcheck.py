@@ -45,7 +45,12 @@ Choice of eps and tolerances (float64)
   two one-sided slopes, so keep inputs at least ~1e-3 away from kinks.
 
 ``fn`` receives the copies as its arguments and must compute its output from them (a
-closure over the original tensors would not see the perturbations).
+closure over the original tensors would not see the perturbations). Such a check cannot pass:
+an input whose perturbation never changes the output, and that the output's graph does not
+reach, is reported as *not used by the function*; ``allow_unused=True`` accepts
+inputs that are unused on purpose. A check whose every compared gradient is exactly zero is
+*vacuous* and fails too. To check a model's parameters, use
+:func:`tinygrad_edu.gradcheck_model`, which perturbs the parameters themselves.
 
 Localising a failure
 --------------------
@@ -58,15 +63,15 @@ class, so a wrong ``backward`` in a primitive is named directly.
 from __future__ import annotations
 
 import math
-import textwrap
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from . import engine
+from .gradcheck_locate import locate_suspects
+from .gradcheck_result import GradcheckError, GradcheckResult, InputCheck, OpCheck, _compare, _fmt_index
 from .tensor_class import Tensor
 from .tensor_class import grad as tensor_grad
 from .value import Value
@@ -91,148 +96,7 @@ DEFAULT_ATOL = 1e-6
 DEFAULT_RTOL = 1e-4
 
 
-class GradcheckError(AssertionError):
-    """Raised by ``gradcheck(..., raise_on_failure=True)``; the message is the report table.
-
-    ``.result`` holds the :class:`GradcheckResult`.
-    """
-
-    def __init__(self, result: GradcheckResult) -> None:
-        super().__init__(result.report())
-        self.result = result
-
-
-@dataclass
-class InputCheck:
-    """How one input's gradient compared: errors, and the worst element.
-
-    ``analytic`` and ``numeric`` hold the compared vector-Jacobian products, shape
-    ``(number of cotangents, *input shape)``; for a scalar output, ``analytic[0]`` is the gradient.
-    """
-
-    position: int
-    name: str
-    shape: tuple[int, ...]
-    ok: bool
-    max_abs_error: float
-    max_rel_error: float
-    worst_index: tuple[int, ...]
-    worst_output: str
-    worst_analytic: float
-    worst_numeric: float
-    analytic: np.ndarray = field(repr=False)
-    numeric: np.ndarray = field(repr=False)
-
-
-@dataclass
-class OpCheck:
-    """A recorded primitive whose VJP disagrees with finite differences of its own forward."""
-
-    node: int
-    op: str
-    primitive: str
-    label: str
-    scope: str
-    input: int
-    input_shape: tuple[int, ...]
-    max_abs_error: float
-    worst_index: tuple[int, ...]
-    worst_analytic: float
-    worst_numeric: float
-
-    def describe(self) -> str:
-        where = f" in {self.scope}" if self.scope else ""
-        label = f" label {self.label!r}" if self.label else ""
-        return (
-            f"op #{self.node} '{self.op}' (primitive {self.primitive}){label}{where}: gradient of its input "
-            f"{self.input} (shape {self.input_shape}) is off by {self.max_abs_error:.3e};\n      at "
-            f"{_fmt_index(self.worst_index)} its backward gives {self.worst_analytic:.6g}, finite differences "
-            f"of its forward give {self.worst_numeric:.6g}"
-        )
-
-
-@dataclass
-class GradcheckResult:
-    """The outcome of :func:`gradcheck`: ``ok``, one :class:`InputCheck` per checked input, and
-    the suspects (failing primitives) when a ``Tensor`` check fails. ``str(result)`` is the report.
-    """
-
-    ok: bool
-    inputs: list[InputCheck]
-    output_shape: tuple[int, ...]
-    mode: str
-    eps: float
-    atol: float
-    rtol: float
-    suspects: list[OpCheck] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return self.ok
-
-    def report(self) -> str:
-        """A readable table: per input the max absolute and relative error and the worst element."""
-        status = "passed" if self.ok else "FAILED: autograd and central finite differences disagree"
-        lines = [
-            f"gradcheck {status}",
-            f"  output shape {self.output_shape}, {self.mode}; eps={self.eps:g}, "
-            f"element passes if |analytic - numeric| <= {self.atol:g} + {self.rtol:g} * |numeric|",
-            "",
-        ]
-        header = ("input", "shape", "max abs err", "max rel err", "worst element", "analytic", "numeric", "result")
-        rows = [header]
-        for c in self.inputs:
-            where = ("-" if c.worst_index is None else _fmt_index(c.worst_index) if c.shape else "(scalar)") + (
-                f", {c.worst_output}" if c.worst_output else ""
-            )
-            rows.append(
-                (
-                    f"{c.name} (#{c.position})" if not c.name.startswith("input ") else c.name,
-                    str(c.shape),
-                    f"{c.max_abs_error:.3e}",
-                    f"{c.max_rel_error:.3e}",
-                    where,
-                    f"{c.worst_analytic:.8g}",
-                    f"{c.worst_numeric:.8g}",
-                    "ok" if c.ok else "FAIL",
-                )
-            )
-        widths = [max(len(r[k]) for r in rows) for k in range(len(header))]
-        for r in rows:
-            lines.append("  " + "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip())
-        if not self.ok:
-            lines += ["", *_LEGEND]
-        if self.suspects:
-            lines += [
-                "",
-                "  Suspect ops (each recorded primitive's backward vs finite differences of its own forward;",
-                "  #n is the op's position in the graph, inputs first):",
-            ]
-            lines += [f"  - {s.describe()}" for s in self.suspects]
-        for note in self.notes:
-            lines += ["", textwrap.fill(note, width=110, initial_indent="  ", subsequent_indent="  ")]
-        return "\n".join(lines)
-
-    __str__ = report
-
-
-# How to read the table; printed under a failing one.
-_LEGEND = (
-    "  analytic = autograd's gradient; numeric = (fn(x + eps) - fn(x - eps)) / (2 eps), one element at a time;",
-    "  worst element = the input element (and output element or cotangent) furthest outside the tolerance;",
-    "  max rel err = max |analytic - numeric| / max(|analytic|, |numeric|).",
-)
-
-
 # ====================================================================== inputs and outputs
-
-
-def _fmt_index(index: tuple[int, ...] | None, name: str = "") -> str:
-    if index is None:
-        return "-"
-    if not index:
-        return name or "()"
-    return f"{name}[{', '.join(str(i) for i in index)}]"
 
 
 def _copy_inputs(inputs: Sequence[Any], op: str, numbers_are_variables: bool) -> tuple[list[Any], list[int]]:
@@ -312,19 +176,28 @@ def _output_array(out: Any, op: str) -> np.ndarray:
 
 
 def _numeric_vjps(
-    fn: Callable[..., Any], args: list[Any], checked: Sequence[int], cotangents: np.ndarray, eps: float, op: str
-) -> list[np.ndarray]:
+    fn: Callable[..., Any],
+    args: list[Any],
+    checked: Sequence[int],
+    cotangents: np.ndarray,
+    eps: float,
+    op: str,
+    base: np.ndarray,
+) -> tuple[list[np.ndarray], list[bool]]:
     """For each checked input, sum(u * (f(x + eps e_j) - f(x - eps e_j))) / 2 eps for every cotangent u.
 
     ``cotangents`` has shape (C, output size); the result per input has shape (C, *input shape).
+    Also returns, per input, whether any perturbation changed the output at all (compared with
+    ``base``, the unperturbed output): an input that never does is not used by ``fn``.
     """
-    results = []
+    results, changed = [], []
     # Grad mode stays on, so fn may itself differentiate (checking second derivatives of
     # grad(..., create_graph=True)); each evaluation's graph is dropped right away.
     with engine.enable_grad():
         for i in checked:
             shape = _shape(args[i])
             numeric = np.zeros((cotangents.shape[0],) + shape)
+            moved = False
             for idx in np.ndindex(shape):
                 saved = _get(args, i, idx)
                 try:
@@ -334,15 +207,41 @@ def _numeric_vjps(
                     minus = _output_array(fn(*args), op)
                 finally:
                     _set(args, i, idx, saved)
+                if not moved:
+                    moved = not (
+                        np.array_equal(plus, base, equal_nan=True) and np.array_equal(minus, base, equal_nan=True)
+                    )
                 with np.errstate(invalid="ignore", over="ignore"):
                     diff = (plus - minus).reshape(-1)  # subtract element-wise BEFORE summing
                     numeric[(slice(None),) + idx] = cotangents @ diff / (2.0 * eps)
             results.append(numeric)
-    return results
+            changed.append(moved)
+    return results, changed
+
+
+def _unused_message(op: str, unused: Sequence[tuple[int, str]], eps: float) -> str:
+    """Why inputs (position, name) count as unused, and the two usual causes (closures, a too small eps)."""
+    which = "; ".join(
+        f"input #{position}{f' ({name})' if name and not name.startswith('input ') else ''} is not used by the function"
+        for position, name in unused
+    )
+    return (
+        f"{op}: {which}: perturbing {'it' if len(unused) == 1 else 'each'} by +-{eps:g} does not "
+        "change the output, and the output's graph does not reach it, so comparing gradients would check "
+        "nothing. If fn calls a model or tensors captured from outside (a closure such as "
+        "`lambda *ps: loss(net(X), y)`), it ignores the float64 copies it receives as arguments: compute "
+        "the output from the arguments, or check a model with tg.gradcheck_model(model, loss_fn, *batch). "
+        "If the input is unused on purpose, pass allow_unused=True (if it is used but eps is below its "
+        "scale's round-off, pass a larger eps)."
+    )
 
 
 def numerical_grad(
-    fn: Callable[..., Any], *inputs: Any, eps: float = DEFAULT_EPS, cotangent: Any = None
+    fn: Callable[..., Any],
+    *inputs: Any,
+    eps: float = DEFAULT_EPS,
+    cotangent: Any = None,
+    allow_unused: bool = False,
 ) -> list[Any]:
     """Central-difference gradient (J(theta + eps) - J(theta - eps)) / (2 eps) of ``fn(*inputs)``.
 
@@ -352,10 +251,18 @@ def numerical_grad(
     input, a numpy array of the input's shape for an array input, ``None`` for a constant.
     A non-scalar output needs ``cotangent`` u (then the result is the gradient of sum(u * fn)).
     Runs on float64 copies and never touches the inputs.
+
+    A ``Value`` or ``Tensor`` input that the output's graph does not reach and whose perturbation
+    never changes the output is *not used* by ``fn`` -- usually a closure that ignores its
+    arguments -- and raises ``ValueError`` naming it, unless ``allow_unused=True`` (then its
+    gradient is zeros, as finite differences say). (Plain numbers and arrays carry no graph, so
+    a zero estimate for them is returned as it is.)
     """
+    _check_eps(eps, "numerical_grad")
     args, checked = _copy_inputs(inputs, "numerical_grad", numbers_are_variables=True)
     with engine.enable_grad():
-        out = _output_array(fn(*args), "numerical_grad")
+        out_node = fn(*args)
+        out = _output_array(out_node, "numerical_grad")
     if cotangent is None:
         if out.size != 1:
             raise ValueError(
@@ -368,22 +275,48 @@ def numerical_grad(
         if u.shape != out.shape:
             raise ValueError(f"numerical_grad: cotangent has shape {u.shape} but fn returned shape {out.shape}")
         u = u.reshape(1, -1)
-    numeric = _numeric_vjps(fn, args, checked, u, eps, "numerical_grad")
+    numeric, changed = _numeric_vjps(fn, args, checked, u, eps, "numerical_grad", out)
+    if not allow_unused and isinstance(out_node, (Tensor, Value)):
+        in_graph = _graph_nodes(out_node)
+        for i, moved in zip(checked, changed):
+            node = args[i]
+            if isinstance(node, (Tensor, Value)) and node not in in_graph and not moved and _get_array(node).size:
+                raise ValueError(_unused_message("numerical_grad", [(i, _input_name(node, i))], eps))
     result: list[Any] = [None] * len(inputs)
     for i, n in zip(checked, numeric):
         result[i] = float(n[0]) if not _shape(args[i]) and not isinstance(args[i], Tensor) else n[0]
     return result
 
 
+def _graph_nodes(out: Any) -> set[Any]:
+    """Every node the output's graph reaches (empty when the output is a constant)."""
+    return set(engine.topological_order(out)) if getattr(out, "requires_grad", False) else set()
+
+
+def _get_array(x: Any) -> np.ndarray:
+    return np.asarray(x.data if isinstance(x, (Tensor, Value)) else x)
+
+
+def _check_eps(eps: float, op: str) -> None:
+    if isinstance(eps, bool) or not isinstance(eps, (int, float, np.floating)) or not (eps > 0 and math.isfinite(eps)):
+        raise ValueError(f"{op}: eps must be a positive finite number, got {eps!r}")
+
+
 # ====================================================================== the check
 
 
-def _analytic_vjps(out: Any, args: list[Any], checked: Sequence[int], cotangents: np.ndarray) -> list[np.ndarray]:
-    """Autograd's u^T (dy/dx) for every cotangent u (rows of ``cotangents``), per checked input."""
+def _analytic_vjps(
+    out: Any, args: list[Any], checked: Sequence[int], cotangents: np.ndarray
+) -> tuple[list[np.ndarray], list[bool]]:
+    """Autograd's u^T (dy/dx) for every cotangent u (rows of ``cotangents``), per checked input.
+
+    Also returns, per input, whether the graph reaches it at all.
+    """
     nodes = [args[i] for i in checked]
     results = [np.zeros((cotangents.shape[0],) + _shape(x)) for x in nodes]
+    reached = [False] * len(nodes)
     if not getattr(out, "requires_grad", False):
-        return results  # the output does not depend on any input: all gradients are 0
+        return results, reached  # the output does not depend on any input that requires grad
     for c, u in enumerate(cotangents):
         if isinstance(out, Tensor):
             grads = tensor_grad(out, nodes, grad_output=u.reshape(out.shape), retain_graph=True, allow_unused=True)
@@ -392,6 +325,7 @@ def _analytic_vjps(out: Any, args: list[Any], checked: Sequence[int], cotangents
             values = engine.gradients(out, float(u[0]), nodes, retain_graph=True)
         for k, g in enumerate(values):
             if g is not None:
+                reached[k] = True
                 g = np.asarray(g, dtype=np.float64)
                 if g.shape != results[k].shape[1:]:
                     raise ValueError(
@@ -399,31 +333,25 @@ def _analytic_vjps(out: Any, args: list[Any], checked: Sequence[int], cotangents
                         f"shape {results[k].shape[1:]}; a primitive's backward returns the wrong shape"
                     )
                 results[k][c] = g
-    return results
-
-
-def _compare(analytic: np.ndarray, numeric: np.ndarray, atol: float, rtol: float) -> dict[str, Any]:
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        abs_err = np.abs(analytic - numeric)
-        allowed = atol + rtol * np.abs(numeric)
-        ratio = np.where(abs_err == 0, 0.0, np.where(np.isfinite(abs_err), abs_err / allowed, np.inf))
-        scale = np.maximum(np.abs(analytic), np.abs(numeric))
-        rel = np.where(scale > 0, abs_err / scale, 0.0)
-        rel = np.where(np.isfinite(rel), rel, np.inf)
-    if analytic.size == 0:
-        return {"ok": True, "max_abs": 0.0, "max_rel": 0.0, "worst": None}
-    worst = np.unravel_index(int(np.argmax(ratio)), analytic.shape)
-    return {
-        "ok": bool(np.all(ratio <= 1.0)),
-        "max_abs": float(np.max(np.where(np.isfinite(abs_err), abs_err, np.inf))),
-        "max_rel": float(np.max(rel)),
-        "worst": tuple(int(i) for i in worst),
-    }
+    return results, reached
 
 
 def _input_name(x: Any, position: int) -> str:
     label = getattr(x, "label", "")
     return label if label else f"input {position}"
+
+
+def _check_options(
+    eps: float, atol: float, rtol: float, n_cotangents: int, jacobian_max_outputs: int, op: str
+) -> None:
+    _check_eps(eps, op)
+    for name, value in (("atol", atol), ("rtol", rtol)):
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not value >= 0:
+            raise ValueError(f"{op}: {name} must be a number >= 0, got {value!r}")
+    for name, value, low in (("n_cotangents", n_cotangents, 1), ("jacobian_max_outputs", jacobian_max_outputs, 0)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            why = " (0 cotangents would compare nothing and pass vacuously)" if name == "n_cotangents" else ""
+            raise ValueError(f"{op}: {name} must be an integer >= {low}{why}, got {value!r}")
 
 
 def gradcheck(
@@ -437,6 +365,7 @@ def gradcheck(
     n_cotangents: int = 3,
     jacobian_max_outputs: int = 16,
     locate: bool = True,
+    allow_unused: bool = False,
 ) -> GradcheckResult:
     """Check autograd's gradients of ``fn(*inputs)`` against central finite differences.
 
@@ -444,32 +373,68 @@ def gradcheck(
     numeric = sum(u * (fn(x + eps) - fn(x - eps))) / (2 eps) is compared with autograd's
     u^T (d fn / dx): an element passes if |analytic - numeric| <= atol + rtol |numeric|.
     The cotangents u are 1 for a scalar output, every one-hot u (the full Jacobian) for at
-    most ``jacobian_max_outputs`` outputs, else ``n_cotangents`` random normal u drawn with
-    ``seed``. ``fn`` is called with float64 copies of the inputs (Python numbers and other
+    most ``jacobian_max_outputs`` outputs, else ``n_cotangents`` (>= 1) random normal u drawn
+    with ``seed``. ``fn`` is called with float64 copies of the inputs (Python numbers and other
     objects are passed through), so the caller's data and ``.grad`` are never changed.
+
+    A check that compares nothing fails instead of passing: an input the output does not
+    depend on (the graph does not reach it and perturbing it never changes the output) is
+    reported as "input #k (name) is not used by the function" -- most often a closure over a
+    model that ignores the copies -- unless ``allow_unused=True`` (as in ``torch.autograd.grad``);
+    an all-zero Jacobian (every compared gradient exactly 0, or no elements at all) is reported
+    as vacuous.
 
     Returns a :class:`GradcheckResult` (truthy when ok; ``print(result)`` shows the table).
     With ``raise_on_failure=True`` a failure raises :class:`GradcheckError` with the report.
     ``locate=True`` also checks each recorded primitive of a failing ``Tensor`` graph on its
     own and lists those that fail as suspects. See the module docstring for the defaults.
     """
-    if not (eps > 0 and math.isfinite(eps)):
-        raise ValueError(f"gradcheck: eps must be a positive finite number, got {eps}")
-    if atol < 0 or rtol < 0:
-        raise ValueError(f"gradcheck: atol and rtol must be >= 0, got atol={atol}, rtol={rtol}")
+    _check_options(eps, atol, rtol, n_cotangents, jacobian_max_outputs, "gradcheck")
     args, checked = _copy_inputs(inputs, "gradcheck", numbers_are_variables=False)
+    names = [_input_name(args[i], i) for i in checked]
+    result = _run_check(
+        fn, args, checked, names, eps=eps, atol=atol, rtol=rtol, seed=seed, n_cotangents=n_cotangents,
+        jacobian_max_outputs=jacobian_max_outputs, locate=locate, allow_unused=allow_unused, op="gradcheck",
+    )
+    if raise_on_failure and not result.ok:
+        raise GradcheckError(result)
+    return result
+
+
+def _run_check(
+    fn: Callable[..., Any],
+    args: list[Any],
+    checked: Sequence[int],
+    names: Sequence[str],
+    *,
+    eps: float,
+    atol: float,
+    rtol: float,
+    seed: int,
+    n_cotangents: int,
+    jacobian_max_outputs: int,
+    locate: bool,
+    allow_unused: bool,
+    op: str,
+    module_names: dict[int, str] | None = None,
+) -> GradcheckResult:
+    """The check itself, on ``args`` as given (float64 nodes, perturbed in place and restored).
+
+    :func:`gradcheck` passes copies of its inputs; :func:`gradcheck_model` passes a model's own
+    parameters. ``names`` name the checked inputs in the report.
+    """
     saved = [np.array(args[i].data, dtype=np.float64) for i in checked]
 
     with engine.enable_grad():  # gradcheck works inside a no_grad() block too
         out = fn(*args)
-    out_array = _output_array(out, "gradcheck")
+    out_array = _output_array(out, op)
     notes: list[str] = []
     if isinstance(out, Tensor) and out.dtype == np.float32:
         warnings.warn(
-            "gradcheck: fn returned a float32 tensor although its inputs are float64 copies; the check "
+            f"{op}: fn returned a float32 tensor although its inputs are float64 copies; the check "
             "is only as precise as float32 (about 1e-7 relative)",
             UserWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
 
     size = out_array.size
@@ -483,16 +448,28 @@ def gradcheck(
         mode = f"{n_cotangents} random cotangents u (vector-Jacobian products u^T J, seed={seed})"
 
     with engine.enable_grad():
-        analytic = _analytic_vjps(out, args, checked, cotangents)
+        analytic, reached = _analytic_vjps(out, args, checked, cotangents)
     for k, i in enumerate(checked):
         if not np.array_equal(np.asarray(args[i].data), saved[k], equal_nan=True):
-            notes.append(f"fn modified {_input_name(args[i], i)} in place; gradients of such a fn are not checkable.")
+            notes.append(f"fn modified {names[k]} in place; gradients of such a fn are not checkable.")
             _set_all(args[i], saved[k])
-    numeric = _numeric_vjps(fn, args, checked, cotangents, eps, "gradcheck")
+    numeric, changed = _numeric_vjps(fn, args, checked, cotangents, eps, op, out_array)
 
     checks = []
+    unused_inputs: list[tuple[int, str]] = []
     for k, i in enumerate(checked):
         cmp = _compare(analytic[k], numeric[k], atol, rtol)
+        # Not reached by the graph AND never moved by a perturbation: fn does not use this input (a
+        # flat region such as a dead relu is reached by the graph, and its zero gradient is a real one).
+        unused = not changed[k] and not reached[k] and analytic[k].size > 0
+        if unused:
+            unused_inputs.append((i, names[k]))
+            cmp["ok"] = allow_unused
+        elif not reached[k] and changed[k]:
+            notes.append(
+                f"The graph does not reach {names[k]}, yet the output changes with it: a .detach(), a "
+                "no_grad() block, an edit of .data or a step through numpy cuts it off from autograd."
+            )
         worst = cmp["worst"]
         if worst is None:
             worst_out, index, a_val, n_val = "", None, 0.0, 0.0
@@ -508,7 +485,7 @@ def gradcheck(
         checks.append(
             InputCheck(
                 position=i,
-                name=_input_name(args[i], i),
+                name=names[k],
                 shape=_shape(args[i]),
                 ok=cmp["ok"],
                 max_abs_error=cmp["max_abs"],
@@ -519,16 +496,31 @@ def gradcheck(
                 worst_numeric=n_val,
                 analytic=analytic[k],
                 numeric=numeric[k],
+                unused=unused,
+            )
+        )
+    compared = [c for c in checks if not c.unused]
+    if unused_inputs and not allow_unused:
+        notes.append(_unused_message(op, unused_inputs, eps))
+    elif not any(np.any(c.analytic) or np.any(c.numeric) for c in compared):
+        notes.append(
+            "Vacuous check: "
+            + (
+                "every input is unused, so nothing was compared."
+                if not compared
+                else "every compared gradient is exactly 0 on both sides (or there are no elements), so any "
+                "backward that returns zeros would pass too. Check at a point where the gradient is not 0."
             )
         )
     ok = all(c.ok for c in checks) and not notes
     result = GradcheckResult(
         ok=ok, inputs=checks, output_shape=out_array.shape, mode=mode, eps=eps, atol=atol, rtol=rtol, notes=notes
     )
-    if not ok and locate:
+    mismatch = any(not c.ok and not c.unused for c in checks)
+    if mismatch and locate:
         if isinstance(out, Tensor) and out.requires_grad:
             with engine.enable_grad():
-                result.suspects = _locate(out, eps, atol, rtol, seed)
+                result.suspects = locate_suspects(out, eps, atol, rtol, seed, module_names=module_names)
             if not result.suspects:
                 result.notes.append(
                     "Every recorded primitive agrees with finite differences of its own forward, so the error "
@@ -541,8 +533,6 @@ def gradcheck(
                 "located per op; check the local derivatives of the ops used, and how fn composes them "
                 "(.detach(), edits of .data, inputs within eps of a kink)."
             )
-    if raise_on_failure and not ok:
-        raise GradcheckError(result)
     return result
 
 
@@ -551,62 +541,3 @@ def _set_all(x: Any, data: np.ndarray) -> None:
         x.data[...] = data
     else:
         x.data = float(data)
-
-
-def _locate(root: Tensor, eps: float, atol: float, rtol: float, seed: int, max_elements: int = 4096) -> list[OpCheck]:
-    """Check each recorded primitive alone: its VJP at the inputs it saw vs differences of its forward."""
-    rng = np.random.default_rng(seed)
-    suspects = []
-    order = engine.topological_order(root)
-    for number, node in enumerate(order):
-        fn_cls = node._fn
-        if not node._parents or fn_cls is None or fn_cls.name == "cast":
-            continue  # leaves, released nodes, and dtype casts (a float32 forward cannot be differenced)
-        parents = node._parents
-        if sum(p.data.size for p in parents if p.requires_grad) > max_elements:
-            continue
-        params = node._params
-        leaves = [Tensor(np.array(p.data, dtype=np.float64), requires_grad=p.requires_grad) for p in parents]
-        wanted = [k for k, p in enumerate(parents) if p.requires_grad]
-        try:
-            out = Tensor._apply(fn_cls, *leaves, **params)
-            u = rng.standard_normal(out.shape)
-            grads = tensor_grad(out, [leaves[k] for k in wanted], grad_output=u, allow_unused=True)
-        except Exception:  # noqa: BLE001 - a primitive that cannot even run its backward is a suspect itself
-            continue
-        for k, g in zip(wanted, grads):
-            analytic = np.zeros(leaves[k].shape) if g is None else np.asarray(g.data, dtype=np.float64)
-            if analytic.shape != leaves[k].shape:
-                analytic = np.full(leaves[k].shape, np.nan)
-            numeric = np.zeros(leaves[k].shape)
-            data = leaves[k].data
-            for idx in np.ndindex(data.shape):
-                saved = data[idx]
-                try:
-                    data[idx] = saved + eps
-                    plus = np.array(fn_cls.forward(*[t.data for t in leaves], **params), dtype=np.float64)
-                    data[idx] = saved - eps
-                    minus = np.array(fn_cls.forward(*[t.data for t in leaves], **params), dtype=np.float64)
-                finally:
-                    data[idx] = saved
-                with np.errstate(invalid="ignore", over="ignore"):
-                    numeric[idx] = np.sum(u * (plus - minus)) / (2.0 * eps)
-            cmp = _compare(analytic, numeric, atol, rtol)
-            if not cmp["ok"]:
-                worst = cmp["worst"]
-                suspects.append(
-                    OpCheck(
-                        node=number,
-                        op=node._op,
-                        primitive=fn_cls.__name__,
-                        label=node.label,
-                        scope="/".join(type(s).__name__ for s in getattr(node, "_scope", ())),
-                        input=k,
-                        input_shape=leaves[k].shape,
-                        max_abs_error=cmp["max_abs"],
-                        worst_index=worst,
-                        worst_analytic=float(analytic[worst]),
-                        worst_numeric=float(numeric[worst]),
-                    )
-                )
-    return suspects

@@ -4,6 +4,8 @@ matplotlib is an optional extra (``pip install 'tinygrad-edu[plot]'``), imported
 plot is drawn. Figures are made with ``matplotlib.figure.Figure`` and the Agg canvas, never
 ``pyplot``, so nothing here changes your matplotlib backend or opens a window. Every function
 returns the ``Figure`` and, given ``path``, also writes it (format from the file suffix).
+The figure displays itself in Jupyter as a PNG image (it has ``_repr_png_``), with no
+``%matplotlib`` magic needed.
 
 * :func:`plot_learning_curve`: the lectures' check that gradient descent works: the cost J
   against the iteration number should go down (and, per epoch, training vs validation).
@@ -16,6 +18,7 @@ returns the ``Figure`` and, given ``path``, also writes it (format from the file
 
 from __future__ import annotations
 
+import io
 import os
 from typing import Any
 
@@ -30,13 +33,33 @@ __all__ = ["layer_statistics", "plot_decision_boundary", "plot_histograms", "plo
 _CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f")
 
 
+_FIGURE_CLASS: Any = None
+
+
+def _figure_class() -> Any:
+    """A matplotlib ``Figure`` that Jupyter shows as a PNG without the inline backend (made once, lazily)."""
+    global _FIGURE_CLASS
+    if _FIGURE_CLASS is None:
+        from matplotlib.figure import Figure
+
+        class PlotFigure(Figure):
+            """A ``matplotlib.figure.Figure`` with ``_repr_png_``: a notebook cell ending in it shows the image."""
+
+            def _repr_png_(self) -> bytes:
+                buffer = io.BytesIO()
+                self.savefig(buffer, format="png")
+                return buffer.getvalue()
+
+        _FIGURE_CLASS = PlotFigure
+    return _FIGURE_CLASS
+
+
 def _figure(figsize: tuple[float, float]) -> Any:
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
     except ImportError as exc:
         raise ImportError("plots need matplotlib: pip install 'tinygrad-edu[plot]'") from exc
-    fig = Figure(figsize=figsize, dpi=100, layout="constrained")
+    fig = _figure_class()(figsize=figsize, dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
@@ -50,10 +73,15 @@ def _save(fig: Any, path: str | os.PathLike | None) -> Any:
 # ============================================================================ learning curve
 
 
-def plot_learning_curve(history: Any, path: str | os.PathLike | None = None, title: str | None = None) -> Any:
+def plot_learning_curve(
+    history: Any, path: str | os.PathLike | None = None, title: str | None = None, val_label: str = "validation"
+) -> Any:
     """Cost J vs iteration (one point per gradient step) and, per epoch, train/validation loss and accuracy.
 
-    ``history``: a :class:`tinygrad_edu.train.History` (or anything with its attributes).
+    ``history``: a :class:`tinygrad_edu.train.History` (or anything with its attributes); when its
+    record of J was downsampled (``iteration_stride`` > 1) each point is the mean of that many
+    steps, drawn at their centre. ``val_label`` names the held-out set in the legends
+    (e.g. ``"test"``).
     """
     iters = list(getattr(history, "iteration_loss", []))
     if not iters:
@@ -62,7 +90,9 @@ def plot_learning_curve(history: Any, path: str | os.PathLike | None = None, tit
     fig = _figure((11 if has_acc else 6.5, 4.2))
     axes = fig.subplots(1, 2 if has_acc else 1)
     ax = axes[0] if has_acc else axes
-    steps = np.arange(1, len(iters) + 1)
+    stride = int(getattr(history, "iteration_stride", 1) or 1)
+    steps = np.asarray(history.iteration_steps()) if hasattr(history, "iteration_steps") else \
+        np.arange(1, len(iters) + 1)
     per_epoch = max(int(getattr(history, "batches_per_epoch", 1) or 1), 1)
     epochs = np.asarray(getattr(history, "epochs", []))
     train_loss = list(getattr(history, "train_loss", []))
@@ -75,7 +105,7 @@ def plot_learning_curve(history: Any, path: str | os.PathLike | None = None, tit
         typical = max([float(np.quantile(iters, 0.95))] + train_loss + val_loss)
         if max(iters) > 1.5 * typical:
             top = 1.1 * typical
-    label = "J per iteration"
+    label = "J per iteration" if stride == 1 else f"J, mean of each {stride} iterations"
     if top is not None:
         label += f" ({int(np.sum(np.asarray(iters) > top))} spikes above the top)"
     ax.plot(steps, iters, lw=1, color="#1f77b4", alpha=1.0 if len(iters) <= 50 else 0.6 if len(iters) <= 500 else 0.35,
@@ -83,7 +113,7 @@ def plot_learning_curve(history: Any, path: str | os.PathLike | None = None, tit
     if len(epochs) and per_epoch > 1:
         ax.plot(epochs * per_epoch, train_loss, "o-", ms=3, color="#1f77b4", label="train (epoch mean)")
     if val_loss:
-        ax.plot(epochs * per_epoch, val_loss, "o-", ms=3, color="#ff7f0e", label="validation")
+        ax.plot(epochs * per_epoch, val_loss, "o-", ms=3, color="#ff7f0e", label=val_label)
     ax.set_xlabel("iteration (gradient step)")
     ax.set_ylabel("cost J")
     if log_scale:
@@ -99,7 +129,7 @@ def plot_learning_curve(history: Any, path: str | os.PathLike | None = None, tit
         ax2 = axes[1]
         ax2.plot(epochs, history.train_accuracy, "o-", ms=3, label="train")
         if getattr(history, "val_accuracy", []):
-            ax2.plot(epochs, history.val_accuracy, "o-", ms=3, label="validation")
+            ax2.plot(epochs, history.val_accuracy, "o-", ms=3, label=val_label)
         ax2.set_xlabel("epoch")
         ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax2.set_ylabel("accuracy")

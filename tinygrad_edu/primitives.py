@@ -29,9 +29,12 @@ One speed habit recurs: a VJP computes a parent's gradient only ``if parent.requ
 from __future__ import annotations
 
 import functools
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from .engine import is_grad_enabled
 
 if TYPE_CHECKING:
     from .tensor_class import Tensor
@@ -43,6 +46,10 @@ class Primitive:
     """Base of all primitives (a namespace for ``forward`` and ``backward``)."""
 
     name = "primitive"
+    # What the VJP reads at backward time: input positions and/or "out" (None: all of them).
+    # An in-place change of one of these between forward and backward is an error
+    # (see tinygrad_edu.versions); () means the VJP needs no values, only shapes.
+    saves: tuple[int | str, ...] | None = None
 
     @staticmethod
     def forward(*arrays: np.ndarray, **params: Any) -> np.ndarray:
@@ -65,6 +72,7 @@ class Neg(Primitive):
     """z = -x;  dL/dx = -g."""
 
     name = "neg"
+    saves = ()
 
     @staticmethod
     def forward(x):
@@ -79,6 +87,7 @@ class Exp(Primitive):
     """z = e^x;  dz/dx = e^x = z, so dL/dx = g * z."""
 
     name = "exp"
+    saves = ("out",)
 
     @staticmethod
     def forward(x):
@@ -94,6 +103,7 @@ class Log(Primitive):
     """z = ln x;  dz/dx = 1/x, so dL/dx = g / x.  ln 0 = -inf, ln(x<0) = nan (as numpy)."""
 
     name = "log"
+    saves = (0,)
 
     @staticmethod
     def forward(x):
@@ -109,6 +119,7 @@ class Sqrt(Primitive):
     """z = sqrt(x);  dz/dx = 1 / (2 sqrt(x)) = 1 / (2z), so dL/dx = g / (2z).  sqrt'(0) = inf."""
 
     name = "sqrt"
+    saves = ("out",)
 
     @staticmethod
     def forward(x):
@@ -124,6 +135,7 @@ class Abs(Primitive):
     """z = |x|;  dz/dx = sign(x), with sign(0) = 0 (as PyTorch)."""
 
     name = "abs"
+    saves = (0,)
 
     @staticmethod
     def forward(x):
@@ -138,6 +150,7 @@ class Tanh(Primitive):
     """a = tanh(z);  da/dz = 1 - tanh(z)^2 = 1 - a^2, so dL/dz = g * (1 - a^2)."""
 
     name = "tanh"
+    saves = ("out",)
 
     @staticmethod
     def forward(x):
@@ -156,6 +169,7 @@ class Sigmoid(Primitive):
     """
 
     name = "sigmoid"
+    saves = ("out",)
 
     @staticmethod
     def forward(x):
@@ -172,6 +186,7 @@ class Relu(Primitive):
     """a = max(0, z);  da/dz = 1 if z > 0 else 0 (relu'(0) = 0, as PyTorch)."""
 
     name = "relu"
+    saves = (0,)
 
     @staticmethod
     def forward(x):
@@ -186,6 +201,7 @@ class Cast(Primitive):
     """z = x as another float dtype;  dL/dx = g cast back to x's dtype."""
 
     name = "cast"
+    saves = ()
 
     @staticmethod
     def forward(x, dtype):
@@ -200,6 +216,7 @@ class PowConst(Primitive):
     """z = x^c for a constant c;  dz/dx = c x^(c-1)."""
 
     name = "pow"
+    saves = (0,)
 
     @staticmethod
     def forward(x, exponent):
@@ -220,6 +237,7 @@ class Add(Primitive):
     """z = x + y;  dL/dx = g, dL/dy = g."""
 
     name = "add"
+    saves = ()
 
     @staticmethod
     def forward(x, y):
@@ -234,6 +252,7 @@ class Sub(Primitive):
     """z = x - y;  dL/dx = g, dL/dy = -g."""
 
     name = "sub"
+    saves = ()
 
     @staticmethod
     def forward(x, y):
@@ -248,6 +267,7 @@ class Mul(Primitive):
     """z = x * y;  dL/dx = g * y, dL/dy = g * x."""
 
     name = "mul"
+    saves = (0, 1)
 
     @staticmethod
     def forward(x, y):
@@ -262,6 +282,7 @@ class Div(Primitive):
     """z = x / y;  dL/dx = g / y, dL/dy = -g x / y^2 = -g z / y."""
 
     name = "div"
+    saves = (1, "out")
 
     @staticmethod
     def forward(x, y):
@@ -277,10 +298,12 @@ class Pow(Primitive):
     """z = x^y;  dL/dx = g y x^(y-1), dL/dy = g x^y ln x (x > 0).
 
     At x = 0 the terms 0 * inf are taken as their limits, as ``Value`` and PyTorch do:
-    dL/dy = 0 (x^y ln x -> 0), and dL/dx = 0 where also y = 0 (0^y is the constant 1).
+    dL/dy = 0 for y >= 0 (x^y ln x -> 0), and dL/dx = 0 where also y = 0 (0^y is the
+    constant 1). For y < 0, x^y ln x = inf * (-inf) = -inf at x = 0, as PyTorch gives.
     """
 
     name = "pow"
+    saves = (0, 1, "out")
 
     @staticmethod
     def forward(x, y):
@@ -291,7 +314,7 @@ class Pow(Primitive):
     def backward(g, out, x, y):
         zero = x == 0  # 0/1 constant: shift the exponent / log argument there to avoid 0 * inf = nan
         dx = g * y * x ** (y - 1.0 + zero * (y == 0)) if x.requires_grad else None
-        dy = g * out * (x + zero).log() if y.requires_grad else None
+        dy = g * out * (x + zero * (y >= 0)).log() if y.requires_grad else None
         return dx, dy
 
 
@@ -302,6 +325,7 @@ class Maximum(Primitive):
     """
 
     name = "maximum"
+    saves = (0, 1)
 
     @staticmethod
     def forward(x, y):
@@ -317,6 +341,7 @@ class Where(Primitive):
     """z = x where cond else y (cond is a constant boolean array);  dL/dx = g where cond, dL/dy = g elsewhere."""
 
     name = "where"
+    saves = ()
 
     @staticmethod
     def forward(x, y, cond):
@@ -346,6 +371,7 @@ class Sum(Primitive):
     """z = sum of x over ``axis``;  dz/dx_i = 1, so dL/dx = g broadcast back to x's shape."""
 
     name = "sum"
+    saves = ()
 
     @staticmethod
     def forward(x, axis, keepdims):
@@ -367,6 +393,7 @@ class Max(Primitive):
     """
 
     name = "max"
+    saves = (0, "out")
 
     @staticmethod
     def forward(x, axis, keepdims):
@@ -389,6 +416,7 @@ class Reshape(Primitive):
     """z = x with a new shape (same elements in the same order);  dL/dx = g reshaped to x's shape."""
 
     name = "reshape"
+    saves = ()
 
     @staticmethod
     def forward(x, shape):
@@ -403,6 +431,7 @@ class Permute(Primitive):
     """z = x with axes reordered, z.shape[i] = x.shape[axes[i]];  dL/dx = g permuted by the inverse order."""
 
     name = "permute"
+    saves = ()
 
     @staticmethod
     def forward(x, axes):
@@ -421,6 +450,7 @@ class Expand(Primitive):
     """
 
     name = "expand"
+    saves = ()
 
     @staticmethod
     def forward(x, shape):
@@ -488,6 +518,7 @@ class Getitem(Primitive):
     """
 
     name = "getitem"
+    saves = ()
 
     @staticmethod
     def forward(x, index):
@@ -506,6 +537,7 @@ class ScatterAdd(Primitive):
     """
 
     name = "scatter_add"
+    saves = ()
 
     @staticmethod
     def forward(x, shape, index):
@@ -525,6 +557,7 @@ class Pad(Primitive):
     """z = x with ``pad_width[i] = (before, after)`` zeros around axis i;  dL/dx = g without the padding."""
 
     name = "pad"
+    saves = ()
 
     @staticmethod
     def forward(x, pad_width):
@@ -548,6 +581,7 @@ class MatMul(Primitive):
     """
 
     name = "matmul"
+    saves = (0, 1)
 
     @staticmethod
     def forward(x, y):
@@ -555,6 +589,512 @@ class MatMul(Primitive):
 
     @staticmethod
     def backward(g, out, x, y):
-        dx = g @ y.mT if x.requires_grad else None
-        dy = x.mT @ g if y.requires_grad else None
+        # Layout: an operand that is a transposed view (``x @ W.T``: W.T is W's memory read
+        # across) gets its gradient as the transpose of a contiguous product, so
+        # that the permute's VJP hands W a C-contiguous dW in W's own layout. Same numbers.
+        if x.requires_grad:
+            dx = (y @ g.mT).mT if _is_transposed(x.data) else g @ y.mT
+        else:
+            dx = None
+        if y.requires_grad:
+            dy = (g.mT @ x).mT if _is_transposed(y.data) else x.mT @ g
+        else:
+            dy = None
         return dx, dy
+
+
+# ====================================================================== added for issue 17 (new ops)
+# Each of these exists because composing it from the primitives above would be numerically
+# unstable (log1p, expm1), impossible with real arithmetic (sin, cos, asin, atan, erf), or
+# asymptotically slow (cumsum, cumprod: O(n^2) as a triangular matmul; concatenate: O(k n)
+# as k zero-padded sums). Their VJPs are again written in Tensor ops.
+
+
+class Sin(Primitive):
+    """z = sin x;  dz/dx = cos x, so dL/dx = g cos x.  (No real composition of exp gives sin.)"""
+
+    name = "sin"
+
+    @staticmethod
+    def forward(x):
+        return np.sin(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * x.cos(),)
+
+
+class Cos(Primitive):
+    """z = cos x;  dz/dx = -sin x, so dL/dx = -g sin x."""
+
+    name = "cos"
+
+    @staticmethod
+    def forward(x):
+        return np.cos(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (-(g * x.sin()),)
+
+
+class Asin(Primitive):
+    """z = arcsin x (|x| <= 1);  dz/dx = 1 / sqrt(1 - x^2) (inf at |x| = 1; nan outside, as numpy)."""
+
+    name = "asin"
+
+    @staticmethod
+    def forward(x):
+        with _errstate():
+            return np.arcsin(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * (1.0 - x * x) ** -0.5,)
+
+
+class Atan(Primitive):
+    """z = arctan x;  dz/dx = 1 / (1 + x^2)."""
+
+    name = "atan"
+
+    @staticmethod
+    def forward(x):
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g / (x * x + 1.0),)
+
+
+class Log1p(Primitive):
+    """z = ln(1 + x);  dz/dx = 1 / (1 + x).
+
+    A primitive because ln(1 + x) composed rounds 1 + x first: for |x| < 1e-16 it returns 0
+    (float64), whereas log1p(x) ~ x keeps every digit.
+    """
+
+    name = "log1p"
+
+    @staticmethod
+    def forward(x):
+        with _errstate():
+            return np.log1p(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g / (x + 1.0),)
+
+
+class Expm1(Primitive):
+    """z = e^x - 1;  dz/dx = e^x = z + 1.
+
+    A primitive because e^x - 1 composed cancels catastrophically for small |x| (e^1e-10 - 1
+    keeps ~6 of 16 digits); expm1 is exact to the last digit.
+    """
+
+    name = "expm1"
+
+    @staticmethod
+    def forward(x):
+        with _errstate():
+            return np.expm1(x)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * (out + 1.0),)
+
+
+_erf = np.frompyfunc(math.erf, 1, 1)  # numpy has no erf; math.erf is exact to ~1 ulp (slow: ~0.1 us / element)
+
+
+class Erf(Primitive):
+    """z = erf x = (2 / sqrt(pi)) int_0^x e^(-t^2) dt;  dz/dx = (2 / sqrt(pi)) e^(-x^2).
+
+    A primitive because erf is not an elementary function: no composition of the others gives it.
+    """
+
+    name = "erf"
+
+    @staticmethod
+    def forward(x):
+        return np.asarray(_erf(x), dtype=x.dtype)
+
+    @staticmethod
+    def backward(g, out, x):
+        return (g * (-(x * x)).exp() * (2.0 / math.sqrt(math.pi)),)
+
+
+class Cumsum(Primitive):
+    """z_i = sum_{j <= i} x_j along ``axis``;  dL/dx_i = sum_{j >= i} g_j (a reversed cumsum of g).
+
+    A primitive because composing it (a matmul with a triangular matrix of ones) costs O(n^2).
+    """
+
+    name = "cumsum"
+
+    @staticmethod
+    def forward(x, axis):
+        return np.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(g, out, x, axis):
+        return (g.flip(axis).cumsum(axis).flip(axis),)
+
+
+class Cumprod(Primitive):
+    """z_i = prod_{j <= i} x_j along ``axis``;  dL/dx_i = sum_{j >= i} g_j prod_{k <= j, k != i} x_k.
+
+    Without zeros that is (sum_{j >= i} g_j z_j) / x_i: a reversed cumsum divided by x.
+    Zeros are handled exactly, without dividing by them: let k be the first zero of a line
+    and x' = x with x_k replaced by 1, z' = cumprod(x'). Then z_j = z'_j before k and
+    x_k z'_j from k on, so
+    dL/dx_k = sum_{j >= k} g_j z'_j, and for i != k, dL/dx_i = (the VJP of cumprod at x'
+    with cotangent g_j scaled by x_k from k on)_i -- the same rule on a line with one zero
+    fewer (a recursion as deep as the most zeros in one line). Everything is Tensor ops, so
+    second derivatives are right at zeros too.
+    """
+
+    name = "cumprod"
+
+    @staticmethod
+    def forward(x, axis):
+        return np.cumprod(x, axis=axis)
+
+    @staticmethod
+    def backward(g, out, x, axis):
+        zero = x.data == 0
+        if not zero.any():
+            return ((g * out).flip(axis).cumsum(axis).flip(axis) / x,)
+        seen_zero = np.cumsum(zero, axis=axis)  # zeros seen so far along the line, this one included
+        first = zero & (seen_zero == 1)
+        ones, zeros = x._constant(np.ones_like(x.data)), x._constant(np.zeros_like(x.data))
+        x_prime = Where.apply(ones, x, cond=first)
+        z_prime = x_prime.cumprod(axis)
+        x_k = Where.apply(x, zeros, cond=first).sum(axis=axis, keepdims=True).expand(x.shape)  # 0, in the graph
+        scale = Where.apply(x_k, ones, cond=seen_zero >= 1)
+        (dx_others,) = Cumprod.backward(g * scale, z_prime, x_prime, axis)
+        dx_first = (g * z_prime).flip(axis).cumsum(axis).flip(axis)
+        return (Where.apply(dx_first, dx_others, cond=first),)
+
+
+class Concatenate(Primitive):
+    """z = x_1, x_2, ..., x_k joined along ``axis``;  dL/dx_i = the slice of g where x_i lies.
+
+    A primitive because the composition (each part zero-padded to the full length, then
+    summed) costs O(k * n) time and memory: 8,000 one-element parts took seconds and ~1 GB.
+    This one is O(n), and its VJP is k slices (``getitem``, whose own VJP scatters back).
+    """
+
+    name = "concatenate"
+
+    @staticmethod
+    def forward(*parts, axis):
+        return np.concatenate(parts, axis=axis)
+
+    @staticmethod
+    def backward(g, out, *parts, axis):
+        grads, offset = [], 0
+        lead = (slice(None),) * axis
+        for p in parts:
+            n = p.shape[axis]
+            index = lead + (slice(offset, offset + n),)  # valid by construction: skip getitem's checks
+            grads.append(g._apply(Getitem, g, index=index) if p.requires_grad else None)
+            offset += n
+        return tuple(grads)
+def _is_transposed(a: np.ndarray) -> bool:
+    """Whether ``a`` is the transpose (last two axes swapped) of a C-contiguous array, and not contiguous itself."""
+    return a.ndim >= 2 and not a.flags.c_contiguous and a.swapaxes(-1, -2).flags.c_contiguous
+
+
+# ====================================================================== fused layer ops
+# Two primitives that could be composed from the ones above but are fused for speed, because
+# every training step runs them: the layer's affine map and the output layer's softmax
+# cross-entropy. Each fuses what the lectures derive by hand as one formula, so the graph
+# shows one readable node instead of five to eight, and the VJP is the lectures' closed form.
+# The composed versions stay as references (``x @ W.T + b`` and
+# ``nll_loss(z.log_softmax(axis=1), y)``) and the tests check both give the same values and
+# gradients, to first and second order.
+
+
+class Linear(Primitive):
+    """Z = X W^T + b;  dL/dX = G W, dL/dW = G^T X, dL/db = sum of G over the rows.
+
+    X: a batch of shape (m, n[l-1]), W: (n[l], n[l-1]), b: (n[l],) or no b. The lectures'
+    Z[l] = W[l] A[l-1] + b[l], batch first (rows are examples). With G = dJ/dZ:
+
+        dX = G W,   dW = G^T X  (the lectures' dW[l] = (1/m) dZ[l] A[l-1]^T),   db = sum_i G_i.
+
+    dW comes out C-contiguous in W's own layout (the composed ``x @ W.T`` gives the
+    transpose of a contiguous array, which every optimiser update then reads across strides).
+    """
+
+    name = "linear"
+
+    @staticmethod
+    def forward(x, w, b=None):
+        z = x @ w.T
+        if b is not None:
+            z += b  # z is a fresh array: add the bias in place
+        return z
+
+    @staticmethod
+    def backward(g, out, x, w, b=None):
+        dx = g @ w if x.requires_grad else None
+        dw = g.mT @ x if w.requires_grad else None
+        db = g.sum(axis=0) if b is not None and b.requires_grad else None
+        return dx, dw, db
+
+
+def _log_softmax_rows(z: np.ndarray) -> np.ndarray:
+    """log softmax of each row, stably: z - max - log(sum(e^(z - max))) (e^ never overflows)."""
+    with _errstate():  # e^ of very negative values underflows to 0 (right); a row of -inf gives nan
+        shifted = z - z.max(axis=1, keepdims=True)
+        shifted -= np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return shifted
+
+
+class SoftmaxCrossEntropy(Primitive):
+    """L_i = -sum_k Y_ik log softmax(Z_i)_k;  dL/dZ = A - Y (the lectures' dZ[L] = A[L] - Y).
+
+    Output: J = scale * sum_i L_i, or the per-example L_i when ``scale`` is None. Logits Z
+    have shape (N, C), and
+
+        A = softmax(Z) (rows),   L^(i) = -sum_k Y_ik log A_ik.
+
+    The target is either integer ``labels`` (a constant (N,) array, Y their one-hot rows) or a
+    second input Y of shape (N, C) (one-hot or probability rows). ``scale`` is 1/N for the
+    mean, 1 for the sum. The VJP is the lectures' output-layer formula
+
+        dZ[L] = A[L] - Y   (times g * scale; for a Y row not summing to 1: A * sum_k Y_k - Y),
+
+    and dL/dY = -g * scale * log A. Written in Tensor ops (A recomputed as ``z.softmax``) so
+    ``create_graph=True`` differentiates it again.
+    """
+
+    name = "softmax_cross_entropy"
+
+    @staticmethod
+    def forward(z, y=None, labels=None, scale=None):
+        log_a = _log_softmax_rows(z)
+        if labels is not None:
+            losses = -log_a[np.arange(len(labels)), labels]
+        else:
+            losses = -(y * log_a).sum(axis=1)
+        if scale is None:
+            return losses
+        return np.asarray(losses.sum() * scale, dtype=z.dtype)
+
+    @staticmethod
+    def backward(g, out, z, y=None, labels=None, scale=None):
+        from .tensor_class import Tensor  # (tensor_class imports this module)
+
+        dz = dy = None
+        if z.requires_grad and not is_grad_enabled():  # backward not recorded: one numpy pass
+            extra = (g,) if y is None else (g, y)
+            dz = z._apply(SoftmaxCrossEntropyGrad, z, *extra, labels=labels, scale=scale)
+        elif z.requires_grad:  # create_graph: the same formula in Tensor ops, differentiable again
+            rows = g.reshape(-1, 1) if scale is None else g * scale  # dJ/dL^(i): (N, 1) or a scalar
+            a = z.softmax(axis=1)
+            if labels is not None:
+                dz = (a - Tensor(_one_hot(labels, z.shape, z.dtype))) * rows  # dZ[L] = A[L] - Y
+            else:
+                dz = (a * y.sum(axis=1, keepdims=True) - y) * rows
+        if y is not None and y.requires_grad:
+            rows = g.reshape(-1, 1) if scale is None else g * scale
+            dy = -(z.log_softmax(axis=1) * rows)
+        return dz, dy
+
+
+def _one_hot(labels: np.ndarray, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """The (N, C) rows with a 1 at each example's label."""
+    y = np.zeros(shape, dtype=dtype)
+    y[np.arange(len(labels)), labels] = 1.0
+    return y
+
+
+class SoftmaxCrossEntropyGrad(Primitive):
+    """dJ/dZ = (A * sum_k Y_k - Y) * g * scale with A = softmax(Z): :class:`SoftmaxCrossEntropy`'s VJP
+    as one numpy pass (A - Y for one-hot or probability rows), used when backward is not
+    recorded. Its own derivative is never needed: with ``create_graph=True`` the VJP uses
+    Tensor ops instead.
+    """
+
+    name = "softmax_cross_entropy_grad"
+
+    @staticmethod
+    def forward(z, g, y=None, labels=None, scale=None):
+        with _errstate():  # e^(very negative) underflows to 0: the right limit
+            a = np.exp(_log_softmax_rows(z))
+        if labels is not None:
+            a[np.arange(len(labels)), labels] -= 1.0  # A - Y for one-hot Y
+        else:
+            a *= y.sum(axis=1, keepdims=True)
+            a -= y
+        a *= g.reshape(-1, 1) if scale is None else g * scale
+        return a
+
+    @staticmethod
+    def backward(g, out, z, grad, y=None, labels=None, scale=None):
+        raise NotImplementedError(
+            "softmax_cross_entropy_grad has no derivative of its own; differentiate the loss with "
+            "backward(create_graph=True), which records the VJP in Tensor ops"
+        )
+
+
+# ====================================================================== windows: convolution and pooling
+# A kH x kW window slid with stride s over an (N, C, H, W) image visits, for kernel offset
+# (u, v), the strided slice x[:, :, u::s, v::s] (cut to H' x W' positions). Every primitive
+# below is kH*kW such slices -- no 6-d views, no integer-array gathers. They come in
+# transposed pairs (gather / scatter), each the other's VJP, so every order of derivative
+# exists; ``max_pool2d``'s VJP is a scatter weighted by where the maxima were.
+
+
+def _window(u: int, v: int, stride: tuple[int, int], out_hw: tuple[int, int]) -> tuple[slice, ...]:
+    """The index of kernel offset (u, v): x[:, :, u + s*i, v + s*j] for i < H', j < W'."""
+    (sh, sw), (oh, ow) = stride, out_hw
+    return (slice(None), slice(None), slice(u, u + sh * (oh - 1) + 1, sh), slice(v, v + sw * (ow - 1) + 1, sw))
+
+
+def _out_hw(shape: tuple[int, ...], kernel: tuple[int, int], stride: tuple[int, int]) -> tuple[int, int]:
+    return (shape[2] - kernel[0]) // stride[0] + 1, (shape[3] - kernel[1]) // stride[1] + 1
+
+
+class Im2col(Primitive):
+    """cols[c, u, v, n, i, j] = x[n, c, s*i + u, s*j + v]: every kH x kW patch of x as a column.
+
+    Reshaped to (C*kH*kW, N*H'*W'), one matrix product W_flat @ cols is the whole
+    convolution. Linear in x, so the VJP is the transposed map :class:`Col2im`
+    (each patch's gradient added back where the patch came from; overlaps accumulate).
+    """
+
+    name = "im2col"
+
+    @staticmethod
+    def forward(x, kernel, stride):
+        (kh, kw), (sh, sw) = kernel, stride
+        n, c = x.shape[:2]
+        oh, ow = _out_hw(x.shape, kernel, stride)
+        sn, sc, s_h, s_w = x.strides
+        patches = np.lib.stride_tricks.as_strided(
+            x, (c, kh, kw, n, oh, ow), (sc, s_h, s_w, sn, s_h * sh, s_w * sw), writeable=False
+        )
+        return np.ascontiguousarray(patches)  # one copy, in the layout the matmul wants
+
+    @staticmethod
+    def backward(g, out, x, kernel, stride):
+        return (g._apply(Col2im, g, kernel=kernel, stride=stride, shape=x.shape),)
+
+
+class Col2im(Primitive):
+    """x[n, c, s*i + u, s*j + v] += cols[c, u, v, n, i, j]: patches added back into an image of ``shape``.
+
+    The transpose of :class:`Im2col` (and Im2col is its VJP).
+    """
+
+    name = "col2im"
+
+    @staticmethod
+    def forward(cols, kernel, stride, shape):
+        z = np.zeros(shape, dtype=cols.dtype)
+        out_hw = cols.shape[4:]
+        for u in range(kernel[0]):
+            for v in range(kernel[1]):
+                z[_window(u, v, stride, out_hw)] += cols[:, u, v].transpose(1, 0, 2, 3)
+        return z
+
+    @staticmethod
+    def backward(g, out, cols, kernel, stride, shape):
+        return (g._apply(Im2col, g, kernel=kernel, stride=stride),)
+
+
+class WindowSum(Primitive):
+    """z[n, c, i, j] = sum_{u, v} w_uv * x[n, c, s*i + u, s*j + v];  dL/dx = :class:`WindowScatter` of g.
+
+    ``weights`` is one number (1/(kH*kW) gives the average pool) or an array of shape
+    (kH*kW, N, C, H', W') (one weight per offset and output: the VJP of the VJP of max pooling).
+    """
+
+    name = "window_sum"
+
+    @staticmethod
+    def forward(x, kernel, stride, weights):
+        out_hw = _out_hw(x.shape, kernel, stride)
+        z = None
+        for k, (u, v) in enumerate(np.ndindex(*kernel)):
+            term = x[_window(u, v, stride, out_hw)] * (weights if np.ndim(weights) == 0 else weights[k])
+            if z is None:
+                z = term
+            else:
+                z += term
+        return z
+
+    @staticmethod
+    def backward(g, out, x, kernel, stride, weights):
+        return (g._apply(WindowScatter, g, kernel=kernel, stride=stride, weights=weights, shape=x.shape),)
+
+
+class AvgPool2d(WindowSum):
+    """z[n, c, i, j] = (1/(kH*kW)) sum_{u, v} x[n, c, s*i + u, s*j + v];  each input gets g/(kH*kW) per window."""
+
+    name = "avg_pool2d"
+
+
+class WindowScatter(Primitive):
+    """z = zeros(shape) with z[n, c, s*i + u, s*j + v] += w_uv * g[n, c, i, j]: the transpose of :class:`WindowSum`."""
+
+    name = "window_scatter"
+
+    @staticmethod
+    def forward(g, kernel, stride, weights, shape):
+        z = np.zeros(shape, dtype=g.dtype)
+        out_hw = g.shape[2:]
+        for k, (u, v) in enumerate(np.ndindex(*kernel)):
+            z[_window(u, v, stride, out_hw)] += g * (weights if np.ndim(weights) == 0 else weights[k])
+        return z
+
+    @staticmethod
+    def backward(g, out, x, kernel, stride, weights, shape):
+        return (g._apply(WindowSum, g, kernel=kernel, stride=stride, weights=weights),)
+
+
+class MaxPool2d(Primitive):
+    """z[n, c, i, j] = max_{u, v} x_pad[n, c, s*i + u, s*j + v] (padding is -inf);  dL/dx = g at the maximum.
+
+    Tied maxima share the gradient evenly (as ``max``). The VJP is a :class:`WindowScatter`
+    of g weighted by w_uv = [x at (u, v) is the maximum] / (number of maxima), so it has
+    derivatives of every order too (w is constant almost everywhere).
+    """
+
+    name = "max_pool2d"
+
+    @staticmethod
+    def forward(x, kernel, stride, padding):
+        xp = _pad_minus_inf(x, padding)
+        out_hw = _out_hw(xp.shape, kernel, stride)
+        z = None
+        for u, v in np.ndindex(*kernel):
+            window = xp[_window(u, v, stride, out_hw)]
+            z = window.copy() if z is None else np.maximum(z, window, out=z)
+        return z
+
+    @staticmethod
+    def backward(g, out, x, kernel, stride, padding):
+        xp = _pad_minus_inf(x.data, padding)
+        out_hw = out.shape[2:]
+        is_max = np.stack([xp[_window(u, v, stride, out_hw)] == out.data for u, v in np.ndindex(*kernel)])
+        with _errstate():  # a window of NaN has no maximum: 0/0 = nan weights, as max
+            weights = is_max / is_max.sum(axis=0)
+        dx = g._apply(WindowScatter, g, kernel=kernel, stride=stride, weights=weights.astype(g.dtype), shape=xp.shape)
+        (ph, pw), (h, w) = padding, x.shape[2:]
+        if ph or pw:
+            dx = dx[:, :, ph : ph + h, pw : pw + w]
+        return (dx,)
+
+
+def _pad_minus_inf(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+    """x with ``padding`` rows/columns of -inf around the last two axes (padding never wins a max)."""
+    ph, pw = padding
+    if ph == pw == 0:
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)

@@ -47,7 +47,12 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
+from .ops.elementwise import ElementwiseOps
+from .ops.movement import MovementOps
+from .ops.reductions import ReductionOps
+from .tensor_inplace import InplaceOps
 from .value import SELU_ALPHA, SELU_SCALE
+from .versions import CLOCK, check_saved, version_of
 
 __all__ = [
     "Tensor",
@@ -158,6 +163,10 @@ def _normalize_axis_cached(axis: int | tuple[int, ...] | None, ndim: int, op: st
     if axis is None:
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else axis
+    if ndim == 0:  # PyTorch accepts axis 0 or -1 of a 0-d tensor: there is nothing to reduce
+        if any(a not in (0, -1) for a in axes):
+            raise ValueError(f"{op}: axis {axis} is out of range for a 0-d tensor (only 0 or -1)")
+        return ()
     out = []
     for a in axes:
         if not -ndim <= a < max(ndim, 1):
@@ -193,8 +202,11 @@ def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[i
     return tuple(out)
 
 
-class Tensor:
+class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
     """An n-d float array in the computation graph.
+
+    The ops of the families in :mod:`tinygrad_edu.ops` (elementwise, reductions,
+    movement/indexing) are inherited from their mixins; the core ones are below.
 
     ``data`` is the numpy array, ``grad`` the gradient dL/d(tensor) as a Tensor of the
     same shape after ``backward`` (``None`` until a backward pass reaches it).
@@ -202,7 +214,8 @@ class Tensor:
     """
 
     __slots__ = (
-        "data", "grad", "requires_grad", "label", "_parents", "_op", "_fn", "_params", "_scope", "__weakref__"
+        "data", "grad", "requires_grad", "label", "_parents", "_op", "_fn", "_params", "_scope", "_born",
+        "__weakref__",
     )
     __array_ufunc__ = None  # numpy defers to our reflected ops: ndarray * Tensor -> Tensor
 
@@ -218,6 +231,7 @@ class Tensor:
         self._fn: type[P.Primitive] | None = None
         self._params: dict[str, Any] = {}
         self._scope: tuple[Any, ...] = ()
+        self._born = 0  # the in-place clock when this node was recorded (see tinygrad_edu.versions)
 
     # ------------------------------------------------------------------ graph plumbing
 
@@ -245,18 +259,22 @@ class Tensor:
             out._op = fn.name
             out._fn = fn
             out._scope = _current_scope()
+            out._born = CLOCK.tick  # for the version check at backward (tinygrad_edu.versions)
         else:
             out.requires_grad = False
             out._parents = ()
             out._op = ""
             out._fn = None
             out._scope = ()
+            out._born = 0
         if _anomaly_hooks:  # detect_anomaly's checks (see _anomaly_hooks at the end); normally empty
             for hook in _anomaly_hooks:
                 hook(out, fn, inputs)
         return out
 
     def _vjp(self, upstream: Tensor) -> P.Grads:
+        if self._born < CLOCK.tick:  # something was changed in place since this op was recorded
+            check_saved(self)
         backward = self._fn.backward  # type: ignore[union-attr]
         if self._params:
             return backward(upstream, self, *self._parents, **self._params)
@@ -350,7 +368,7 @@ class Tensor:
         """A constant sharing this tensor's data, cut from the graph."""
         out = Tensor.__new__(Tensor)
         out.data, out.grad, out.requires_grad, out.label = self.data, None, False, self.label
-        out._parents, out._op, out._fn, out._params, out._scope = (), "", None, {}, ()
+        out._parents, out._op, out._fn, out._params, out._scope, out._born = (), "", None, {}, (), 0
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
@@ -602,14 +620,6 @@ class Tensor:
         """sign(x) in {-1, 0, 1}: a constant (its derivative is 0 wherever it exists)."""
         return _wrap(np.sign(self.data))
 
-    def any(self) -> bool:
-        """Whether any element is nonzero (a Python bool, no gradient)."""
-        return bool(np.any(self.data))
-
-    def all(self) -> bool:
-        """Whether every element is nonzero (a Python bool, no gradient)."""
-        return bool(np.all(self.data))
-
     # ------------------------------------------------------------------ unary functions
 
     def exp(self) -> Tensor:
@@ -660,16 +670,20 @@ class Tensor:
         return self.elu(SELU_ALPHA) * SELU_SCALE
 
     def softplus(self) -> Tensor:
-        """ln(1 + e^z), computed stably as max(z, 0) + ln(1 + e^(z - 2 max(z, 0))) (composed).
+        """ln(1 + e^z) (composed, stable): z + log1p(e^-z) for z > 0, log1p(e^z) otherwise.
 
-        z - 2 max(z, 0) = -|z|, so the exponential never overflows; the derivative is
-        sigma(z) everywhere, 1/2 at 0.
+        Each branch only sees the inputs it is used for, so no exponential overflows and
+        softplus(inf) = inf with gradient 1; the derivative is sigma(z) everywhere (1/2 at 0),
+        and so are the higher ones (the z <= 0 branch is smooth through 0).
         """
-        positive = self.relu()
-        return positive + ((self - positive * 2.0).exp() + 1.0).log()
+        positive = self.data > 0
+        above, below = where(positive, self, 0.0), where(positive, 0.0, self)
+        return where(positive, above + (-above).exp().log1p(), below.exp().log1p())
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
         """min(max(x, low), high) (composed: where);  derivative 1 inside [low, high], 0 outside."""
+        if low is None and high is None:
+            raise ValueError("clip: give at least one of low and high (both are None)")
         out = self
         if low is not None:
             out = where(out < low, low, out)
@@ -708,17 +722,34 @@ class Tensor:
             raise ValueError(f"mean: cannot average 0 elements (axis={axis} of a tensor of shape {self.shape})")
         return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
 
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """(1/(n - ddof)) sum (x - mean)^2 (composed). ``ddof=0`` as numpy; 1 for the unbiased estimate."""
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, correction: int | None = None) -> Tensor:
+        """(1/(n - ddof)) sum (x - mean)^2 (composed).
+
+        The default is ``ddof=0`` (numpy's, and the lectures' batch norm); PyTorch's default
+        is ``correction=1`` (the unbiased estimate). ``correction=`` is PyTorch's name for ddof.
+        """
+        if correction is not None:
+            if ddof not in (0, correction):
+                raise ValueError(f"var: give ddof or correction, not both (ddof={ddof}, correction={correction})")
+            ddof = correction
         n = self._count(axis, "var")
         if n - ddof <= 0:
             raise ValueError(f"var: {n} elements with ddof={ddof} leaves no degrees of freedom")
         centred = self - self.mean(axis=axis, keepdims=True)
         return (centred * centred).sum(axis=axis, keepdims=keepdims) * (1.0 / (n - ddof))
 
-    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-        """sqrt(var) with the same ``ddof`` (composed)."""
-        return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, correction: int | None = None) -> Tensor:
+        """sqrt(var) with the same ``ddof`` / ``correction`` (composed; default ddof=0, see ``var``).
+
+        Where var = 0 (a constant row) sqrt'(0) = inf meets d var/dx = 0: the gradient is taken
+        as 0 there (as PyTorch), not inf * 0 = nan.
+        """
+        v = self.var(axis=axis, keepdims=keepdims, ddof=ddof, correction=correction)
+        flat = v.data == 0
+        if not flat.any():
+            return v.sqrt()
+        safe = where(flat, 1.0, v)  # sqrt sees 1 where var = 0, and that branch is then discarded
+        return where(flat, 0.0, safe.sqrt())
 
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """ln sum e^x = m + ln sum e^(x - m) with m = max x held constant (composed, stable)."""
@@ -766,10 +797,6 @@ class Tensor:
         """
         shifted = self - self._stable_shift(axis, "log_softmax")
         return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
-
-    def argmax(self, axis: int | None = None) -> np.ndarray:
-        """Index of the maximum (a numpy array: indices have no gradient)."""
-        return np.argmax(self.data, axis=axis)
 
     # ------------------------------------------------------------------ movement
 
@@ -868,19 +895,16 @@ class Tensor:
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing as numpy: ints, slices, None, Ellipsis, integer arrays (repeats accumulate
         gradients) and boolean masks (primitive ``getitem``)."""
-        return Tensor._apply(P.Getitem, self, index=_normalize_index(index, self.shape))
+        return Tensor._apply(P.Getitem, self, index=self._index(index, "getitem"))
 
-    def pad(self, pad_width: Sequence[tuple[int, int]] | int) -> Tensor:
-        """Zero padding: ``pad_width[i] = (before, after)`` for axis i (primitive)."""
-        if isinstance(pad_width, int):
-            widths = ((pad_width, pad_width),) * self.ndim
-        else:
-            widths = tuple((int(lo), int(hi)) for lo, hi in pad_width)
-        if len(widths) != self.ndim or any(lo < 0 or hi < 0 for lo, hi in widths):
-            raise ValueError(
-                f"pad: expected {self.ndim} non-negative (before, after) pairs for shape {self.shape}, got {pad_width}"
-            )
-        return Tensor._apply(P.Pad, self, pad_width=widths)
+    def _index(self, index: Any, op: str) -> tuple[Any, ...]:
+        """``index`` checked against this tensor's shape, with tensors and lists as numpy arrays."""
+        return _normalize_index(index, self.shape, op)
+
+    @property
+    def _version(self) -> int:
+        """How many in-place ops have changed this tensor's memory (PyTorch's ``t._version``)."""
+        return version_of(self.data)
 
 
 # ====================================================================== helpers used above
@@ -896,7 +920,7 @@ def _wrap(array: np.ndarray, cls: type[Tensor] = Tensor) -> Tensor:
     """
     out = _new_tensor(cls)
     out.data, out.grad, out.requires_grad, out.label = array, None, False, ""
-    out._parents, out._op, out._fn, out._params, out._scope = (), "", None, _NO_PARAMS, ()
+    out._parents, out._op, out._fn, out._params, out._scope, out._born = (), "", None, _NO_PARAMS, (), 0
     return out
 
 
@@ -958,7 +982,7 @@ def _resolve_shape_cached(shape: tuple[int, ...], size: int) -> tuple[int, ...]:
     return shape
 
 
-def _normalize_index(index: Any, shape: tuple[int, ...]) -> Any:
+def _normalize_index(index: Any, shape: tuple[int, ...], op: str = "getitem") -> Any:
     """Tensors and lists in an index become numpy arrays; they carry no gradient."""
     items = index if isinstance(index, tuple) else (index,)
     out = []
@@ -1015,7 +1039,7 @@ def minimum(x: ArrayLike, y: ArrayLike) -> Tensor:
 
 
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along ``axis`` (composed: each is zero-padded to the full length, then summed)."""
+    """Join tensors along ``axis`` (primitive ``concatenate``;  dL/dx_i = the slice of g where x_i lies)."""
     parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not parts:
         raise ValueError("concatenate: needs at least one tensor")
@@ -1028,15 +1052,10 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
             raise ValueError(
                 f"concatenate: shapes {first.shape} and {t.shape} differ outside axis {axis}"
             )
-    total = sum(t.shape[axis] for t in parts)
-    out, offset = None, 0
-    for t in parts:
-        widths = [(0, 0)] * t.ndim
-        widths[axis] = (offset, total - offset - t.shape[axis])
-        padded = t.pad(widths)
-        out = padded if out is None else out + padded
-        offset += t.shape[axis]
-    return out  # type: ignore[return-value]
+    if any(t.dtype != first.dtype for t in parts[1:]):
+        common = np.result_type(*(t.dtype for t in parts))
+        parts = [t.cast(common) for t in parts]
+    return Tensor._apply(P.Concatenate, *parts, axis=axis)
 
 
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:

@@ -5,12 +5,12 @@
   and ``make_dataset(name, ...)``.
 * :mod:`.real`: ``load_digits()`` (shipped with the package; ``source="sklearn"`` optional).
 * :mod:`.preprocessing`: ``train_test_split``, ``Standardizer`` / ``standardize``, ``one_hot``.
-* :mod:`.loader`: ``DataLoader`` (batch / stochastic / mini-batch gradient descent).
+* :mod:`.loader`: ``DataLoader`` (batch / stochastic / mini-batch gradient descent), ``TensorDataset``.
 
 Everything here is numpy in, numpy out, one example per row.
 """
 
-from .loader import DataLoader
+from .loader import DataLoader, TensorDataset
 from .preprocessing import Standardizer, one_hot, standardize, train_test_split
 from .real import load_digits
 from .synthetic import (
@@ -30,6 +30,7 @@ __all__ = [
     "DATASETS",
     "DataLoader",
     "Standardizer",
+    "TensorDataset",
     "load_digits",
     "make_circle",
     "make_dataset",

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from ..seeding import Seed, as_generator
+from ..tensor_class import get_default_dtype
 
 __all__ = ["Standardizer", "one_hot", "standardize", "train_test_split"]
 
@@ -131,7 +132,7 @@ def standardize(X_train: Any, *others: Any) -> tuple[np.ndarray, ...]:
 
 
 def one_hot(y: Any, num_classes: int | None = None) -> np.ndarray:
-    """Labels of shape ``(m,)`` -> float64 array of shape ``(m, C)`` with ``Y[i, y(i)] = 1``.
+    """Labels of shape ``(m,)`` -> array (the default float dtype) of shape ``(m, C)`` with ``Y[i, y(i)] = 1``.
 
     The lectures' ``Y`` of shape ``(C, m)`` is its transpose. ``num_classes`` defaults to
     ``max(y) + 1``.
@@ -147,6 +148,6 @@ def one_hot(y: Any, num_classes: int | None = None) -> np.ndarray:
     C = int(labels.max()) + 1 if num_classes is None and labels.size else (num_classes or 0)
     if labels.size and labels.max() >= C:
         raise ValueError(f"one_hot: label {labels.max()} does not fit num_classes={C}")
-    out = np.zeros((labels.size, C), dtype=np.float64)
+    out = np.zeros((labels.size, C), dtype=get_default_dtype())
     out[np.arange(labels.size), labels] = 1.0
     return out

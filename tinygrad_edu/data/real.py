@@ -14,6 +14,8 @@ from importlib import resources
 
 import numpy as np
 
+from ..tensor_class import get_default_dtype
+
 __all__ = ["load_digits"]
 
 _DIGITS_FILE = "digits.csv.gz"
@@ -32,7 +34,9 @@ def _read_shipped_digits() -> np.ndarray:
 
 
 def load_digits(source: str = "package", images: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """The 8x8 handwritten digits: ``X`` float64 of shape ``(1797, 64)`` (pixels 0..16), ``y`` int64 in 0..9.
+    """The 8x8 handwritten digits: ``X`` of shape ``(1797, 64)`` (pixels 0..16), ``y`` int64 in 0..9.
+
+    ``X`` has the default float dtype (float64 unless changed with ``set_default_dtype``).
 
     ``images=True`` gives ``X`` of shape ``(1797, 1, 8, 8)`` (one channel) for convolutions.
     ``source``: ``"package"`` (the shipped file, numpy only) or ``"sklearn"``
@@ -53,6 +57,7 @@ def load_digits(source: str = "package", images: bool = False) -> tuple[np.ndarr
         X, y = np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.int64)
     else:
         raise ValueError(f"load_digits: source must be 'package' or 'sklearn', got {source!r}")
+    X = X.astype(get_default_dtype(), copy=False)
     if images:
         X = X.reshape(-1, 1, 8, 8)
     return X, y

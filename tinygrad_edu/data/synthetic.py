@@ -3,10 +3,11 @@
 Every generator takes ``n`` (number of examples), ``noise`` and ``seed`` (an int or a
 ``np.random.Generator``; the same seed gives the same data) and returns ``(X, y)``:
 
-* ``X``: float64 array of shape ``(n, 2)``, one example per **row**. This is the layout
+* ``X``: array of shape ``(n, 2)`` in the default float dtype (float64 unless changed with
+  :func:`tinygrad_edu.set_default_dtype`; drawn in float64 and rounded), one example per **row**. This is the layout
   ``nn.Linear`` expects; it is the transpose of the lectures' ``X`` of shape ``(n_x, m)``.
 * ``y``: shape ``(n,)``: int64 class labels ``0, 1, ...`` for classification, float64
-  targets for regression.
+  targets (the default float dtype) for regression.
 
 The Playground generators follow its published source (``dataset.ts`` of
 github.com/tensorflow/playground: ``classifyCircleData``, ``classifyXORData``,
@@ -62,12 +63,14 @@ Two more classic 2-D sets:
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
 import numpy as np
 
 from ..seeding import Seed, as_generator
+from ..tensor_class import get_default_dtype
 
 __all__ = [
     "DATASETS",
@@ -92,6 +95,18 @@ def _check(name: str, n: int, noise: float, min_n: int = 2) -> None:
         raise ValueError(f"{name}: noise must be a finite number >= 0, got {noise!r}")
 
 
+def _default_float(make: Callable[..., tuple[np.ndarray, np.ndarray]]) -> Callable[..., tuple[np.ndarray, np.ndarray]]:
+    """Give the generator's float arrays the default float dtype (class labels stay int64)."""
+
+    @functools.wraps(make)
+    def made(*args: object, **kwargs: object) -> tuple[np.ndarray, np.ndarray]:
+        X, y = make(*args, **kwargs)
+        dtype = get_default_dtype()
+        return X.astype(dtype, copy=False), (y.astype(dtype, copy=False) if y.dtype.kind == "f" else y)
+
+    return made
+
+
 def _halves(n: int) -> tuple[int, int]:
     """Sizes of the two classes: the first gets the extra point when n is odd."""
     return n - n // 2, n // 2
@@ -102,6 +117,7 @@ def _shuffle(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np
     return X[order], y[order]
 
 
+@_default_float
 def make_circle(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Playground "Circle": a disc of radius 2.5 (label 1) inside a ring 3.5..5 (label 0)."""
     _check("make_circle", n, noise)
@@ -118,6 +134,7 @@ def make_circle(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np
     return _shuffle(X, y, rng)
 
 
+@_default_float
 def make_xor(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Playground "Exclusive or": label 1 in the quadrants where x * y >= 0."""
     _check("make_xor", n, noise, min_n=1)
@@ -130,6 +147,7 @@ def make_xor(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.nd
     return X, y
 
 
+@_default_float
 def make_gaussian(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Playground "Gaussian": blobs at (2, 2) (label 1) and (-2, -2) (label 0), variance 0.5 + 7 noise."""
     _check("make_gaussian", n, noise)
@@ -141,6 +159,7 @@ def make_gaussian(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[
     return _shuffle(X, y, rng)
 
 
+@_default_float
 def make_spiral(
     n: int = 400, noise: float = 0.0, seed: Seed = None, classes: int = 2
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -174,6 +193,7 @@ def _regression_points(n: int, noise: float, rng: np.random.Generator) -> tuple[
     return X, X + rng.uniform(-radius, radius, X.shape) * noise
 
 
+@_default_float
 def make_plane(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Playground regression "Plane": target (x + y) / 10 at a noisy copy of the point."""
     _check("make_plane", n, noise, min_n=1)
@@ -185,6 +205,7 @@ def make_plane(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.
 _BUMPS = ((-4.0, 2.5, 1.0), (0.0, 2.5, -1.0), (4.0, 2.5, 1.0), (-4.0, -2.5, -1.0), (0.0, -2.5, 1.0), (4.0, -2.5, -1.0))
 
 
+@_default_float
 def make_multi_gaussian(n: int = 400, noise: float = 0.0, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Playground regression "Multi Gaussian": six signed bumps sign * clip(1 - d/2, 0, 1); largest |.| wins."""
     _check("make_multi_gaussian", n, noise, min_n=1)
@@ -197,6 +218,7 @@ def make_multi_gaussian(n: int = 400, noise: float = 0.0, seed: Seed = None) -> 
     return X, y
 
 
+@_default_float
 def make_moons(n: int = 400, noise: float = 0.1, seed: Seed = None) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (label 0 on top, label 1 below), Gaussian noise of std ``noise``."""
     _check("make_moons", n, noise)
@@ -212,6 +234,7 @@ def make_moons(n: int = 400, noise: float = 0.1, seed: Seed = None) -> tuple[np.
     return _shuffle(X, y, rng)
 
 
+@_default_float
 def make_flower(
     n: int = 400, noise: float = 0.2, seed: Seed = None, petal: float = 4.0
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -1,6 +1,7 @@
 """Neural-network building blocks composed from ``Tensor`` ops.
 
 * :mod:`.module`: ``Module`` (parameter registry, train/eval, state_dict, summary) and ``Parameter``;
+* :mod:`.containers`: ``ModuleList``, ``ModuleDict``;
 * :mod:`.layers`: ``Linear``, ``Sequential``, ``MLP``, activation modules, ``Flatten``, ``Dropout``;
 * :mod:`.conv`: ``Conv2d``, ``MaxPool2d``, ``AvgPool2d``;
 * :mod:`.init`: weight initialisation (zeros, uniform, normal, Xavier, He);
@@ -10,6 +11,7 @@ Use it as ``import tinygrad_edu.nn as nn``.
 """
 
 from . import init
+from .containers import ModuleDict, ModuleList
 from .conv import AvgPool2d, Conv2d, MaxPool2d, avg_pool2d, conv2d, max_pool2d
 from .layers import (
     ELU,
@@ -28,6 +30,7 @@ from .layers import (
     Tanh,
     get_activation,
     lecture_params,
+    linear,
 )
 from .losses import (
     BCELoss,
@@ -62,6 +65,8 @@ __all__ = [
     "MLP",
     "MaxPool2d",
     "Module",
+    "ModuleDict",
+    "ModuleList",
     "Parameter",
     "ReLU",
     "SELU",
@@ -74,6 +79,7 @@ __all__ = [
     "conv2d",
     "get_activation",
     "lecture_params",
+    "linear",
     "init",
     "max_pool2d",
     # losses

@@ -10,25 +10,31 @@ zero padding p (x padded first):
 
 Output size: H' = floor((H + 2p - kH) / s) + 1 (and likewise W').
 
-How it is computed (both composed of Tensor ops, so the backward pass comes from the
-chain rule and nothing is hand-written):
+How it is computed (three methods, equal values and gradients, tested on random shapes):
 
-* ``method="im2col"``: gather every kH x kW patch into a column with one integer-array
-  index (``getitem``), giving a (C*kH*kW, N*H'*W') matrix; then the whole convolution is
-  one matrix product W_flat @ columns. The VJP of the gather scatter-adds the patches'
-  gradients back (overlapping patches accumulate).
+* ``method="im2col"`` (the default, ``"auto"``): the ``im2col`` primitive copies every
+  kH x kW patch into a column -- kH*kW strided slices of x_pad, one copy, in the layout
+  (C*kH*kW, N*H'*W') -- and the whole convolution is one matrix product W_flat @ cols.
+  Its VJP is ``col2im``, which adds each patch's gradient back where the patch came from
+  (overlapping patches accumulate); the two are each other's VJP, so every order of
+  derivative exists. dW = dZ cols^T comes from the matmul's VJP.
 * ``method="shifted"``: for each of the kH*kW kernel offsets (u, v), take the strided
   slice x_pad[:, :, u::s, v::s] and add W[:, :, u, v] @ slice. kH*kW small matrix
-  products and no gather.
+  products, all composed Tensor ops.
+* ``method="gather"``: the reference; every patch gathered by one integer-array index
+  (``getitem``, whose VJP scatter-adds), then one matmul. Composed Tensor ops only.
 
-``benchmarks/bench_conv.py`` compares both with a hand-written numpy im2col. On the
-development machine (forward + backward, BLAS on one thread, five layer shapes) "shifted"
-took 0.4x-1.8x numpy's time and "im2col" 0.8x-2.4x; "shifted" won except for a single
-input channel, where the two were within noise. So "auto" means "shifted".
+Measured with ``benchmarks/bench_conv.py`` (forward + backward, BLAS on one thread, five
+layer shapes, 1 to 8 input channels): "im2col" took 1.02x-1.11x the time of hand-written
+numpy im2col on a quiet machine, "shifted" 1.35x-3x (worst for one input channel), so
+"auto" means "im2col" for every shape.
 
 Pooling has no weights: max-pool takes the largest value of each window (its gradient
 goes to the maximum; ties share it evenly), average-pool the mean (each input of a
-window gets 1/(kH*kW) of the gradient).
+window gets 1/(kH*kW) of the gradient). Both are primitives over the kH*kW strided slices
+(``max_pool2d``: an elementwise maximum of the slices; its VJP scatters g back weighted by
+where the maxima were; ``avg_pool2d``: their weighted sum, whose VJP is the transposed
+scatter) -- no 6-d views or gathers.
 """
 
 from __future__ import annotations
@@ -37,14 +43,17 @@ from typing import Any
 
 import numpy as np
 
+from .. import primitives as P
+from ..argcheck import check_int, check_real
 from ..seeding import Seed, as_generator
-from ..tensor_class import Tensor
+from ..tensor_class import Tensor, get_default_dtype
 from . import init as _init
 from .module import Module, Parameter
 
 __all__ = ["AvgPool2d", "Conv2d", "MaxPool2d", "avg_pool2d", "conv2d", "max_pool2d"]
 
 Pair = int | tuple[int, int]
+_METHODS = ("auto", "im2col", "shifted", "gather")
 
 
 def _pair(v: Pair, name: str, op: str, minimum: int) -> tuple[int, int]:
@@ -118,7 +127,9 @@ def conv2d(
     n, _, h, w = x.shape
     oh, ow = _out_size(h, kh, s[0], p[0], "height", op), _out_size(w, kw, s[1], p[1], "width", op)
     xp = _pad_hw(x, p)
-    if method in ("auto", "shifted"):
+    if method == "auto":
+        method = "im2col"  # measured fastest on every benchmarked shape (see the module docstring)
+    if method == "shifted":
         # channels first, so each kernel offset is one 2-d product (C_out, C) @ (C, N*H'*W')
         xc = xp.permute(1, 0, 2, 3)
         out = None
@@ -129,11 +140,15 @@ def conv2d(
                 out = term if out is None else out + term
         z = out.reshape(c_out, n, oh, ow).permute(1, 0, 2, 3)  # type: ignore[union-attr]
     elif method == "im2col":
+        cols = Tensor._apply(P.Im2col, xp, kernel=(kh, kw), stride=s)  # (C, kH, kW, N, H', W'), one copy
+        cols = cols.reshape(c_in * kh * kw, n * oh * ow)
+        z = (weight.reshape(c_out, c_in * kh * kw) @ cols).reshape(c_out, n, oh, ow).permute(1, 0, 2, 3)
+    elif method == "gather":
         cols = _patches(xp, (kh, kw), s, (oh, ow))  # (N, C, kH*kW, H'*W')
         cols = cols.permute(1, 2, 0, 3).reshape(c_in * kh * kw, n * oh * ow)
         z = (weight.reshape(c_out, c_in * kh * kw) @ cols).reshape(c_out, n, oh, ow).permute(1, 0, 2, 3)
     else:
-        raise ValueError(f"{op}: method must be 'auto', 'shifted' or 'im2col', got {method!r}")
+        raise ValueError(f"{op}: method must be one of {_METHODS}, got {method!r}")
     if bias is not None:
         z = z + bias.reshape(1, c_out, 1, 1)
     return z
@@ -164,11 +179,12 @@ class Conv2d(Module):
     ) -> None:
         super().__init__()
         op = "Conv2d"
-        if int(in_channels) < 1 or int(out_channels) < 1:
-            raise ValueError(f"{op}: in_channels and out_channels must be >= 1, got {in_channels}, {out_channels}")
-        if method not in ("auto", "shifted", "im2col"):
-            raise ValueError(f"{op}: method must be 'auto', 'shifted' or 'im2col', got {method!r}")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
+        self.in_channels = check_int(in_channels, "in_channels", op, minimum=1)
+        self.out_channels = check_int(out_channels, "out_channels", op, minimum=1)
+        bias_value = check_real(bias_init, "bias_init", op)
+        dtype = get_default_dtype() if dtype is None else dtype  # set_default_dtype reaches the weights
+        if method not in _METHODS:
+            raise ValueError(f"{op}: method must be one of {_METHODS}, got {method!r}")
         self.kernel_size = _pair(kernel_size, "kernel_size", op, 1)
         self.stride = _pair(stride, "stride", op, 1)
         self.padding = _pair(padding, "padding", op, 0)
@@ -176,7 +192,7 @@ class Conv2d(Module):
         fill = _init.get_initializer(init, op)
         self.weight = Parameter(np.zeros((self.out_channels, self.in_channels) + self.kernel_size), dtype=dtype)
         fill(self.weight, seed=as_generator(seed))
-        self.bias = Parameter(np.full(self.out_channels, float(bias_init)), dtype=dtype) if bias else None
+        self.bias = Parameter(np.full(self.out_channels, bias_value), dtype=dtype) if bias else None
 
     def forward(self, x: Any) -> Tensor:
         return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.method)
@@ -199,21 +215,12 @@ def _pool(x: Any, kernel_size: Pair, stride: Pair | None, padding: Pair, kind: s
     p = _pair(padding, "padding", op, 0)
     if p[0] > k[0] // 2 or p[1] > k[1] // 2:
         raise ValueError(f"{op}: padding {p} must be at most half the kernel size {k}")
-    n, c, h, w = x.shape
-    oh, ow = _out_size(h, k[0], s[0], p[0], "height", op), _out_size(w, k[1], s[1], p[1], "width", op)
-    if s == k and p == (0, 0):
-        # non-overlapping windows: a reshape exposes them, no gather needed
-        windows = x[:, :, : oh * k[0], : ow * k[1]].reshape(n, c, oh, k[0], ow, k[1])
-        return windows.max(axis=(3, 5)) if kind == "max" else windows.mean(axis=(3, 5))
-    xp = _pad_hw(x, p)
-    if kind == "max" and p != (0, 0):
-        # padding must never win a max: add -inf where the zeros of the padding are
-        border = np.full(xp.shape[2:], -np.inf, dtype=x.dtype)
-        border[p[0] : p[0] + h, p[1] : p[1] + w] = 0.0
-        xp = xp + border
-    windows = _patches(xp, k, s, (oh, ow))  # (N, C, kH*kW, H'*W')
-    pooled = windows.max(axis=2) if kind == "max" else windows.mean(axis=2)
-    return pooled.reshape(n, c, oh, ow)
+    _, _, h, w = x.shape
+    _out_size(h, k[0], s[0], p[0], "height", op)  # (raises if the window does not fit)
+    _out_size(w, k[1], s[1], p[1], "width", op)
+    if kind == "max":
+        return Tensor._apply(P.MaxPool2d, x, kernel=k, stride=s, padding=p)
+    return Tensor._apply(P.AvgPool2d, _pad_hw(x, p), kernel=k, stride=s, weights=1.0 / (k[0] * k[1]))
 
 
 def max_pool2d(x: Any, kernel_size: Pair, stride: Pair | None = None, padding: Pair = 0) -> Tensor:

@@ -6,7 +6,8 @@ stack examples as *rows* (x has shape (m, n[l-1]), a batch first), so the same l
 reads Z^T = A^T W^T + b^T, i.e. ``z = x @ W.T + b``. The weight keeps the lectures'
 shape (n[l], n[l-1]), so ``layer.weight`` *is* W[l] and ``layer.weight.grad`` is dW[l].
 
-Every layer is composed from Tensor ops; the gradients come from the chain rule.
+Every layer is composed from Tensor ops (``Linear`` from the fused ``linear`` primitive, whose
+VJP is the lectures' dW, db, dA); the gradients come from the chain rule.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from typing import Any
 
 import numpy as np
 
+from .. import primitives as P
+from ..argcheck import check_int, check_real
 from ..seeding import Seed, as_generator
-from ..tensor_class import Tensor
+from ..tensor_class import Tensor, get_default_dtype
 from . import init as _init
 from .module import Module, Parameter
 
@@ -39,6 +42,7 @@ __all__ = [
     "Tanh",
     "get_activation",
     "lecture_params",
+    "linear",
 ]
 
 
@@ -47,6 +51,25 @@ def _as_tensor(x: Any) -> Tensor:
 
 
 # ====================================================================== Linear
+
+
+def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """z = x @ W.T + b (the lectures' Z[l] = W[l] A[l-1] + b[l], batch first), as PyTorch's ``F.linear``.
+
+    For a batch x of shape (m, n[l-1]) with W and x of one dtype this is the fused primitive
+    :class:`~tinygrad_edu.primitives.Linear` (one graph node ``linear``; VJP dx = G W,
+    dW = G^T x, db = sum over the batch of G, each in its operand's own layout). Any other
+    input (one example of shape (n[l-1],), extra leading axes, mixed dtypes) takes the
+    composed reference ``x @ W.T + b``, which gives the same values and gradients.
+    """
+    x = _as_tensor(x)
+    if x.ndim == 2 and x.shape[1] == weight.shape[-1] and weight.ndim == 2 and x.dtype == weight.dtype and (
+        bias is None or (bias.shape == weight.shape[:1] and bias.dtype == x.dtype)
+    ):
+        inputs = (x, weight) if bias is None else (x, weight, bias)
+        return Tensor._apply(P.Linear, *inputs)
+    z = x @ weight.T
+    return z + bias if bias is not None else z
 
 
 class Linear(Module):
@@ -59,10 +82,11 @@ class Linear(Module):
     * ``bias`` b: shape (out_features,), set to ``bias_init`` (0 by default; a small
       positive value such as 0.01 for ReLU layers, as the lectures advise).
 
-    Gradients (from the chain rule, nothing hand-written), with G = dJ/dz of shape (m, n[l]):
-    dW = G^T x, db = sum of G over the batch, dx = G W. Transposed, these are the lectures'
-    dW[l] = (1/m) dZ[l] A[l-1]^T and db[l] = (1/m) sum over the examples of dZ[l]; the 1/m is
-    inside G because the loss takes the mean.
+    Computed by :func:`linear` (the fused ``linear`` primitive for a batch), with G = dJ/dz of
+    shape (m, n[l]): dW = G^T x, db = sum of G over the batch, dx = G W. Transposed, these are
+    the lectures' dW[l] = (1/m) dZ[l] A[l-1]^T and db[l] = (1/m) sum over the examples of dZ[l];
+    the 1/m is inside G because the loss takes the mean. The composed ``x @ W.T + b`` gives
+    the same values and gradients (tested).
     """
 
     def __init__(
@@ -76,13 +100,14 @@ class Linear(Module):
         dtype: Any = None,
     ) -> None:
         super().__init__()
-        if int(in_features) <= 0 or int(out_features) <= 0:
-            raise ValueError(f"Linear: in_features and out_features must be >= 1, got {in_features}, {out_features}")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = check_int(in_features, "in_features", "Linear", minimum=1)
+        self.out_features = check_int(out_features, "out_features", "Linear", minimum=1)
+        bias_value = check_real(bias_init, "bias_init", "Linear")
+        dtype = get_default_dtype() if dtype is None else dtype  # set_default_dtype reaches the weights
         fill = _init.get_initializer(init, "Linear")
         self.weight = Parameter(np.zeros((self.out_features, self.in_features)), dtype=dtype)
         fill(self.weight, seed=as_generator(seed))
-        self.bias = Parameter(np.full(self.out_features, float(bias_init)), dtype=dtype) if bias else None
+        self.bias = Parameter(np.full(self.out_features, bias_value), dtype=dtype) if bias else None
 
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor(x)
@@ -91,8 +116,7 @@ class Linear(Module):
                 f"Linear({self.in_features}, {self.out_features}): expected input of shape (batch, "
                 f"{self.in_features}), got {x.shape}. Rows are examples here (the transpose of the lectures' X)."
             )
-        z = x @ self.weight.T
-        return z + self.bias if self.bias is not None else z
+        return linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
@@ -172,7 +196,7 @@ class LeakyReLU(Module):
 
     def __init__(self, slope: float = 0.01) -> None:
         super().__init__()
-        self.slope = float(slope)
+        self.slope = check_real(slope, "slope", "LeakyReLU")
 
     def forward(self, x: Any) -> Tensor:
         return _as_tensor(x).leaky_relu(self.slope)
@@ -186,7 +210,7 @@ class ELU(Module):
 
     def __init__(self, alpha: float = 1.0) -> None:
         super().__init__()
-        self.alpha = float(alpha)
+        self.alpha = check_real(alpha, "alpha", "ELU")
 
     def forward(self, x: Any) -> Tensor:
         return _as_tensor(x).elu(self.alpha)
@@ -207,7 +231,7 @@ class Softmax(Module):
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
-        self.axis = int(axis)
+        self.axis = check_int(axis, "axis", "Softmax")
 
     def forward(self, x: Any) -> Tensor:
         return _as_tensor(x).softmax(axis=self.axis)
@@ -221,7 +245,7 @@ class LogSoftmax(Module):
 
     def __init__(self, axis: int = -1) -> None:
         super().__init__()
-        self.axis = int(axis)
+        self.axis = check_int(axis, "axis", "LogSoftmax")
 
     def forward(self, x: Any) -> Tensor:
         return _as_tensor(x).log_softmax(axis=self.axis)
@@ -268,7 +292,8 @@ class Flatten(Module):
 
     def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
         super().__init__()
-        self.start_axis, self.end_axis = int(start_axis), int(end_axis)
+        self.start_axis = check_int(start_axis, "start_axis", "Flatten")
+        self.end_axis = check_int(end_axis, "end_axis", "Flatten")
 
     def forward(self, x: Any) -> Tensor:
         return _as_tensor(x).flatten(self.start_axis, self.end_axis)
@@ -283,16 +308,16 @@ class Dropout(Module):
     In numpy: ``d = np.random.rand(*a.shape) < keep_prob; a = a * d / keep_prob``.
     Dividing by keep_prob keeps E[a] unchanged, so at test time (``eval()``) the layer
     is the identity. The gradient is the same mask: dA = dA_out * d / keep_prob.
-    ``seed`` makes the sequence of masks reproducible; the last mask (already scaled,
-    a numpy array) is kept in ``self.mask``.
+    ``seed`` makes the sequence of masks reproducible (without it the masks come from the
+    package-wide generator that :func:`tinygrad_edu.manual_seed` seeds); the last mask
+    (already scaled, a numpy array) is kept in ``self.mask``.
     """
 
     def __init__(self, p: float = 0.5, seed: Seed = None) -> None:
         super().__init__()
-        if not 0.0 <= float(p) <= 1.0:
-            raise ValueError(f"Dropout: p (the probability of dropping a unit) must be in [0, 1], got {p}")
-        self.p = float(p)
-        self._rng = as_generator(seed)
+        self.p = check_real(p, "p (the probability of dropping a unit)", "Dropout", minimum=0.0, maximum=1.0)
+        # None: draw from the package-wide generator at each call (so manual_seed reaches it)
+        self._rng = None if seed is None else as_generator(seed, "Dropout")
         self.mask: np.ndarray | None = None
 
     def forward(self, x: Any) -> Tensor:
@@ -300,7 +325,7 @@ class Dropout(Module):
         if not self.training or self.p == 0.0:
             return x
         keep_prob = 1.0 - self.p
-        d = self._rng.random(x.shape) < keep_prob
+        d = as_generator(self._rng).random(x.shape) < keep_prob
         # p = 1 drops every unit: the mask is all zeros (d / 0 would divide by zero)
         self.mask = (d / keep_prob if keep_prob > 0 else d * 0.0).astype(x.dtype)
         return x * self.mask
@@ -340,8 +365,10 @@ class MLP(Sequential):
         seed: Seed = None,
         dtype: Any = None,
     ) -> None:
-        sizes = [int(n) for n in sizes]
-        if len(sizes) < 2 or any(n <= 0 for n in sizes):
+        if isinstance(sizes, (str, bytes)) or not isinstance(sizes, (Sequence, np.ndarray)):
+            raise TypeError(f"MLP: sizes must be a list of layer widths such as [2, 16, 1], got {sizes!r}")
+        sizes = [check_int(n, f"sizes[{i}]", "MLP", minimum=1) for i, n in enumerate(sizes)]
+        if len(sizes) < 2:
             raise ValueError(f"MLP: sizes must list at least 2 positive layer widths, got {sizes}")
         hidden = len(sizes) - 2
         if isinstance(activation, (list, tuple)):

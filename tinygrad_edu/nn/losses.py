@@ -1,7 +1,9 @@
 """Loss functions and regularisation penalties, composed from ``Tensor`` ops.
 
 Every loss here is a few Tensor ops (no backward of its own: the gradients come from
-the chain rule through the primitives). Notation follows the lectures: ``m`` (or ``N``)
+the chain rule through the primitives), except ``cross_entropy``: the output layer's loss
+runs on every training step, so it is one fused primitive whose VJP is the lectures'
+dZ[L] = A[L] - Y (its composed form stays as the tested reference). Notation follows the lectures: ``m`` (or ``N``)
 examples in a batch, prediction y_hat, label y, logits z, and the cost is the mean
 of the per-example losses,
 
@@ -38,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from .. import primitives as P
+from ..argcheck import check_int, check_real
 from ..tensor_class import Tensor
 from .module import Module
 
@@ -115,7 +119,7 @@ def _labels(target: Any, n: int, n_classes: int, op: str) -> np.ndarray:
                 f"{op}: class labels must be whole numbers, got {float(raw[i])} at position {i}; "
                 "pass integer labels of shape (N,) or one-hot / probability targets of shape (N, C)"
             )
-    labels = raw.astype(np.intp)
+    labels = raw.astype(np.intp, copy=False)  # (not copied when already intp: tg.jit relies on it)
     bad = (labels < 0) | (labels >= n_classes)
     if bad.any():
         i = int(np.argmax(bad))
@@ -265,16 +269,43 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
 
         a^(i) = softmax(z^(i)),   L^(i) = -sum_k y_k^(i) log a_k^(i),   J = (1/N) sum_i L^(i).
 
-    Computed stably as ``nll_loss(log_softmax(z), y)`` with
-    log a_k = z_k - logsumexp(z) (the max is subtracted first, so nothing overflows).
-    Gradient: dJ/dz^(i) = (a^(i) - y^(i)) / N, with y^(i) the one-hot row.
+    Computed stably (log a_k = z_k - logsumexp(z), the max subtracted first, so nothing
+    overflows) by one fused primitive, :class:`~tinygrad_edu.primitives.SoftmaxCrossEntropy`,
+    whose VJP is the lectures' dZ[L] = A[L] - Y: dJ/dz^(i) = (a^(i) - y^(i)) / N, with y^(i)
+    the one-hot row. Its composed reference, ``nll_loss(logits.log_softmax(axis=1), target)``,
+    gives the same values and gradients (tested).
 
     ``target``: integer labels of shape (N,) (numpy array, list or Tensor of whole
     numbers in [0, C)) or one-hot / probability rows of shape (N, C).
     """
     op = "cross_entropy"
     _check_2d(logits, op, "logits")
-    return _class_loss(logits.log_softmax(axis=1), target, reduction, op)
+    return _softmax_cross_entropy(logits, target, reduction, op)
+
+
+def _softmax_cross_entropy(logits: Tensor, target: Any, reduction: str, op: str) -> Tensor:
+    """The fused primitive, after the same checks of target and reduction as :func:`_class_loss`."""
+    n, n_classes = logits.shape
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if reduction == "mean" and n == 0:
+        raise ValueError(f"{op}: cannot take the mean of an empty batch (shape {(n,)})")
+    scale = {"mean": 1.0 / max(n, 1), "sum": 1.0, "none": None}[reduction]
+    target_shape = target.shape if isinstance(target, (Tensor, np.ndarray)) else np.shape(target)
+    if len(target_shape) == 2:
+        y = _as_tensor(target, op, "target")
+        _same_shape(logits, y, op, ("input", "target (one-hot / probabilities)"))
+        if y.dtype != logits.dtype:  # the composed path promotes; so does this one
+            common = np.result_type(y.dtype, logits.dtype)
+            logits, y = logits.cast(common), y.cast(common)
+        return Tensor._apply(P.SoftmaxCrossEntropy, logits, y, scale=scale)
+    if len(target_shape) == 1:
+        labels = _labels(target, n, n_classes, op)
+        return Tensor._apply(P.SoftmaxCrossEntropy, logits, labels=labels, scale=scale)
+    raise ValueError(
+        f"{op}: input has shape {logits.shape}; target must be labels of shape ({n},) or "
+        f"one-hot / probability rows of shape ({n}, {n_classes}), got shape {tuple(target_shape)}"
+    )
 
 
 def _class_loss(log_probs: Tensor, target: Any, reduction: str, op: str) -> Tensor:
@@ -315,10 +346,8 @@ def _weights(model: Any, op: str) -> list[Tensor]:
 
 
 def _check_lam_m(lam: float, m: int, op: str) -> None:
-    if lam < 0:
-        raise ValueError(f"{op}: lam (the regularisation strength lambda) must be >= 0, got {lam}")
-    if m <= 0:
-        raise ValueError(f"{op}: m (the number of training examples) must be positive, got {m}")
+    check_real(lam, "lam (the regularisation strength lambda)", op, minimum=0.0)
+    check_int(m, "m (the number of training examples)", op, minimum=1)
 
 
 def l2_penalty(model: Any, lam: float, m: int) -> Tensor:

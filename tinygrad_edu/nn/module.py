@@ -14,8 +14,13 @@ child modules, registered simply by assigning them as attributes::
 
 Everything else is derived from that registry, recursively and in a fixed order:
 ``parameters()``, ``named_parameters()`` (qualified names such as ``"hidden.weight"``),
-``named_modules()``, ``zero_grad()``, ``train()`` / ``eval()``, ``state_dict()`` /
-``load_state_dict()``, a tree ``repr`` and ``summary(input_shape)``.
+``named_modules()``, ``zero_grad()``, ``apply(fn)``, ``requires_grad_()``, ``train()`` /
+``eval()``, ``to(dtype)`` / ``float()`` / ``double()``, ``state_dict()`` / ``load_state_dict()``,
+a tree ``repr`` and ``summary(input_shape)``.
+
+A plain list, tuple or dict of layers assigned as an attribute is *not* registered (as in
+PyTorch); it triggers a warning that points to ``nn.ModuleList`` / ``nn.ModuleDict``
+(:mod:`.containers`), which register their elements as children ``"0"``, ``"1"``, ... or by key.
 
 Calling a module runs ``forward`` inside :func:`tinygrad_edu.engine.scope`, so every
 node it creates remembers which module made it (drawings group nodes by module).
@@ -24,7 +29,8 @@ node it creates remembers which module made it (drawings group nodes by module).
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -71,6 +77,31 @@ class LoadResult(NamedTuple):
     unexpected_keys: list[str]
 
 
+def _warn_unregistered(owner: Module, name: str, value: list[Any] | tuple[Any, ...] | dict[Any, Any]) -> None:
+    """Warn when a plain list/tuple/dict holding Modules or Parameters is assigned: it is not registered."""
+    items = value.values() if isinstance(value, dict) else value
+    kinds = {type(v).__name__ for v in items if isinstance(v, (Module, Parameter))}
+    if not kinds:
+        return
+    container = "nn.ModuleDict({...})" if isinstance(value, dict) else "nn.ModuleList([...])"
+    what = "Parameters" if kinds == {"Parameter"} else "Modules"
+    fix = (
+        f"wrap it: self.{name} = {container}"
+        if what == "Modules"
+        else "assign each Parameter to its own attribute (self.w0 = Parameter(...), ...)"
+    )
+    warnings.warn(
+        f"{type(owner).__name__}.{name}: a plain {type(value).__name__} holding {what} ({', '.join(sorted(kinds))}) "
+        f"is not registered, so parameters(), state_dict(), train()/eval() and optimisers will not see them; "
+        f"{fix}",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
 # While summary() runs, Module.__call__ records (module, output) here (per thread).
 _recording = threading.local()
 
@@ -98,12 +129,18 @@ class Module:
                 "call super().__init__() first in your __init__"
             )
         params, modules = self.__dict__["_parameters"], self.__dict__["_modules"]
-        params.pop(name, None)
-        modules.pop(name, None)
+        # assigning to an existing name keeps its place in the registry (dict order), as PyTorch
         if isinstance(value, Parameter):
+            modules.pop(name, None)
             params[name] = value
         elif isinstance(value, Module):
+            params.pop(name, None)
             modules[name] = value
+        else:
+            params.pop(name, None)
+            modules.pop(name, None)
+            if isinstance(value, (list, tuple, dict)):
+                _warn_unregistered(self, name, value)
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -190,10 +227,76 @@ class Module:
         """The number of trainable numbers (sum of the parameters' sizes)."""
         return sum(p.size for p in self.parameters())
 
-    def zero_grad(self) -> None:
-        """Forget every parameter's gradient (``p.grad = None``) before the next backward."""
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient before the next backward.
+
+        ``set_to_none=True`` (the default, as in PyTorch 2) sets ``p.grad = None``; with
+        ``False`` each existing gradient array is filled with zeros in place.
+        """
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad.data[...] = 0.0
+
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
+        """Call ``fn(module)`` on every descendant, then on this module (children first, as PyTorch); returns self.
+
+        The usual use is a custom initialisation::
+
+            def init_weights(m):
+                if isinstance(m, nn.Linear):
+                    nn.init.xavier_uniform_(m.weight, seed=0)
+            model.apply(init_weights)
+        """
+        if not callable(fn):
+            raise TypeError(f"{type(self).__name__}.apply: expected a function of one module, got {type(fn).__name__}")
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Set ``requires_grad`` on every parameter (``False`` freezes the module: no gradients); returns self."""
+        if not isinstance(requires_grad, (bool, np.bool_)):
+            raise TypeError(f"{type(self).__name__}.requires_grad_: expected True or False, got {requires_grad!r}")
+        for p in self.parameters():
+            p.requires_grad = bool(requires_grad)
+        return self
+
+    # ------------------------------------------------------------------ dtype
+
+    def to(self, dtype: Any) -> Module:
+        """Cast every parameter (and its gradient) to ``dtype`` (float32 or float64), in place; returns self.
+
+        The Parameter objects stay the same (an optimiser made earlier still holds them);
+        only their arrays are replaced. ``to("cpu")`` is accepted and does nothing: every
+        array lives in main memory here.
+        """
+        if isinstance(dtype, str) and dtype == "cpu":
+            return self
+        try:
+            target = None if dtype is None else np.dtype(dtype)
+        except TypeError:
+            target = None
+        if target is None or target not in _FLOAT_DTYPES:
+            raise TypeError(
+                f"{type(self).__name__}.to: expected float32 or float64 (or the device 'cpu'), got {dtype!r}"
+            )
+        for p in self.parameters():
+            if p.data.dtype != target:
+                p.data = p.data.astype(target)
+                if p.grad is not None:
+                    p.grad = Tensor(p.grad.data.astype(target))
+        return self
+
+    def double(self) -> Module:
+        """Cast every parameter to float64 (``to(np.float64)``); returns self."""
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        """Cast every parameter to float32 (``to(np.float32)``); returns self."""
+        return self.to(np.float32)
 
     # ------------------------------------------------------------------ modes
 
@@ -329,4 +432,6 @@ class Module:
         lines = [f"{type(self).__name__} summary (input shape {shape})", rule, fmt(rows[0]), rule]
         lines += [fmt(r) for r in rows[1:]]
         lines += [rule, f"Total params: {total:,}", f"Trainable params: {trainable:,}", rule]
-        return "\n".join(lines)
+        from .summary import ModelSummary  # a str that also displays as an HTML table in Jupyter
+
+        return ModelSummary("\n".join(lines), rows[1:], title=lines[0], total=total, trainable=trainable)

@@ -160,11 +160,16 @@ def _tensor_rows(node: Any, show_values: bool, show_shapes: bool, show_grads: bo
 
 _OP_PARAMS = ("axis", "shape", "axes", "exponent", "dtype", "pad_width")
 
+#: The lectures' formula shown under a fused op's name (one node stands for several steps).
+_OP_FORMULAS = {"linear": "Z = A W^T + b", "softmax_cross_entropy": "dZ[L] = A[L] - Y"}
+
 
 def _op_label(node: Any, formula: str = "") -> str:
     if formula:  # fold_unnamed: the op written over the named nodes it folds
         return _table([f"<B>{_esc(formula)}</B>", _small(_esc(node._op))])
     rows = [f"<B>{_esc(_cut(node._op, 24))}</B>"]
+    if node._op in _OP_FORMULAS:
+        rows.append(_small(_esc(_OP_FORMULAS[node._op])))
     params = getattr(node, "_params", None) or {}
     for key in _OP_PARAMS:
         if key in params and params[key] is not None:

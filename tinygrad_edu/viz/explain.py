@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import engine
 from .. import primitives as P
+from ..function import released_call
 from ..tensor_class import Tensor
 from ..value import SELU_ALPHA, SELU_SCALE, Value
 from .graph import check_root, walk
@@ -159,6 +160,9 @@ def _primitives_by_name() -> dict[str, list[type[P.Primitive]]]:
 def _primitive_for(node: Tensor) -> type[P.Primitive] | None:
     if node._fn is not None:
         return node._fn
+    custom = released_call(node._op)  # a tg.Function: its forward rebuilds what backward needs
+    if custom is not None:
+        return custom  # type: ignore[return-value]
     candidates = _primitives_by_name().get(node._op, [])
     if len(candidates) > 1:  # "pow": PowConst has one input, Pow two
         arity = [c for c in candidates if len(inspect.signature(c.forward).parameters) - len(node._params)
@@ -278,7 +282,7 @@ class BackwardExplanation:
             lines.append(f"step {step.number}: {step.expression}")
             lines.append(f"    upstream  dL/d{step.node_name} = {_show(step.upstream, p)}")
             lines.append(f"    rule      {step.formula}")
-            arg_names = ("X", "Y") if "dL/dX" in step.formula else ("x", "y")
+            arg_names = ("X", "W") if "dL/dW" in step.formula else ("X", "Y") if "dL/dX" in step.formula else ("x", "y")
             for term in step.terms:
                 shape = tuple(term.input_node.shape)
                 if len(step.node._parents) > 1 and term.position < 2:  # which letter of the rule it is
