@@ -366,6 +366,58 @@ def test_onnx_traces_functional_convolutions_and_pools(tmp_path):
         np.testing.assert_allclose(theirs, model(tg.Tensor(x)).data, rtol=1e-10, atol=1e-12)
 
 
+class NewOps(nn.Module):
+    """The primitives added by issues 16 and 17: fused linear, im2col, window sums, max pool, sin/cos,
+    log1p/expm1 (at tiny and huge arguments), cumsum, concatenate."""
+
+    def __init__(self, dtype=np.float64) -> None:
+        super().__init__()
+        rng = np.random.default_rng(0)
+        self.w = nn.Parameter(rng.normal(size=(2, 2, 3, 3)), dtype=dtype)
+        self.lin = nn.Parameter(rng.normal(size=(4, 24)), dtype=dtype)
+        self.b = nn.Parameter(rng.normal(size=4), dtype=dtype)
+
+    def forward(self, x):
+        z = nn.conv2d(x, self.w, None, padding=1)  # (N, 2, 4, 6) through im2col
+        z = tg.concatenate([nn.avg_pool2d(z, 2), nn.max_pool2d(z, 3, stride=1, padding=1)[:, :, ::2, ::2]], axis=1)
+        h = nn.linear(z.flatten(1), self.lin, self.b)  # (N, 4), the fused primitive
+        tiny = h * 1e-12
+        parts = [h.sin(), h.cos(), tiny.log1p() * 1e12, tiny.expm1() * 1e12, (h * 1000).expm1(), (h * -1000).expm1()]
+        return tg.concatenate([*parts, h.abs().log1p(), h.cumsum(axis=1)], axis=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_onnx_exports_the_newer_primitives(dtype, tmp_path):
+    pytest.importorskip("onnx")
+    from tinygrad_edu.export import to_onnx
+
+    model = NewOps(dtype)
+    session = _session(to_onnx(model, _inputs((2, 4, 6), 2, dtype), tmp_path / "n.onnx"))
+    tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 2e-5, "atol": 1e-5}
+    for batch in (1, 3):
+        x = _inputs((2, 4, 6), batch, dtype, seed=batch)
+        (theirs,) = session.run(None, {"input": x})
+        ours = model(tg.Tensor(x)).data
+        assert np.isinf(ours).any()  # expm1(+-1000 h) overflows on one side (and is -1 on the other), in both
+        np.testing.assert_allclose(theirs, ours, **tol)
+
+
+def test_ops_onnx_runtime_lacks_in_float64_are_refused_and_run_in_float32(tmp_path):
+    pytest.importorskip("onnx")
+    from tinygrad_edu.export import ExportError, to_onnx
+
+    class Special(nn.Module):
+        def forward(self, x):
+            return x.erf() + x.atan() + (x * 0.5).asin()
+
+    with pytest.raises(ExportError, match=r"erf in the model \(Special\).*no float64 kernel for Erf; export the"):
+        to_onnx(Special(), _inputs((3,), 2), tmp_path / "s.onnx")
+    path = to_onnx(Special(), _inputs((3,), 2, np.float32), tmp_path / "s.onnx")
+    x = _inputs((3,), 4, np.float32, seed=1)
+    np.testing.assert_allclose(_session(path).run(None, {"input": x})[0], Special()(tg.Tensor(x)).data, rtol=1e-5,
+                               atol=1e-6)
+
+
 class Square(P.Primitive):
     """z = x^2 (a primitive the exporter does not know);  dL/dx = 2 x g."""
 
