@@ -56,6 +56,7 @@ MODULES = [
     "tinygrad_edu.mlp_checks",
     "tinygrad_edu.report",
     "tinygrad_edu.anomaly",
+    "tinygrad_edu.export",
     "tinygrad_edu.cli",
 ]
 
