@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from .argcheck import check_real
 from .seeding import Seed, as_generator
 from .tensor_class import DTYPES, Tensor, _check_can_require_grad, _infer_array, _to_float_array, get_default_dtype
 
@@ -132,6 +133,9 @@ def arange(
     """start, start + step, ... up to but excluding ``stop`` (numpy's ``arange``); ``arange(n)`` is 0, ..., n-1."""
     if step == 0:
         raise ValueError("arange: step must not be 0")
+    for name, number in (("start", start), ("stop", stop), ("step", step)):
+        if number is not None:
+            check_real(number, name, "arange", allow_inf=False)
     values = np.arange(start, stop, step) if stop is not None else np.arange(start)
     return _leaf(values, dtype, requires_grad, "arange")
 
@@ -141,12 +145,12 @@ def arange(
 
 def rand(*shape: Shape, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """x_i ~ U[0, 1), independent uniform samples."""
-    return _leaf(as_generator(seed).random(_shape(shape, "rand")), dtype, requires_grad, "rand")
+    return _leaf(as_generator(seed, "rand").random(_shape(shape, "rand")), dtype, requires_grad, "rand")
 
 
 def randn(*shape: Shape, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """x_i ~ N(0, 1), independent standard normal samples (scale them for an initialisation, e.g. * 0.01)."""
-    return _leaf(as_generator(seed).standard_normal(_shape(shape, "randn")), dtype, requires_grad, "randn")
+    return _leaf(as_generator(seed, "randn").standard_normal(_shape(shape, "randn")), dtype, requires_grad, "randn")
 
 
 def uniform(
@@ -156,7 +160,7 @@ def uniform(
     """x_i ~ U[low, high), independent uniform samples."""
     if not low <= high:
         raise ValueError(f"uniform: expected low <= high, got low={low}, high={high}")
-    values = as_generator(seed).uniform(low, high, _shape((shape,), "uniform"))
+    values = as_generator(seed, "uniform").uniform(low, high, _shape((shape,), "uniform"))
     return _leaf(values, dtype, requires_grad, "uniform")
 
 
@@ -238,7 +242,7 @@ def randint(
     if lo >= hi:
         raise ValueError(f"randint: expected low < high, got low={lo}, high={hi}")
     shape = _shape((size,) if isinstance(size, (int, np.integer)) else tuple(size), "randint")
-    return _leaf(as_generator(seed).integers(lo, hi, shape), dtype, False, "randint")
+    return _leaf(as_generator(seed, "randint").integers(lo, hi, shape), dtype, False, "randint")
 
 
 def empty(*shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -102,7 +102,10 @@ _default_dtype = np.dtype(np.float64)
 def set_default_dtype(dtype: Any) -> None:
     """Set the float dtype that Python data and integer arrays become (float32 or float64)."""
     global _default_dtype
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"set_default_dtype: expected float32 or float64, got {dtype!r:.60}") from None
     if dtype not in _FLOAT_DTYPES:
         raise TypeError(f"set_default_dtype: expected float32 or float64, got {dtype}")
     _default_dtype = dtype
@@ -1117,6 +1120,8 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
         """Reorder the axes (primitive)."""
         order = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in order):
+            raise TypeError(f"permute: axes must be integers, got {order!r:.60} for shape {self.shape}")
         if sorted(a % max(self.ndim, 1) for a in order) != list(range(self.ndim)):
             raise ValueError(f"permute: {order} is not a permutation of the {self.ndim} axes of shape {self.shape}")
         order = tuple(int(a) % self.ndim for a in order)
@@ -1343,11 +1348,23 @@ def _normalize_index(index: Any, shape: tuple[int, ...], op: str = "getitem") ->
 # ====================================================================== module-level ops
 
 
+def _operand(x: ArrayLike, op: str) -> Tensor:
+    """``x`` as a Tensor operand of ``op`` (the Tensor policy; a bad ``x`` is an error naming ``op``)."""
+    return x if isinstance(x, Tensor) else Tensor(_to_float_array(x, op=op))
+
+
+def _sequence(items: Any, op: str) -> Sequence[Any]:
+    """``items`` if it is a list or tuple (of tensors), else a ``TypeError`` naming ``op``."""
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(items).__name__}: {items!r:.60}")
+    return items
+
+
 def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
     """x where cond is true (nonzero) else y, broadcasting all three (primitive ``where``)."""
-    cond_array = np.asarray(cond.data if isinstance(cond, Tensor) else cond).astype(bool)
-    anchor = x if isinstance(x, Tensor) else (y if isinstance(y, Tensor) else Tensor(x))
-    tx, ty = anchor._constant(x), anchor._constant(y)
+    cond_array = (cond.data if isinstance(cond, Tensor) else _to_float_array(cond, op="where")).astype(bool)
+    anchor = x if isinstance(x, Tensor) else (y if isinstance(y, Tensor) else _operand(x, "where"))
+    tx, ty = anchor._constant(x, "where"), anchor._constant(y, "where")
     shape = _broadcast_shape(_broadcast_shape(cond_array.shape, tx.shape, "where"), ty.shape, "where")
     if engine.is_grad_enabled():
         tx = tx.expand(shape) if tx.requires_grad else tx
@@ -1360,20 +1377,20 @@ def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
 
 def maximum(x: ArrayLike, y: ArrayLike) -> Tensor:
     """Elementwise max(x, y) (primitive); ties split the gradient evenly."""
-    tx = x if isinstance(x, Tensor) else Tensor(x)
+    tx = _operand(x, "maximum")
     return tx._binary(P.Maximum, y)
 
 
 def minimum(x: ArrayLike, y: ArrayLike) -> Tensor:
     """Elementwise min(x, y) = -max(-x, -y) (composed)."""
-    tx = x if isinstance(x, Tensor) else Tensor(x)
-    return -maximum(-tx, -tx._constant(y))
+    tx = _operand(x, "minimum")
+    return -maximum(-tx, -tx._constant(y, "minimum"))
 
 
 @accepts_torch_names
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along ``axis`` (primitive ``concatenate``;  dL/dx_i = the slice of g where x_i lies)."""
-    parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    parts = [_operand(t, "concatenate") for t in _sequence(tensors, "concatenate")]
     if not parts:
         raise ValueError("concatenate: needs at least one tensor")
     first = parts[0]
@@ -1397,7 +1414,7 @@ cat = concatenate  # PyTorch's name (tg.cat(tensors, dim=0))
 @accepts_torch_names
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along a new axis (composed: unsqueeze + concatenate)."""
-    parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    parts = [_operand(t, "stack") for t in _sequence(tensors, "stack")]
     if not parts:
         raise ValueError("stack: needs at least one tensor")
     for t in parts[1:]:
@@ -1429,7 +1446,9 @@ def grad(
     * Every input must require grad. An input the output does not depend on raises
       unless ``allow_unused=True`` (then its entry is ``None``).
     """
-    seq = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not isinstance(output, Tensor):
+        raise TypeError(f"grad: output must be a Tensor (the result of a computation), got {type(output).__name__}")
+    seq = [inputs] if isinstance(inputs, Tensor) else list(_sequence(inputs, "grad"))
     for i, t in enumerate(seq):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__} for input {i}")

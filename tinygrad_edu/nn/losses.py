@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .. import primitives as P
-from ..argcheck import check_int, check_real
+from ..argcheck import check_instance, check_int, check_real
 from ..tensor_class import Tensor
 from .module import Module
 
@@ -83,7 +83,14 @@ def _as_tensor(x: Any, op: str, name: str, like: Tensor | None = None) -> Tensor
         raise TypeError(f"{op}: {name} must be a Tensor, numpy array, list or number: {err}") from None
 
 
+def _prediction(pred: Any, op: str, name: str = "input") -> Tensor:
+    """The model's output must be a Tensor (a list or numpy array has no graph to differentiate)."""
+    return check_instance(pred, Tensor, name, op, hint=" (the model's output; a constant prediction has no "
+                          "gradient: wrap data with tg.Tensor(...) only if that is what you mean)")
+
+
 def _same_shape(pred: Tensor, target: Tensor, op: str, names: tuple[str, str] = ("input", "target")) -> None:
+    _prediction(pred, op, names[0])
     if pred.shape != target.shape:
         hint = ""
         if pred.shape[:1] == target.shape[:1] and sorted((pred.ndim, target.ndim)) == [1, 2]:
@@ -135,6 +142,7 @@ def _labels(target: Any, n: int, n_classes: int, op: str) -> np.ndarray:
 
 
 def _check_2d(x: Tensor, op: str, name: str) -> None:
+    _prediction(x, op, name)
     if x.ndim != 2:
         raise ValueError(f"{op}: {name} must have shape (N, C) (one row of class scores per example), got {x.shape}")
 
@@ -241,7 +249,7 @@ def neural_network_cost(output: Tensor, target: Any, model: Any = None, lam: flo
     Gradient: dJ/dz_k(i) = (h_k(i) - y_k(i)) / m, and d/dW[l] of the penalty = (lambda/m) W[l].
     """
     op = "neural_network_cost"
-    if output.ndim != 2:
+    if _prediction(output, op, "output").ndim != 2:
         raise ValueError(f"{op}: output must have shape (m, K) (one row per example), got {output.shape}")
     m = output.shape[0]
     loss = binary_cross_entropy_with_logits if from_logits else binary_cross_entropy

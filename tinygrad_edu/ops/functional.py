@@ -226,6 +226,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, seed: Seed = None)
     Identity when ``training`` is False or p = 0; zeros when p = 1. ``seed`` is an int, a
     ``numpy.random.Generator`` or None (see :mod:`tinygrad_edu.seeding`).
     """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"dropout: x must be a Tensor, got {type(x).__name__}")
     if not 0.0 <= real(p, "dropout", "p") <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     if not training or p == 0.0:

@@ -51,6 +51,8 @@ def _depends_on(root: Tensor, param: Tensor) -> set[int]:
 
 
 def _check_index(pg: Any, layer: int, neuron: int, source: int | None) -> None:
+    if not hasattr(pg, "layers") or not hasattr(pg, "step"):
+        raise TypeError(f"explain_parameter: pg must be a Playground, got {type(pg).__name__}")
     n_layers = len(pg.layers)
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= n_layers:
         raise ValueError(f"explain_parameter: layer must be an integer in 1..{n_layers} (1 = first hidden layer, "
