@@ -76,12 +76,13 @@ def piecewise_constant(x: Tensor, values: np.ndarray) -> Tensor:
 
 
 def boolean(x: Tensor, values: np.ndarray) -> Tensor:
-    """A constant holding the truth values ``values`` (what isnan, logical_and, any, ... return).
+    """A bool constant holding ``values`` (what isnan, logical_and, any, ... return, as PyTorch)."""
+    return type(x)(np.asarray(values, dtype=bool), dtype=bool)
 
-    Made as ``(values != 0)`` through the tensor's own comparison, so it has whatever type
-    comparisons give (a mask usable in indexing and ``where``).
-    """
-    return x._constant(np.asarray(values).astype(x.dtype)) != 0
+
+def indices(x: Tensor, values: np.ndarray) -> Tensor:
+    """An int64 constant holding ``values`` (what argmax, argsort, ... return, as PyTorch)."""
+    return type(x)(np.asarray(values, dtype=np.int64), dtype=np.int64)
 
 
 def truth(x: Any, op: str) -> np.ndarray:

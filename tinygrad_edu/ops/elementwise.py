@@ -204,7 +204,12 @@ class ElementwiseOps:
     # ------------------------------------------------------------------ floor division and remainder
 
     def floor_divide(self: Tensor, other: Any) -> Tensor:
-        """z = floor(x / y) (``//``; piecewise constant);  dz/dx = dz/dy = 0."""
+        """z = floor(x / y) (``//``; piecewise constant);  dz/dx = dz/dy = 0.
+
+        Two integer operands give an integer result (as PyTorch); dividing one by 0 is an error.
+        """
+        if _both_integer(self, other):
+            return _integer_op(np.floor_divide, self, other, "floor_divide")
         return (self / other).floor()
 
     def __floordiv__(self: Tensor, other: Any) -> Tensor:
@@ -213,11 +218,13 @@ class ElementwiseOps:
 
     def __rfloordiv__(self: Tensor, other: Any) -> Tensor:
         """c // x = floor(c / x) for a number or array c (piecewise constant);  gradient 0."""
-        return (other / self).floor()
+        return self._constant(other).floor_divide(self)
 
     def remainder(self: Tensor, other: Any) -> Tensor:
         """z = x - y floor(x / y) (``%``; sign of y, as Python, numpy and PyTorch) (composed);
-        dz/dx = 1, dz/dy = -floor(x / y)."""
+        dz/dx = 1, dz/dy = -floor(x / y). Two integer operands give an integer result."""
+        if _both_integer(self, other):
+            return _integer_op(np.mod, self, other, "remainder")
         return self - (self / other).floor() * other
 
     def __mod__(self: Tensor, other: Any) -> Tensor:
@@ -226,8 +233,7 @@ class ElementwiseOps:
 
     def __rmod__(self: Tensor, other: Any) -> Tensor:
         """c % x = c - x floor(c / x) for a number or array c (composed);  dz/dx = -floor(c / x)."""
-        other = self._constant(other)
-        return other - (other / self).floor() * self
+        return self._constant(other).remainder(self)
 
     # ------------------------------------------------------------------ logic (nonzero is true; no gradient)
 
@@ -246,3 +252,18 @@ class ElementwiseOps:
     def logical_xor(self: Tensor, other: Any) -> Tensor:
         """True where exactly one of x and y is nonzero (broadcasting; no gradient)."""
         return boolean(self, truth(self, "logical_xor") ^ truth(other, "logical_xor"))
+
+
+def _both_integer(x: Tensor, other: Any) -> bool:
+    """Whether x and ``other`` (a Tensor, array or number) both hold integers (or bools)."""
+    data = other.data if isinstance(other, type(x)) else np.asarray(other)
+    return x.dtype.kind in "iub" and data.dtype.kind in "iub"
+
+
+def _integer_op(fn: Any, x: Tensor, other: Any, op: str) -> Tensor:
+    """``fn`` (floor_divide or mod) of two integer operands as an integer constant (no gradient)."""
+    data = other.data if isinstance(other, type(x)) else np.asarray(other)
+    if np.any(data == 0):
+        raise ZeroDivisionError(f"{op}: integer division by zero (shapes {x.shape} and {np.shape(data)})")
+    result = np.asarray(fn(x.data, data))
+    return type(x)(result, dtype=result.dtype if result.dtype.kind in "iu" else np.int64)

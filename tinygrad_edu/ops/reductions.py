@@ -15,7 +15,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..torch_names import accepts_torch_names
-from ._shared import boolean, integer, one_axis, select
+from ._shared import boolean, indices, integer, one_axis, select
 
 if TYPE_CHECKING:
     from ..tensor_class import Tensor
@@ -95,13 +95,13 @@ class ReductionOps:
     # ------------------------------------------------------------------ index reductions (no gradient)
 
     @accepts_torch_names
-    def argmax(self: Tensor, axis: int | None = None, keepdims: bool = False) -> Any:
-        """The index of the (first) maximum over ``axis`` (None: of the flattened tensor). No gradient."""
+    def argmax(self: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """The index of the (first) maximum over ``axis`` (None: of the flattened tensor), int64. No gradient."""
         return _arg_reduce(self, np.argmax, axis, keepdims, "argmax")
 
     @accepts_torch_names
-    def argmin(self: Tensor, axis: int | None = None, keepdims: bool = False) -> Any:
-        """The index of the (first) minimum over ``axis`` (None: of the flattened tensor). No gradient."""
+    def argmin(self: Tensor, axis: int | None = None, keepdims: bool = False) -> Tensor:
+        """The index of the (first) minimum over ``axis`` (None: of the flattened tensor), int64. No gradient."""
         return _arg_reduce(self, np.argmin, axis, keepdims, "argmin")
 
     # ------------------------------------------------------------------ truth reductions (no gradient)
@@ -132,11 +132,11 @@ class ReductionOps:
 
     @accepts_torch_names
     def argsort(self: Tensor, axis: int = -1, descending: bool = False) -> Tensor:
-        """The indices that sort x along ``axis`` (stable: ties keep their order). No gradient."""
+        """The indices (int64) that sort x along ``axis`` (stable: ties keep their order). No gradient."""
         a = _scan_axis(self, axis, "argsort")
         data = self.data.reshape(1) if self.ndim == 0 else self.data
         order = np.argsort(-data if descending else data, axis=a, kind="stable")
-        return self._constant(order.reshape(self.shape).astype(self.dtype))
+        return indices(self, order.reshape(self.shape))
 
     @accepts_torch_names
     def topk(self: Tensor, k: int, axis: int = -1, largest: bool = True, sorted: bool = True) -> tuple[Tensor, Tensor]:
@@ -175,7 +175,7 @@ class ReductionOps:
         if p == 1:
             return magnitude.sum(axis=axes, keepdims=keepdims)
         if p == 0:
-            return (magnitude > 0).sum(axis=axes, keepdims=keepdims)
+            return (magnitude > 0).sum(axis=axes, keepdims=keepdims).cast(self.dtype)
         if p < 0:
             raise ValueError(f"norm: p must be >= 0, inf, -inf or 'fro', got {p}")
         return (magnitude ** float(p)).sum(axis=axes, keepdims=keepdims) ** (1.0 / p)
@@ -185,14 +185,14 @@ def _scan_axis(x: Tensor, axis: int, op: str) -> int:
     return one_axis(axis, x.ndim, op)
 
 
-def _arg_reduce(x: Tensor, fn: Any, axis: int | None, keepdims: bool, op: str) -> Any:
+def _arg_reduce(x: Tensor, fn: Any, axis: int | None, keepdims: bool, op: str) -> Tensor:
     """np.argmax / np.argmin over one axis (None: the flattened tensor), with PyTorch's checks."""
     if x.size == 0:
         raise ValueError(f"{op}: cannot reduce an empty tensor of shape {x.shape}")
     if axis is None:
         index = np.asarray(fn(x.data))
-        return index.reshape((1,) * x.ndim) if keepdims else index
+        return indices(x, index.reshape((1,) * x.ndim) if keepdims else index)
     a = one_axis(axis, x.ndim, op)
     if x.ndim == 0:  # one element: its index is 0
-        return np.asarray(0)
-    return fn(x.data, axis=a, keepdims=keepdims)
+        return indices(x, np.asarray(0))
+    return indices(x, fn(x.data, axis=a, keepdims=keepdims))
