@@ -48,10 +48,12 @@ def real(value: Any, op: str, what: str) -> float:
     return float(value)
 
 
-def select(cond: np.ndarray, x: Tensor, y: Tensor | float) -> Tensor:
-    """x where ``cond`` (a boolean array) else y, broadcasting the three; gradients flow to the chosen side."""
-    if not isinstance(y, type(x)):
-        y = x._constant(np.asarray(y, dtype=x.dtype))
+def select(cond: Any, x: Any, y: Any) -> Tensor:
+    """x where ``cond`` (a boolean array or tensor) else y, broadcasting the three; gradients flow to
+    the chosen side. One of x, y is a Tensor; the other may be a number or an array (a constant)."""
+    anchor = x if hasattr(x, "_apply") else y
+    x = x if hasattr(x, "_apply") else anchor._constant(x)
+    y = y if hasattr(y, "_apply") else anchor._constant(y)
     cond = np.asarray(cond, dtype=bool)
     shape = np.broadcast_shapes(cond.shape, x.shape, y.shape)
     if engine.is_grad_enabled():

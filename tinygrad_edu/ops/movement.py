@@ -172,7 +172,8 @@ class MovementOps:
             shape = None
         if shape != self.shape:
             raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the input shape {self.shape}")
-        return select(~np.broadcast_to(m, self.shape), self, real(value, "masked_fill", "value"))
+        fill = np.asarray(real(value, "masked_fill", "value"), dtype=self.dtype)  # in x's dtype, as PyTorch
+        return select(~np.broadcast_to(m, self.shape), self, fill)
 
     def tril(self: Tensor, diagonal: int = 0) -> Tensor:
         """Lower triangle of the last two axes: z_ij = x_ij if j - i <= diagonal else 0 (composed: where)."""
@@ -414,4 +415,4 @@ def _triangle(x: Tensor, diagonal: int, lower: bool) -> Tensor:
     rows, cols = x.shape[-2:]
     offset = np.arange(cols)[None, :] - np.arange(rows)[:, None]  # j - i
     keep = offset <= diagonal if lower else offset >= diagonal
-    return select(keep, x, 0.0)
+    return select(keep, x, 0)
