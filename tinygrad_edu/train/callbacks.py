@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..argcheck import check_instance, check_path
 from .history import History
 
 __all__ = ["CSVLogger", "Callback", "EarlyStopping", "LearningRateScheduler", "ModelCheckpoint"]
@@ -116,6 +117,7 @@ class EarlyStopping(Callback):
             raise ValueError(f"EarlyStopping: min_delta must be a finite number, got {min_delta!r}")
         if restore_best is not None and restore_best_weights is not None and restore_best != restore_best_weights:
             raise ValueError("EarlyStopping: restore_best and restore_best_weights are the same setting; give one")
+        check_instance(monitor, str, "monitor", "EarlyStopping", hint=" (e.g. 'val_loss')")
         self.monitor, self.patience, self.min_delta = monitor, int(patience), abs(float(min_delta))
         self.mode = _resolve_mode("EarlyStopping", mode, monitor)
         chosen = restore_best if restore_best is not None else restore_best_weights
@@ -180,7 +182,7 @@ class ModelCheckpoint(Callback):
         self, filepath: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = False,
         mode: str = "auto", verbose: int = 0,
     ) -> None:
-        self.filepath = os.fspath(filepath)
+        self.filepath = os.fspath(check_path(filepath, "filepath", "ModelCheckpoint"))
         if not self.filepath.endswith(".npz"):
             raise ValueError(f"ModelCheckpoint: filepath must end in .npz (a checkpoint file), got {filepath!r}")
         self.monitor, self.save_best_only, self.verbose = monitor, bool(save_best_only), verbose
@@ -221,7 +223,8 @@ class CSVLogger(Callback):
     ``append=True`` adds to an existing file instead of replacing it."""
 
     def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False) -> None:
-        self.filename, self.separator, self.append = os.fspath(filename), separator, bool(append)
+        self.filename = os.fspath(check_path(filename, "filename", "CSVLogger"))
+        self.separator, self.append = separator, bool(append)
         self._file: Any = None
         self._writer: Any = None
         self._keys: list[str] | None = None
