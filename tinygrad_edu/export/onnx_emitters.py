@@ -199,7 +199,55 @@ def _getitem(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
     return out if out != ins[0] else b.node("Identity", [out])
 
 
+def _primitive_windows(b: Builder, t: Tensor, name: str) -> list[tuple[int, int, str]]:
+    """The kH*kW strided slices of a window primitive's (already padded) input, along H and W."""
+    x, params = t._parents[0], t._params
+    out = P._out_hw(x.shape, params["kernel"], params["stride"])
+    return _windows(b, name, params["kernel"], params["stride"], out, (2, 3))
+
+
+def _im2col(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
+    """cols[c, u, v, n, i, j] = x[n, c, s*i + u, s*j + v]: each window (N, C, H', W') -> (C, 1, N, H', W'), joined."""
+    stacked = [
+        b.node("Unsqueeze", [b.node("Transpose", [window], perm=[1, 0, 2, 3]), b.ints([1])])
+        for _, _, window in _primitive_windows(b, t, ins[0])
+    ]
+    cols = stacked[0] if len(stacked) == 1 else b.node("Concat", stacked, axis=1)
+    c, kh, kw, _, oh, ow = t.shape
+    return b.node("Reshape", [cols, b.ints([c, kh, kw, -1, oh, ow])])  # -1: the batch
+
+
+def _avg_pool2d(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
+    """The weighted sum of the windows, for one weight (1/(kH*kW): the average pool)."""
+    weights = t._params["weights"]
+    if np.ndim(weights) != 0:
+        raise ExportError(f"to_onnx: window_sum {b.where(t)} with one weight per window is not exported")
+    windows = [window for _, _, window in _primitive_windows(b, t, ins[0])]
+    total = windows[0]
+    for window in windows[1:]:
+        total = b.node("Add", [total, window])
+    return b.node("Mul", [total, b.const(float(weights))])
+
+
+def _max_pool2d(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
+    """The elementwise maximum of the windows of x padded with -inf (ONNX Max also runs in float64)."""
+    (ph, pw) = t._params["padding"]
+    padded = ins[0]
+    if ph or pw:
+        pads = [0, 0, ph, pw, 0, 0, ph, pw]
+        padded = b.node("Pad", [ins[0], b.ints(pads), b.const(-np.inf)], mode="constant")
+    x = t._parents[0]
+    shape = x.shape[:2] + (x.shape[2] + 2 * ph, x.shape[3] + 2 * pw)
+    out = P._out_hw(shape, t._params["kernel"], t._params["stride"])
+    windows = [w for _, _, w in _windows(b, padded, t._params["kernel"], t._params["stride"], out, (2, 3))]
+    return windows[0] if len(windows) == 1 else b.node("Max", windows)
+
+
 ONNX_PRIMITIVES: dict[type[P.Primitive], Emitter] = {
+    P.Im2col: _im2col,
+    P.AvgPool2d: _avg_pool2d,
+    P.WindowSum: _avg_pool2d,
+    P.MaxPool2d: _max_pool2d,
     P.Neg: _same("Neg"),
     P.Exp: _same("Exp"),
     P.Log: _same("Log"),
