@@ -202,3 +202,20 @@ def test_matmul_vjp_gives_a_transposed_operand_a_gradient_in_its_own_layout(
     ((xt.T @ w.T) * r).sum().backward()
     assert xt.grad.data.flags.c_contiguous
     np.testing.assert_allclose(xt.grad.data, (r @ w.data).T, rtol=1e-12)
+
+
+def test_backward_only_primitives_equal_the_composed_vjps(rng: np.random.Generator) -> None:
+    # with create_graph the VJPs are Tensor ops; without it one backward-only primitive each:
+    # the gradients must agree bitwise (the same numpy operations in the same order)
+    x = Tensor(rng.normal(size=(5, 3)), requires_grad=True)
+    w = Tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    b = Tensor(rng.normal(size=4), requires_grad=True)
+    r = rng.normal(size=(5, 4))
+    for activation in (Tensor.tanh, Tensor.sigmoid, Tensor.relu):
+        fast = tg.grad((activation(nn.linear(x, w, b)) * r).sum(), [x, w, b])
+        recorded = tg.grad((activation(nn.linear(x, w, b)) * r).sum(), [x, w, b], create_graph=True)
+        for f, c in zip(fast, recorded):
+            np.testing.assert_array_equal(f.data, c.data)
+    for primitive in (P.TanhGrad, P.SigmoidGrad, P.LinearWeightGrad, P.ReluGrad, P.MaxPool2dGrad):
+        with pytest.raises(NotImplementedError, match="create_graph"):
+            primitive.backward(None, None)

@@ -158,6 +158,8 @@ class Tanh(Primitive):
 
     @staticmethod
     def backward(g, out, x):
+        if not is_grad_enabled():  # backward not recorded: one primitive, g * (1 - a^2)
+            return (g._apply(TanhGrad, g, out),)
         return (g * (1.0 - out * out),)
 
 
@@ -179,6 +181,8 @@ class Sigmoid(Primitive):
 
     @staticmethod
     def backward(g, out, x):
+        if not is_grad_enabled():  # backward not recorded: one primitive, g a (1 - a)
+            return (g._apply(SigmoidGrad, g, out),)
         return (g * out * (1.0 - out),)
 
 
@@ -843,7 +847,12 @@ class Linear(Primitive):
     @staticmethod
     def backward(g, out, x, w, b=None):
         dx = g @ w if x.requires_grad else None
-        dw = g.mT @ x if w.requires_grad else None
+        if not w.requires_grad:
+            dw = None
+        elif is_grad_enabled():
+            dw = g.mT @ x
+        else:  # backward not recorded: G^T X in one primitive (no permute node)
+            dw = g._apply(LinearWeightGrad, g, x)
         db = g.sum(axis=0) if b is not None and b.requires_grad else None
         return dx, dw, db
 
@@ -1202,3 +1211,48 @@ class MaxPool2dGrad(_BackwardOnly):
     def _crop(dx, shape, padding):
         (ph, pw), (h, w) = padding, shape[2:]
         return dx[:, :, ph : ph + h, pw : pw + w] if ph or pw else dx
+
+
+class TanhGrad(_BackwardOnly):
+    """dL/dz = g (1 - a^2) with a = tanh(z): :class:`Tanh`'s VJP (the same three numpy ops, one node)."""
+
+    name = "tanh_grad"
+
+    @staticmethod
+    def forward(g, a):
+        return g * (1.0 - a * a)
+
+    @staticmethod
+    def forward_into(out, g, a):
+        np.multiply(a, a, out=out)
+        np.subtract(1.0, out, out=out)
+        np.multiply(g, out, out=out)
+
+
+class SigmoidGrad(_BackwardOnly):
+    """dL/dz = g a (1 - a) with a = sigma(z): :class:`Sigmoid`'s VJP (the same numpy ops, one node)."""
+
+    name = "sigmoid_grad"
+
+    @staticmethod
+    def forward(g, a):
+        return g * a * (1.0 - a)
+
+    @staticmethod
+    def forward_into(out, g, a):
+        np.multiply(g, a, out=out)
+        np.multiply(out, 1.0 - a, out=out)
+
+
+class LinearWeightGrad(_BackwardOnly):
+    """dL/dW = G^T X: :class:`Linear`'s weight gradient, C-contiguous in W's layout."""
+
+    name = "linear_weight_grad"
+
+    @staticmethod
+    def forward(g, x):
+        return g.T @ x
+
+    @staticmethod
+    def forward_into(out, g, x):
+        np.matmul(g.T, x, out=out)
