@@ -1256,3 +1256,48 @@ class LinearWeightGrad(_BackwardOnly):
     @staticmethod
     def forward_into(out, g, x):
         np.matmul(g.T, x, out=out)
+
+
+# ====================================================================== fused: mean squared error
+
+
+class SquaredError(Primitive):
+    """J = scale sum_i (y_hat_i - y_i)^2;  dJ/dy_hat = 2 scale (y_hat - y), dJ/dy = -dJ/dy_hat.
+
+    With scale = 1/m this is the lectures' MSE and its gradient (2/m)(y_hat - y); with
+    ``scale`` None the output is the elementwise squares. The composed reference is
+    ``((y_hat - y) * (y_hat - y)).sum() * (1/m)``.
+    """
+
+    name = "mse_loss"
+
+    @staticmethod
+    def forward(pred, target, scale=None):
+        diff = pred - target
+        squares = diff * diff
+        if scale is None:
+            return squares
+        return np.asarray(squares.sum() * scale, dtype=squares.dtype)
+
+    @staticmethod
+    def backward(g, out, pred, target, scale=None):
+        if not is_grad_enabled():  # backward not recorded: one numpy pass
+            dpred = g._apply(SquaredErrorGrad, g, pred, target, scale=scale)
+        else:
+            dpred = (pred - target) * ((g if scale is None else g * scale) * 2.0)
+        return (dpred if pred.requires_grad else None), (-dpred if target.requires_grad else None)
+
+
+class SquaredErrorGrad(_BackwardOnly):
+    """dJ/dy_hat = (y_hat - y) * (2 g scale): :class:`SquaredError`'s VJP in one node."""
+
+    name = "mse_loss_grad"
+
+    @staticmethod
+    def forward(g, pred, target, scale=None):
+        return (pred - target) * ((g if scale is None else g * scale) * 2.0)
+
+    @staticmethod
+    def forward_into(out, g, pred, target, scale=None):
+        np.subtract(pred, target, out=out)
+        np.multiply(out, (g if scale is None else g * scale) * 2.0, out=out)
