@@ -289,3 +289,21 @@ def test_ops_of_other_threads_during_a_trace_are_not_recorded() -> None:
         np.testing.assert_array_equal(plain(x, y).data, busy(x, y).data)
     (entry_plain,), (entry_busy,) = plain._entries.values(), busy._entries.values()
     assert len(entry_busy.recording.steps) == len(entry_plain.recording.steps) and busy.replays == 1
+
+
+def test_arguments_mixing_numbers_objects_and_keywords_replay_correctly() -> None:
+    model = nn.Linear(2, 1, seed=0)
+
+    def scaled(x, factor, y=None, *, shift):  # noqa: ANN001, ANN202
+        out = model(x) * factor + shift
+        return out if y is None else out - tg.Tensor(y)
+
+    jitted = tg.jit(scaled)
+    rng = np.random.default_rng(6)
+    for i in range(5):
+        x, y = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
+        got = jitted(x, 2.0, y, shift=tg.Tensor(np.full((3, 1), float(i % 2))))
+        np.testing.assert_array_equal(got.data, scaled(x, 2.0, y, shift=tg.Tensor(np.full((3, 1), float(i % 2)))).data)
+    assert jitted.replays == 3
+    jitted(x, 3.0, y, shift=tg.Tensor(np.zeros((3, 1))))  # a new number: a new signature, traced
+    assert jitted.traces == 3

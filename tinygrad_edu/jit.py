@@ -514,11 +514,18 @@ def _compile(recording: _Recording) -> list[Callable[[], Any]]:
     return calls
 
 
+#: numpy's error state during a replay: that of :func:`tinygrad_edu.primitives._errstate`
+#: (log 0 = -inf and 1/0 = inf are documented results, not warnings).
+_REPLAY_ERRORS = {"divide": "ignore", "invalid": "ignore", "over": "ignore", "under": "ignore"}
+
+
 # ====================================================================== the decorator
 
 
 def _signature(value: Any) -> Any:
     """What a recording depends on for one argument: shape and dtype of data, value of numbers, identity of objects."""
+    if type(value) is np.ndarray:  # the common case first (this runs on every call)
+        return (value.shape, value.dtype.str)
     if isinstance(value, Tensor):
         if value.requires_grad:
             raise JitError(
@@ -527,7 +534,7 @@ def _signature(value: Any) -> Any:
                 "function uses, not in its arguments."
             )
         return ("tensor", value.shape, value.dtype.str)
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray):  # a subclass
         return ("array", value.shape, value.dtype.str)
     if isinstance(value, (bool, int, float, str, type(None))):
         return ("value", type(value).__name__, value)
@@ -545,6 +552,7 @@ class _Entry:
         self.calls: list[Callable[[], Any]] | None = None
         self.eager_only = False
         self.checks_done = 0
+        self.only_data = False  # every argument is data and none is a keyword: buffers align with args
 
 
 class Jitted:
@@ -562,7 +570,7 @@ class Jitted:
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        key = (_signature(args), _signature(sorted(kwargs.items())), engine.is_grad_enabled())
+        key = (_signature(args), _signature(sorted(kwargs.items())) if kwargs else (), engine.is_grad_enabled())
         entry = self._entries.get(key)
         if entry is None:
             entry = self._entries[key] = _Entry()
@@ -582,6 +590,7 @@ class Jitted:
         first = entry.recording is None
         if first:
             entry.buffers = [np.array(a.data if isinstance(a, Tensor) else a) for a in _data_args(args, kwargs)]
+            entry.only_data = not kwargs and all(isinstance(a, (np.ndarray, Tensor)) for a in args)
         recording = _Recording(entry.buffers)
         result = self._run_recorded(recording, entry, args, kwargs)
         self.traces += 1
@@ -611,13 +620,22 @@ class Jitted:
         return result
 
     def _replay(self, entry: _Entry, args: tuple, kwargs: dict) -> Any:
-        for buffer, a in zip(entry.buffers, _data_args(args, kwargs)):
-            np.copyto(buffer, a.data if isinstance(a, Tensor) else a)
-        with P._errstate():
+        for buffer, a in zip(entry.buffers, args if entry.only_data else _data_args(args, kwargs)):
+            if type(a) is np.ndarray:
+                np.copyto(buffer, a)
+            elif isinstance(a, (np.ndarray, Tensor)):
+                np.copyto(buffer, a.data if isinstance(a, Tensor) else a)
+        saved = np.seterr(**_REPLAY_ERRORS)  # the primitives' error state (np.errstate, without its context)
+        try:
             for call in entry.calls:  # type: ignore[union-attr]
                 call()
+        finally:
+            np.seterr(**saved)
         self.replays += 1
-        return _tensors_of(entry.recording.result)  # type: ignore[union-attr]
+        result = entry.recording.result  # type: ignore[union-attr]
+        if type(result) is np.ndarray:  # the common case: one Tensor returned
+            return _tc._wrap(result.copy())
+        return _tensors_of(result)
 
     def _checked_replay(self, entry: _Entry, args: tuple, kwargs: dict) -> Any:
         """Replay, then run eagerly from the same starting state, and compare everything bitwise."""
