@@ -8,7 +8,8 @@ How a tracing JIT works, in this package's terms (read :mod:`tinygrad_edu.engine
    Yet for the same input shapes it makes the same numpy calls every time. So the first
    call runs the function eagerly while a hook in ``Tensor._apply`` writes down every
    primitive call -- forward ops, the backward pass's VJP ops, constants made from data
-   (comparison masks) -- as (forward function, input arrays, parameters, output array).
+   (comparison masks, ``log_softmax``'s max shift) -- as (forward function, input arrays,
+   parameters, output array).
    Calls the trace cannot see inside are recorded whole: ``optimizer.step()`` becomes its
    per-parameter ``_update(w, g, state, group)`` calls (in-place numpy on ``p.data``; the
    group's live learning rate is read on every call), an optimiser with a ``step`` of its
@@ -166,14 +167,6 @@ class _Recording:
         self.outputs[id(op.out)] = len(self.steps)
         self.steps.append(op)
 
-    def insert_before(self, later_out: np.ndarray, name: str, forward: Callable, inputs: list, out: np.ndarray) -> None:
-        """Record a constant computed from data *before* the (already recorded) step that wrote ``later_out``."""
-        if self.ignoring():
-            return
-        index = self.outputs.get(id(later_out), len(self.steps))
-        self.steps.insert(index, _Op(name, None, forward, inputs, {}, out))
-        self.outputs = {id(step.out): i for i, step in enumerate(self.steps) if isinstance(step, _Op)}
-
     def array_role(self, a: np.ndarray) -> tuple[Any, ...]:
         """Where array ``a`` comes from: a step's output, an input buffer, or outside (by its root array)."""
         root = a  # walk the chain of bases: a view of a step's output (or of an input buffer)...
@@ -233,17 +226,7 @@ class _Tracing:
             rec.on_constant("sign", np.sign, [self.data], result.data)
             return result
 
-        where, stable_shift = _tc.where, Tensor._stable_shift
-
-        def recorded_where(cond: Any, x: Any, y: Any) -> Tensor:
-            result = where(cond, x, y)  # its ``cond`` parameter views a boolean copy of the condition:
-            mask = result._params["cond"]  # record that copy, made before the where step itself
-            while isinstance(mask.base, np.ndarray) and mask.base.dtype == bool:
-                mask = mask.base
-            source = cond.data if isinstance(cond, Tensor) else cond
-            if isinstance(source, np.ndarray):
-                rec.insert_before(result.data, "where_condition", lambda c: np.asarray(c).astype(bool), [source], mask)
-            return result
+        stable_shift = Tensor._stable_shift
 
         def recorded_stable_shift(self: Tensor, axis: Any, op: str) -> Tensor:
             result = stable_shift(self, axis, op)  # m = max x, a constant computed from the data
@@ -254,7 +237,6 @@ class _Tracing:
         self._patch(Tensor, "_compare", recorded_compare)
         self._patch(Tensor, "sign", recorded_sign)
         self._patch(Tensor, "_stable_shift", recorded_stable_shift)
-        self._patch(_tc, "where", recorded_where)
         own_leaf_grads, backward = _tc._own_leaf_grads, engine.backward
 
         def recorded_backward(root: Any, seed: Any, *args: Any, **kwargs: Any) -> list[Any]:
@@ -447,6 +429,9 @@ def _sigmoid_into(out: np.ndarray, x: np.ndarray) -> None:
 
 
 def _where_into(out: np.ndarray, x: np.ndarray, y: np.ndarray, cond: np.ndarray) -> None:
+    if cond.dtype != bool:  # a 0/1 comparison mask: nonzero is true
+        np.copyto(out, np.where(cond, x, y))
+        return
     np.copyto(out, y)
     np.copyto(out, x, where=cond)
 

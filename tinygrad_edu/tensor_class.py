@@ -1013,7 +1013,9 @@ def _normalize_index(index: Any, shape: tuple[int, ...], op: str = "getitem") ->
 
 def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
     """x where cond is true (nonzero) else y, broadcasting all three (primitive ``where``)."""
-    cond_array = np.asarray(cond.data if isinstance(cond, Tensor) else cond).astype(bool)
+    # not copied to bool: numpy's where reads any nonzero as true, and keeping the comparison's own
+    # array lets tg.jit's trace see where the condition comes from (a copy would be frozen)
+    cond_array = np.asarray(cond.data if isinstance(cond, Tensor) else cond)
     anchor = x if isinstance(x, Tensor) else (y if isinstance(y, Tensor) else Tensor(x))
     tx, ty = anchor._constant(x), anchor._constant(y)
     shape = _broadcast_shape(_broadcast_shape(cond_array.shape, tx.shape, "where"), ty.shape, "where")
