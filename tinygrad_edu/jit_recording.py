@@ -197,7 +197,8 @@ class _Tracing:
                 raise JitError(
                     f"tg.jit: backward would add to the existing .grad of {len(stale)} leaf tensor(s) "
                     f"(shapes {[tuple(n.shape) for n in stale[:3]]}); a replay cannot accumulate across calls. "
-                    "Call optimizer.zero_grad() (or model.zero_grad()) before backward, inside the jitted function."
+                    "Call optimizer.zero_grad() (with set_to_none=True, the default) or model.zero_grad() before "
+                    "backward, inside the jitted function."
                 )
             return backward(root, seed, *args, **kwargs)
 
