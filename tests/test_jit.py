@@ -310,3 +310,21 @@ def test_arguments_mixing_numbers_objects_and_keywords_replay_correctly() -> Non
     assert jitted.replays == 3
     jitted(x, 3.0, y, shift=tg.Tensor(np.zeros((3, 1))))  # a new number: a new signature, traced
     assert jitted.traces == 3
+
+
+def test_replays_keep_the_primitives_error_state_and_unused_parameters_keep_no_gradient() -> None:
+    log = tg.jit(lambda x: x.log() + (x * 0.0).exp())
+    zeros = np.zeros(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # log 0 = -inf is a documented result, eagerly and replayed
+        for _ in range(3):
+            np.testing.assert_array_equal(log(zeros).data, np.full(3, -np.inf))
+
+    model = nn.MLP([2, 3, 1], seed=0)
+    unused = tg.Tensor(np.ones(2), requires_grad=True)
+    opt = optim.SGD([*model.parameters(), unused], lr=0.1)
+    jitted = tg.jit(_train_step(model, opt, nn.mse_loss))
+    for _ in range(4):
+        jitted(np.ones((4, 2)), np.zeros((4, 1)))
+        assert unused.grad is None and all(p.grad is not None for p in model.parameters())
+    assert jitted.replays == 2

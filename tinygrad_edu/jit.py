@@ -81,6 +81,7 @@ from .jit_recording import (
     _first_difference,
     _Op,
     _Recording,
+    _SetGrads,
     _Tracing,
 )
 from .tensor_class import Tensor
@@ -160,21 +161,42 @@ def _set_grads(entries: list[tuple[Tensor, Tensor, np.ndarray | None]]) -> None:
         leaf.grad = grad
 
 
-def _compile(recording: _Recording) -> list[Callable[[], Any]]:
-    """The recording as zero-argument calls; views are left out (they follow their input's memory)."""
+def _compile(recording: _Recording) -> tuple[list[Callable[[], Any]], bool]:
+    """The recording as zero-argument calls, and whether they need the primitives' error state.
+
+    Views are left out (they follow their input's memory), and so is a plain
+    ``optimizer.zero_grad()`` that a later gradient assignment covers completely (it would
+    only set ``.grad = None`` before that assignment sets every one of them again).
+    """
     calls: list[Callable[[], Any]] = []
-    for step in recording.steps:
+    needs_errstate = False
+    for i, step in enumerate(recording.steps):
         if isinstance(step, _Op):
             if not step.is_view:
                 calls.append(_replay_call(step))
+                needs_errstate = needs_errstate or step.primitive in _WARNING_UFUNCS
         elif isinstance(step, _Call):
             if step.updates is not None:
                 calls.extend(step.updates)
-            else:
+            elif not _overwritten_zero_grad(step, recording.steps[i + 1 :]):
                 calls.append(functools.partial(step.function, step.owner, *step.args, **step.kwargs))
         else:
             calls.append(functools.partial(_set_grads, step.entries))
-    return calls
+    return calls, needs_errstate
+
+
+#: Primitives replayed as one ufunc that the eager forward runs under ``_errstate`` (log 0, 1/0, ...).
+_WARNING_UFUNCS = {P.Exp, P.Log, P.Sqrt, P.Div, P.PowConst, P.Sigmoid}
+
+
+def _overwritten_zero_grad(step: _Call, later: list[Any]) -> bool:
+    """Whether ``step`` is ``Optimizer.zero_grad()`` with every parameter's .grad set again by a later step."""
+    from .optim import Optimizer
+
+    if step.function is not Optimizer.zero_grad or step.args or step.kwargs:
+        return False
+    assigned = {id(leaf) for s in later if isinstance(s, _SetGrads) for leaf, _, _ in s.entries}
+    return all(id(p) in assigned for group in step.owner.param_groups for p in group["params"])
 
 
 #: numpy's error state during a replay: that of :func:`tinygrad_edu.primitives._errstate`
@@ -216,6 +238,7 @@ class _Entry:
         self.eager_only = False
         self.checks_done = 0
         self.only_data = False  # every argument is data and none is a keyword: buffers align with args
+        self.needs_errstate = True  # whether the replay runs one-ufunc ops that could warn (log 0, ...)
 
 
 class Jitted:
@@ -270,7 +293,7 @@ class Jitted:
                     stacklevel=3,
                 )
             else:
-                entry.calls = _compile(entry.recording)  # type: ignore[arg-type]
+                entry.calls, entry.needs_errstate = _compile(entry.recording)  # type: ignore[arg-type]
         return _detached(result)
 
     def _run_recorded(self, recording: _Recording, entry: _Entry, args: tuple, kwargs: dict) -> Any:
@@ -288,12 +311,16 @@ class Jitted:
                 np.copyto(buffer, a)
             elif isinstance(a, (np.ndarray, Tensor)):
                 np.copyto(buffer, a.data if isinstance(a, Tensor) else a)
-        saved = np.seterr(**_REPLAY_ERRORS)  # the primitives' error state (np.errstate, without its context)
-        try:
+        if entry.needs_errstate:
+            saved = np.seterr(**_REPLAY_ERRORS)  # the primitives' error state (np.errstate, without its context)
+            try:
+                for call in entry.calls:  # type: ignore[union-attr]
+                    call()
+            finally:
+                np.seterr(**saved)
+        else:
             for call in entry.calls:  # type: ignore[union-attr]
                 call()
-        finally:
-            np.seterr(**saved)
         self.replays += 1
         result = entry.recording.result  # type: ignore[union-attr]
         if type(result) is np.ndarray:  # the common case: one Tensor returned
