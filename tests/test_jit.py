@@ -313,7 +313,7 @@ def test_arguments_mixing_numbers_objects_and_keywords_replay_correctly() -> Non
 
 
 def test_replays_keep_the_primitives_error_state_and_unused_parameters_keep_no_gradient() -> None:
-    log = tg.jit(lambda x: tg.Tensor(x).log() + (tg.Tensor(x) * 0.0).exp())
+    log = tg.jit(lambda x: tg.Tensor(x).log() * 2.0)
     zeros = np.zeros(3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # log 0 = -inf is a documented result, eagerly and replayed
