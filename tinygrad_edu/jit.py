@@ -64,6 +64,7 @@ Example::
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -253,9 +254,14 @@ class Jitted:
         self._entries: dict[Any, _Entry] = {}
         self.traces = 0
         self.replays = 0
+        self._lock = threading.RLock()
         functools.update_wrapper(self, fn)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:  # a replay writes into one set of arrays: calls from several threads take turns
+            return self._call(args, kwargs)
+
+    def _call(self, args: tuple, kwargs: dict) -> Any:
         key = (_signature(args), _signature(sorted(kwargs.items())) if kwargs else (), engine.is_grad_enabled())
         entry = self._entries.get(key)
         if entry is None:
