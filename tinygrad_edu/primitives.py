@@ -339,7 +339,7 @@ class Maximum(Primitive):
 
     @staticmethod
     def backward(g, out, x, y):
-        x_share = (x > y) + (x == y) * 0.5
+        x_share = (x > y).cast(x.dtype) + (x == y).cast(x.dtype) * 0.5  # comparisons are bool tensors
         return (g * x_share if x.requires_grad else None), (g * (1.0 - x_share) if y.requires_grad else None)
 
 
@@ -410,7 +410,7 @@ class Max(Primitive):
         if not keepdims:
             kshape = _keepdims_shape(x.shape, axis)
             g, out = g.reshape(kshape), out.reshape(kshape)
-        is_max = x == out
+        is_max = (x == out).cast(x.dtype)  # a 0/1 float (comparisons are bool tensors)
         count = is_max.sum(axis=axis, keepdims=True)
         return (g.expand(x.shape) * (is_max / count),)
 
