@@ -136,7 +136,6 @@ def _pad_hw(b: Builder, name: str, padding: tuple[int, int], axes: tuple[int, in
     return b.node("Pad", [name, b.ints(pads)], mode="constant")
 
 
-
 # ====================================================================== primitive emitters
 
 Emitter = Callable[[Builder, Tensor, Tensor, list[str]], str]
