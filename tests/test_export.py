@@ -582,3 +582,19 @@ def test_moving_on_worked_example_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     exec(compile(blocks[0], f"{page}:worked-example", "exec"), {"__name__": "__docs__"})  # noqa: S102
     assert (tmp_path / "digits.onnx").exists()
+
+
+def test_layers_called_with_a_keyword_argument_are_still_one_onnx_node(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    from tinygrad_edu.export import to_onnx
+
+    class ByName(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 2, seed=0)
+
+        def forward(self, x):
+            return self.lin(x=x).relu()
+
+    path = to_onnx(ByName(), _inputs((3,), 2), tmp_path / "k.onnx")
+    assert [n.op_type for n in onnx.load(str(path)).graph.node] == ["Gemm", "Relu"]

@@ -120,8 +120,10 @@ def _run(model: Module, x_data: np.ndarray, dtype: np.dtype, sites: dict[int, st
             continue
         original = m.forward
 
-        def forward(x: Any, _m: Module = m, _original: Callable[..., Any] = original) -> Any:
-            out = _original(x)
+        def forward(*args: Any, _m: Module = m, _original: Callable[..., Any] = original, **kwargs: Any) -> Any:
+            out = _original(*args, **kwargs)
+            given = [*args, *kwargs.values()]  # the layer's one input, passed by position or by name
+            x = given[0] if len(given) == 1 else None
             if isinstance(x, Tensor) and isinstance(out, Tensor) and out is not x:
                 layers[id(out)] = (_m, x, out)
             return out
