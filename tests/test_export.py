@@ -591,10 +591,10 @@ def test_layers_called_with_a_keyword_argument_are_still_one_onnx_node(tmp_path)
     class ByName(nn.Module):
         def __init__(self):
             super().__init__()
-            self.lin = nn.Linear(3, 2, seed=0)
+            self.conv = nn.Conv2d(1, 2, 3, seed=0, dtype=np.float32)
 
         def forward(self, x):
-            return self.lin(x=x).relu()
+            return self.conv(x=x).relu()
 
-    path = to_onnx(ByName(), _inputs((3,), 2), tmp_path / "k.onnx")
-    assert [n.op_type for n in onnx.load(str(path)).graph.node] == ["Gemm", "Relu"]
+    path = to_onnx(ByName(), _inputs((1, 5, 5), 2, np.float32), tmp_path / "k.onnx")
+    assert [n.op_type for n in onnx.load(str(path)).graph.node] == ["Conv", "Relu"]  # not the traced im2col
