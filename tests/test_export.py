@@ -475,6 +475,25 @@ def test_data_dependent_masks_and_graphs_are_refused_not_exported_wrong(tmp_path
 
     with pytest.raises(ExportError, match="records a different graph on another input"):
         to_onnx(Branchy(), _inputs((3,), 2), tmp_path / "b.onnx")
+    class NeedsAscending(nn.Module):
+        def forward(self, x):
+            if (np.diff(x.data, axis=1) < 0).any():
+                raise ValueError("NeedsAscending: each row must be sorted")
+            return x.sqrt()
+
+    with pytest.raises(ExportError, match=r"failed on the second input .* one example longer.*row must be sorted"):
+        to_onnx(NeedsAscending(), np.arange(6.0).reshape(2, 3), tmp_path / "p.onnx")
+
+    class NeedsPositive(nn.Module):  # a range of the inputs is kept: the second input reuses their values
+        def forward(self, x):
+            if (x.data < 0).any():
+                raise ValueError("NeedsPositive: inputs must be >= 0")
+            return x.sqrt()
+
+    path = to_onnx(NeedsPositive(), np.arange(6.0).reshape(2, 3), tmp_path / "p.onnx")
+    x = np.arange(12.0).reshape(4, 3)
+    np.testing.assert_allclose(_session(path).run(None, {"input": x})[0], np.sqrt(x), rtol=1e-12)
+    path.unlink()
     with pytest.raises(ValueError, match=r"expected a path ending in .onnx"):
         to_onnx(mlp(), _inputs((4,), 2), tmp_path / "m.pt")
     with pytest.raises(ValueError, match=r"opset must be in 13\.\."):

@@ -14,7 +14,8 @@ keeps its parents (``_parents``), the primitive class (``_fn``) and its paramete
    (:data:`ONNX_PRIMITIVES`) or layer class. A primitive without an emitter raises
    :class:`ExportError` naming the op and the module it was called in. New primitives
    become exportable by adding a row: ``ONNX_PRIMITIVES[MyPrimitive] = emit_my_primitive``;
-4. runs the model a second time on other data with one more example in the batch, and
+4. runs the model a second time on other data (the example's values, every axis reversed)
+   with one more example in the batch, and
    compares the two graphs: a shape that grew with the batch becomes a dynamic batch
    dimension (``dynamic_batch=True``), and a parameter that changed with the *data* (e.g.
    the mask of ``x.clip(0, 1)``, computed in numpy outside the graph) is an error instead
@@ -201,8 +202,9 @@ def _equal(x: Any, y: Any) -> bool:
 
 
 def _second_input(x: np.ndarray, extra_row: bool) -> np.ndarray:
-    """Other data (reversed, scaled, shifted), one example longer when the batch is dynamic."""
-    other = -1.25 * x[::-1] + 0.375
+    """Other data from the same values (every axis reversed, so any range the inputs must stay in
+    still holds), one example longer when the batch is dynamic."""
+    other = np.ascontiguousarray(np.flip(x))
     return np.concatenate([other, other[:1]]) if extra_row else other
 
 
@@ -241,7 +243,15 @@ def to_onnx(
     model.eval()
     try:
         sites: dict[int, str] = {}  # id(tensor) -> the user's line that made it (for error messages)
-        first, second = _run(model, x1, dtype, sites), _run(model, x2, dtype)
+        first = _run(model, x1, dtype, sites)
+        try:
+            second = _run(model, x2, dtype)
+        except Exception as err:
+            raise ExportError(
+                f"to_onnx: the model ran on example_input but failed on the second input the exporter makes from "
+                f"it (the example with every axis reversed{', one example longer' if dynamic_batch else ''}; comparing "
+                f"the two runs finds the batch axis and anything computed from the data outside the graph): {err}"
+            ) from err
     finally:
         for m, flag in flags:
             object.__setattr__(m, "training", flag)
