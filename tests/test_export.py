@@ -457,6 +457,24 @@ def test_unknown_ops_are_named_with_where_they_were_called_and_a_row_adds_them(t
     np.testing.assert_allclose(_session(path).run(None, {"input": x})[0], model(tg.Tensor(x)).data, rtol=1e-12)
 
 
+def test_a_constant_mask_broadcast_over_the_batch_exports(tmp_path):
+    pytest.importorskip("onnx")
+    from tinygrad_edu.export import to_onnx
+
+    class Masked(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(3, 3, seed=0)
+
+        def forward(self, x):
+            return tg.where(np.array([True, False, True]), self.lin(x), -x)  # the mask does not depend on x
+
+    model = Masked()
+    session = _session(to_onnx(model, _inputs((3,), 2), tmp_path / "m.onnx"))
+    x = _inputs((3,), 5, seed=3)
+    np.testing.assert_allclose(session.run(None, {"input": x})[0], model(tg.Tensor(x)).data, rtol=1e-12)
+
+
 def test_data_dependent_masks_and_graphs_are_refused_not_exported_wrong(tmp_path):
     pytest.importorskip("onnx")
     from tinygrad_edu.export import ExportError, to_onnx

@@ -51,6 +51,7 @@ from .onnx_emitters import (
     ONNX_PRIMITIVES,
     Builder,
     ExportError,
+    compact,
 )
 
 __all__ = ["to_onnx"]
@@ -160,13 +161,6 @@ def _strip_expand(t: Tensor) -> Tensor:
     while t._fn is P.Expand and t._parents:
         t = t._parents[0]
     return t
-
-
-def _compact(data: np.ndarray) -> np.ndarray:
-    """``data`` with every broadcast axis (stride 0, as numpy's broadcast views have) cut to size 1."""
-    if data.ndim == 0 or all(st != 0 or n == 1 for st, n in zip(data.strides, data.shape)):
-        return data
-    return data[tuple(slice(0, 1) if st == 0 else slice(None) for st in data.strides)]
 
 
 def _max_shift(
@@ -287,7 +281,7 @@ def to_onnx(
         broadcast = (id(consumer) not in first.layers and consumer._fn in BROADCASTING_PRIMITIVES and bool(live)
                      and all(p.shape == consumer.shape for p in live))
         source, other = (_strip_expand(t), _strip_expand(t2)) if broadcast else (t, t2)
-        a, b = (_compact(source.data), _compact(other.data)) if broadcast else (source.data, other.data)
+        a, b = (compact(source.data), compact(other.data)) if broadcast else (source.data, other.data)
         if a.shape == b.shape and np.array_equal(a, b, equal_nan=True):
             return builder.tensor(source) if a is source.data else builder.const(a, dtype=a.dtype)
         shift = _max_shift(consumer, t, a, b, first, pair)
@@ -316,7 +310,11 @@ def to_onnx(
                 f"to_onnx: the op {t._op!r} ({t._fn.__name__ if t._fn else '?'}) {where(t)} has no ONNX emitter; "
                 f"exportable primitives: {sorted(f.__name__ for f in ONNX_PRIMITIVES)}"
             )
-        if t._fn not in BATCH_SHAPED_PRIMITIVES and not _equal(t._params, t2._params):
+        if t._fn is P.Where:  # a constant mask broadcast over the batch is stored unbroadcast (as by _where)
+            same = _equal(compact(t._params["cond"]), compact(t2._params["cond"]))
+        else:
+            same = t._fn in BATCH_SHAPED_PRIMITIVES or _equal(t._params, t2._params)
+        if not same:
             raise ExportError(
                 f"to_onnx: the op {t._op!r} {where(t)} has parameters that change with the input data "
                 f"(e.g. a mask computed in numpy, as in clip or Tensor.leaky_relu); ONNX cannot recompute them. "
