@@ -216,7 +216,8 @@ def test_data_dependent_masks_and_graphs_are_refused_not_exported_wrong(tmp_path
             return x.clip(-0.5, 0.5)  # where() with a mask computed in numpy from the data
 
     with pytest.raises(ExportError, match=r"the op 'where' in the model \(Clipped\), called at "
-                                          r"test_export_onnx.py:\d+ in forward \(return x.clip\(-0.5, 0.5\) .* has parameters that change with"):
+                                          r"test_export_onnx.py:\d+ in forward \(return x.clip\(-0.5, 0.5\) .* "
+                                          r"has parameters that change with"):
         to_onnx(Clipped(), inputs((3,), 2), tmp_path / "c.onnx")
 
     class Branchy(nn.Module):
