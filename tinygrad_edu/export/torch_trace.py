@@ -201,9 +201,10 @@ def traced_torch_module(
         a, b = (compact(source.data), compact(other.data)) if broadcast else (source.data, other.data)
         key = -1 - len(consts)  # a private key for this constant (ids are positive)
         if a.shape == b.shape and np.array_equal(a, b, equal_nan=True):
-            value = torch.from_numpy(np.array(a))
-            consts.append(value)
-            leaves[key] = lambda mod, batch, _v=value: _v
+            buffer = f"_constant_{len(consts)}"  # a buffer, so .to(device) and .double() move it too
+            root.register_buffer(buffer, torch.from_numpy(np.array(a)), persistent=False)  # not in state_dict
+            consts.append(buffer)
+            leaves[key] = lambda mod, batch, _b=buffer: getattr(mod, _b)
             return key
         shift = max_shift(consumer, t, a, b, first, traced.pair)
         if shift is None:
@@ -280,6 +281,8 @@ def _traced_class(torch: Any) -> type:
                 self.add_module(child_name, child)
             for pname, p in root.named_parameters(recurse=False):
                 self.register_parameter(pname, p)
+            for bname, b in root.named_buffers(recurse=False):
+                self.register_buffer(bname, b, persistent=False)
             self._steps, self._leaves, self._x, self._out, self._name = steps, leaves, x_id, out_id, name
             self.train(training)
 
