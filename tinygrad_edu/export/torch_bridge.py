@@ -20,7 +20,9 @@ match too (``"0.weight"``), so ``torch_model.load_state_dict`` also accepts our
 ``state_dict()`` once its arrays are wrapped with ``torch.from_numpy``.
 
 Layers are matched by exact type: a subclass with its own ``forward`` is not silently
-treated as its base class. A parameter (or module) used in two places stays shared in
+treated as its base class. A model with such a module (or any custom ``Module``) converts
+when given an example batch: ``to_torch(model, example_input=x)`` traces it instead
+(:mod:`.torch_trace`). A parameter (or module) used in two places stays shared in
 the converted model. The train/eval flag of every layer is copied.
 """
 
