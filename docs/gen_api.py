@@ -30,12 +30,19 @@ MODULES = [
     "tinygrad_edu.primitives",
     "tinygrad_edu.tensor_class",
     "tinygrad_edu.factories",
+    "tinygrad_edu.seeding",
+    "tinygrad_edu.ops.elementwise",
+    "tinygrad_edu.ops.reductions",
+    "tinygrad_edu.ops.movement",
+    "tinygrad_edu.ops.functional",
     "tinygrad_edu.nn.module",
+    "tinygrad_edu.nn.containers",
     "tinygrad_edu.nn.layers",
     "tinygrad_edu.nn.conv",
     "tinygrad_edu.nn.init",
     "tinygrad_edu.nn.losses",
     "tinygrad_edu.optim",
+    "tinygrad_edu.optim.lr_scheduler",
     "tinygrad_edu.checkpoint",
     "tinygrad_edu.value_nn",
     "tinygrad_edu.gradcheck",
@@ -46,6 +53,8 @@ MODULES = [
     "tinygrad_edu.data",
     "tinygrad_edu.train",
     "tinygrad_edu.plots",
+    "tinygrad_edu.mlp_checks",
+    "tinygrad_edu.report",
     "tinygrad_edu.anomaly",
     "tinygrad_edu.export",
     "tinygrad_edu.cli",
@@ -66,6 +75,8 @@ def _signature(obj: object, name: str) -> str:
     sig = re.sub(r"(: |-> )'([^']*)'", r"\1\2", sig)
     # a class as a default value: dtype = np.float64 rather than <class 'numpy.float64'>
     sig = re.sub(r"<class '([\w.]+)'>", lambda m: re.sub(r"^numpy\.", "np.", m.group(1)), sig)
+    # a function as a default value: loss_fn = cross_entropy, not its memory address (the page must be stable)
+    sig = re.sub(r"<function ([\w.]+) at 0x[0-9a-f]+>", r"\1", sig)
     return f"{name}{sig}"
 
 

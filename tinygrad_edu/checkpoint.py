@@ -46,6 +46,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .argcheck import check_path
 from .tensor_class import Tensor
 
 __all__ = ["DEFAULT_MAX_BYTES", "CheckpointError", "load", "save"]
@@ -65,7 +66,7 @@ class CheckpointError(ValueError):
 
 
 def _check_suffix(path: PathLike, op: str) -> Path:
-    p = Path(path)
+    p = check_path(path, "path", op)
     if p.suffix != ".npz":
         raise CheckpointError(f"{op}: checkpoints are .npz files; got path {str(path)!r} (suffix {p.suffix!r})")
     return p
