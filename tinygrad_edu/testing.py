@@ -49,6 +49,7 @@ except ImportError as err:  # the core never needs hypothesis; this kit does
         "(or the dev extra, \"tinygrad-edu[dev]\")"
     ) from err
 
+from .argcheck import check_real
 from .function import Function
 from .gradcheck import DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, GradcheckError, GradcheckResult, gradcheck
 from .tensor_class import Tensor
@@ -81,6 +82,15 @@ OUTPUT_ACTIVATIONS = ("sigmoid", "softmax")
 # ====================================================================== floats
 
 
+def _check_bounds(low: Any, high: Any, margin: Any, op: str) -> None:
+    """low <= high and margin >= 0, all real numbers (infinite bounds allowed); else an error naming ``op``."""
+    low = check_real(low, "low", op, allow_inf=True)
+    high = check_real(high, "high", op, allow_inf=True)
+    if not low <= high:
+        raise ValueError(f"{op}: need low <= high, got low={low}, high={high}")
+    check_real(margin, "margin", op, minimum=0.0)
+
+
 def intervals(
     low: float, high: float, *, positive: bool = False, away_from: Sequence[float] = (), margin: float = 1e-3
 ) -> list[tuple[float, float]]:
@@ -89,10 +99,7 @@ def intervals(
     ``positive=True`` also removes everything below ``margin`` (so x >= margin > 0). Raises
     ``ValueError`` when nothing is left.
     """
-    if not low <= high:
-        raise ValueError(f"floats: need low <= high, got low={low}, high={high}")
-    if margin < 0:
-        raise ValueError(f"floats: margin must be >= 0, got {margin}")
+    _check_bounds(low, high, margin, "intervals")
     if positive:
         low = max(low, margin)
     pieces = [(float(low), float(high))] if low <= high else []
@@ -145,6 +152,7 @@ def floats(
     """
     if width not in (32, 64):
         raise ValueError(f"floats: width must be 32 or 64, got {width}")
+    _check_bounds(low, high, margin, "floats")
     parts = []
     for a, b in intervals(low, high, positive=positive, away_from=away_from, margin=margin):
         a32, b32 = _representable(a, width, b), _representable(b, width, a)
@@ -242,6 +250,7 @@ def values(
     label: str = "",
 ) -> st.SearchStrategy[Value]:
     """Scalar ``Value``s with data from :func:`floats`."""
+    _check_bounds(low, high, margin, "values")
     return floats(low, high, positive=positive, away_from=away_from, margin=margin).map(
         lambda x: Value(x, label=label)
     )
