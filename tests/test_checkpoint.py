@@ -519,3 +519,13 @@ def test_loading_a_nested_checkpoint_into_a_model_says_which_part_to_load(tmp_pa
     with pytest.raises(CheckpointError, match=r"nested checkpoint with parts \['model'\]; load one part into "
                                                 r"Sequential, e.g. obj.load_state_dict\(tg.load\(path\)\['model'\]\)"):
         load(tmp_path / "c.npz", into=model(1))
+
+
+@pytest.mark.parametrize("key", ["\x00", "a\x00b", "tab\there", "bell\x07"])
+def test_keys_with_control_characters_round_trip(tmp_path, key: str) -> None:
+    """Regression (found by the round-trip property): a NUL in a key cut the zip member's name,
+    so save() succeeded and load() refused the file it had written."""
+    path = tmp_path / "ck.npz"
+    tg.save({key: np.arange(3.0), "k": 1}, path)
+    back = tg.load(path)
+    assert list(back) == [key, "k"] and np.array_equal(back[key], np.arange(3.0))

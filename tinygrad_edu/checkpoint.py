@@ -92,7 +92,8 @@ class _Encoder:
         """A member name from the key path (``model/0.weight``), or ``arrays/<n>`` when that cannot be one."""
         parts = [str(k) for k in path]
         name = "/".join(parts)
-        unusable = any(not p or "/" in p or "\\" in p or p in (".", "..") for p in parts)
+        # zip member names end at a NUL and are read back differently with other control characters
+        unusable = any(not p or "/" in p or "\\" in p or p in (".", "..") or not p.isprintable() for p in parts)
         if not parts or unusable or len(name) > 255 or name in self._names:
             name = f"arrays/{len(self.arrays)}"
         self._names.add(name)
