@@ -118,24 +118,32 @@ def _reduce(losses: Tensor, reduction: str, op: str, count: int | None = None) -
 def _labels(target: Any, n: int, n_classes: int, op: str) -> np.ndarray:
     """Validate integer class labels of shape (n,) in [0, n_classes); return them as intp."""
     raw = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if raw.dtype.kind in "iuf" and raw.shape != (n,):
+        raise ValueError(f"{op}: labels have shape {raw.shape} but the input has {n} rows; expected shape ({n},)")
+    return _whole_labels(raw, n_classes, op)
+
+
+def _whole_labels(raw: np.ndarray, n_classes: int, op: str, ignore_index: int | None = None) -> np.ndarray:
+    """Whole-number class labels (any shape) in [0, C) -- or equal to ``ignore_index`` -- as intp."""
     if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
         raise TypeError(f"{op}: class labels must be integers, got dtype {raw.dtype}")
-    if raw.shape != (n,):
-        raise ValueError(f"{op}: labels have shape {raw.shape} but the input has {n} rows; expected shape ({n},)")
     if raw.dtype.kind == "f":
         bad = ~np.isfinite(raw) | (raw != np.round(raw))
         if bad.any():
             i = int(np.argmax(bad))
             raise ValueError(
-                f"{op}: class labels must be whole numbers, got {float(raw[i])} at position {i}; "
+                f"{op}: class labels must be whole numbers, got {float(raw.flat[i])} at position {i}; "
                 "pass integer labels of shape (N,) or one-hot / probability targets of shape (N, C)"
             )
     labels = raw.astype(np.intp, copy=False)  # (not copied when already intp: tg.jit relies on it)
     bad = (labels < 0) | (labels >= n_classes)
+    if ignore_index is not None:
+        bad &= labels != ignore_index
     if bad.any():
         i = int(np.argmax(bad))
+        ignored = "" if ignore_index is None else f" (and is not ignore_index={ignore_index})"
         raise ValueError(
-            f"{op}: label {labels[i]} at position {i} is out of range for {n_classes} classes; "
+            f"{op}: label {labels.flat[i]} at position {i} is out of range for {n_classes} classes{ignored}; "
             f"labels must be in [0, {n_classes - 1}]"
         )
     return labels
@@ -408,7 +416,7 @@ def _class_loss_with_options(log_probs: Tensor, target: Any, reduction: str, op:
             f"{op}: input has shape {log_probs.shape}; target must be labels of shape {example_shape} or "
             f"probabilities of shape {log_probs.shape}, got {target_data.shape}"
         )
-    labels = _labels_or_ignored(target_data.reshape(-1), n_classes, ignore_index, op)
+    labels = _whole_labels(target_data.reshape(-1), n_classes, op, ignore_index)
     kept = labels != ignore_index
     safe = np.where(kept, labels, 0)
     label_weight = (np.ones(len(safe)) if w is None else w[safe]) * kept
@@ -423,21 +431,6 @@ def _class_loss_with_options(log_probs: Tensor, target: Any, reduction: str, op:
     return _reduce(losses, reduction, op)
 
 
-def _labels_or_ignored(raw: np.ndarray, n_classes: int, ignore_index: int, op: str) -> np.ndarray:
-    """Whole-number class labels in [0, C), or equal to ``ignore_index``, as intp."""
-    if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
-        raise TypeError(f"{op}: class labels must be integers, got dtype {raw.dtype}")
-    if raw.dtype.kind == "f" and not np.all(np.isfinite(raw) & (raw == np.round(raw))):
-        raise ValueError(f"{op}: class labels must be whole numbers")
-    labels = raw.astype(np.intp)
-    bad = ((labels < 0) | (labels >= n_classes)) & (labels != ignore_index)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(
-            f"{op}: label {labels[i]} at position {i} is out of range for {n_classes} classes "
-            f"(and is not ignore_index={ignore_index})"
-        )
-    return labels
 
 
 # ====================================================================== regularisation penalties
