@@ -399,3 +399,13 @@ def test_optimizer_step_before_backward_is_caught():
     opt.step()
     with pytest.raises(RuntimeError, match=r"modified by an inplace operation \(optimizer step\)"):
         loss.backward()
+
+
+def test_recorded_setitem_with_repeated_indices_is_an_error():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1.0
+    with pytest.raises(IndexError, match="selects some elements more than once"):
+        y[np.array([0, 0])] = Tensor([5.0, 6.0], requires_grad=True)
+    z = Tensor([0.0, 0.0])
+    z[np.array([1, 1])] = np.array([5.0, 6.0])  # data path: numpy's rule (the last one wins)
+    np.testing.assert_array_equal(z.data, [0.0, 6.0])

@@ -263,9 +263,16 @@ def _set_selection(old: Tensor, index: tuple[Any, ...], value: Any, replaced: Te
     ``replaced`` is the tensor the in-place op is changing: as ``value`` it means ``old``.
     """
     value = old if value is replaced else value
+    positions = np.arange(old.data.size).reshape(old.shape)[index]  # which elements the index selects
+    if np.unique(positions).size != positions.size:
+        raise IndexError(
+            f"setitem: the index {index!r} selects some elements more than once; in a recorded assignment "
+            "(grad mode on) which value wins is ambiguous (PyTorch: undefined). Use distinct indices, or "
+            "assign under no_grad()"
+        )
     mask = np.zeros(old.shape, dtype=bool)
     mask[index] = True
-    selected_shape = np.empty(old.shape, dtype=np.bool_)[index].shape
+    selected_shape = positions.shape
     v = old._constant(value, "setitem")
     v = v.expand(selected_shape) if v.shape != selected_shape else v
     if v.dtype != old.dtype:
