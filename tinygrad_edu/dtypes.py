@@ -20,6 +20,7 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _INT_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
 _BOOL = np.dtype(np.bool_)
 DTYPES = _FLOAT_DTYPES + _INT_DTYPES + (_BOOL,)  # every dtype a Tensor may hold
+_DTYPE_SET = frozenset(DTYPES)  # (for a fast membership test)
 # PyTorch's spellings (``.to("long")``); other strings and types go through numpy ("float32", np.int64, int, ...)
 _TORCH_DTYPE_NAMES = {
     "float": np.dtype(np.float32), "double": np.dtype(np.float64), "long": np.dtype(np.int64),

@@ -64,7 +64,7 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
-from .dtypes import _BOOL, _FLOAT_DTYPES, DTYPES, as_dtype, get_default_dtype, set_default_dtype
+from .dtypes import _BOOL, _DTYPE_SET, _FLOAT_DTYPES, DTYPES, as_dtype, get_default_dtype, set_default_dtype
 from .dtypes import check_can_require_grad as _check_can_require_grad
 from .dtypes import promote as _promote
 from .dtypes import result_dtype as _result_dtype
@@ -677,7 +677,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         or bool dtype the result is a constant (no gradient; floats are truncated toward 0),
         as PyTorch's ``x.long()``. ``dtype`` may be a numpy dtype or a name ("float32", "long").
         """
-        dtype = dtype if dtype.__class__ is np.dtype and dtype in DTYPES else as_dtype(dtype, "cast")
+        dtype = dtype if isinstance(dtype, np.dtype) and dtype in _DTYPE_SET else as_dtype(dtype, "cast")
         if dtype == self.data.dtype:
             return self
         if dtype.kind != "f" or not self.requires_grad:
