@@ -409,3 +409,42 @@ def test_recorded_setitem_with_repeated_indices_is_an_error():
     z = Tensor([0.0, 0.0])
     z[np.array([1, 1])] = np.array([5.0, 6.0])  # data path: numpy's rule (the last one wins)
     np.testing.assert_array_equal(z.data, [0.0, 6.0])
+
+
+def test_inplace_idioms_on_interior_tensors_match_pytorch():
+    """PyTorch::
+
+        x = torch.ones(2, 2, requires_grad=True)
+        y = x * 3; y[0] += 1; y[1] *= 2; y.sum().backward()
+        y -> [[4., 4.], [6., 6.]];  x.grad -> [[3., 3.], [6., 6.]]
+        x = torch.tensor([1., 2.], requires_grad=True); y = x * 1; y.add_(y * 2)   # x.grad -> [3., 3.]
+        y = x * 1; y[0] = y[1] * 3; y.sum().backward()                              # x.grad -> [0., 4.]
+    """
+    x = Tensor(np.ones((2, 2)), requires_grad=True)
+    y = x * 3.0
+    y[0] += 1.0  # Python: t = y[0]; t += 1 (writes through the view); y[0] = t
+    y[1] *= 2.0
+    np.testing.assert_array_equal(y.data, [[4.0, 4.0], [6.0, 6.0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[3.0, 3.0], [6.0, 6.0]])
+
+    v = Tensor([1.0, 2.0], requires_grad=True)
+    y = v * 1.0
+    y.add_(y * 2.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(v.grad.data, [3.0, 3.0])
+    v.zero_grad()
+    y = v * 1.0
+    y[0] = y[1] * 3.0
+    np.testing.assert_array_equal(y.data, [6.0, 2.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(v.grad.data, [0.0, 4.0])
+
+
+def test_write_through_a_view_then_setitem_still_guards_saved_values():
+    """PyTorch: y = x.exp(); y[0] += 1; y.sum().backward() -> RuntimeError (exp saved its output)."""
+    x = Tensor(np.ones((2, 2)), requires_grad=True)
+    y = x.exp()
+    y[0] += 1.0
+    with pytest.raises(RuntimeError, match=r"'exp' saved its output"):
+        y.sum().backward()

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CLOCK", "check_saved", "memory_owner", "record_write", "version_of"]
+__all__ = ["CLOCK", "check_saved", "memory_owner", "record_write", "version_of", "written_after"]
 
 _KEEP_TICKS = 32  # per array, the clock ticks of its last writes (enough to name the saved version)
 
@@ -113,6 +113,12 @@ def _written_after(array: np.ndarray, tick: int) -> _MemoryVersion | None:
     if entry is not None and entry.ref() is owner and entry.ticks and entry.ticks[-1] > tick:
         return entry
     return None
+
+
+def written_after(array: np.ndarray, tick: int) -> str | None:
+    """The last in-place op that wrote into ``array``'s memory after clock ``tick``, or None."""
+    entry = _written_after(array, tick)
+    return entry.op if entry is not None else None
 
 
 def check_saved(node: Any) -> None:
