@@ -256,7 +256,7 @@ def test_views_see_an_inplace_change():
 def _saved_cases():
     """(build, which tensor gets changed): each op's VJP reads the changed tensor."""
     return {
-        "mul saves x": (lambda a, b: a * b, "a"),
+        "mul saves y": (lambda a, b: a * b, "b"),  # b is read for dL/da (a is read only for dL/db: b needs none)
         "matmul saves y": (lambda a, b: a.reshape(1, 3) @ b.reshape(3, 1), "b"),
         "exp saves its output": (lambda a, b: a.exp(), "out"),
         "div saves y": (lambda a, b: a / b, "b"),
@@ -302,7 +302,7 @@ def test_change_of_an_unsaved_tensor_is_allowed_and_gradient_is_right():
 
 def test_optimizer_step_between_forward_and_backward_is_caught():
     w = Tensor([[1.0, 2.0]], requires_grad=True)
-    x = Tensor([[3.0], [4.0]])
+    x = Tensor([[3.0], [4.0]], requires_grad=True)  # w is read for dL/dx
     loss = (w @ x).sum()
     with tg.no_grad():
         w -= 0.1
@@ -357,7 +357,8 @@ def test_any_inplace_change_of_a_saved_tensor_is_caught(op, change, which):
     }[op]
     out = build()
     saves = out._fn.saves
-    saved = [out if s == "out" else out._parents[s] for s in saves]  # (for matmul: views of a and b)
+    entries = [s[0] if isinstance(s, tuple) else s for s in saves]  # (a and b both require grad: all apply)
+    saved = [out if s == "out" else out._parents[s] for s in entries]  # (for matmul: views of a and b)
     target = saved[which % len(saved)]
     with tg.no_grad():
         if change == "setitem":
@@ -448,3 +449,62 @@ def test_write_through_a_view_then_setitem_still_guards_saved_values():
     y[0] += 1.0
     with pytest.raises(RuntimeError, match=r"'exp' saved its output"):
         y.sum().backward()
+
+
+@given(_inplace_programs(), st.integers(0, 2**32 - 1))
+def test_recorded_inplace_sequences_have_the_out_of_place_gradients(program, seed):
+    """With grad mode on, in-place ops on an interior tensor give the values and gradients of the
+    out-of-place program (an independent copy of the leaves), as in PyTorch."""
+    shape, steps = program
+    rng = np.random.default_rng(seed)
+    start, weights = rng.uniform(0.5, 3, shape), rng.normal(size=shape)
+    x, x_ref = Tensor(start.copy(), requires_grad=True), Tensor(start.copy(), requires_grad=True)
+    w, w_ref = (Tensor(np.full(shape[-1:], 1.5), requires_grad=True) for _ in range(2))
+    y, ref = x * 1.0, x_ref * 1.0
+    first = np.arange(shape[-1]) == 0
+    for op, c, tensor_operand in steps:
+        other, other_ref = (w, w_ref) if tensor_operand else (c, c)
+        if op == "add":
+            y += other
+            ref = ref + other_ref
+        elif op == "sub":
+            y.sub_(other, alpha=0.5)
+            ref = ref - other_ref * 0.5
+        elif op == "mul":
+            y *= other
+            ref = ref * other_ref
+        elif op == "div":
+            y /= other
+            ref = ref / other_ref
+        elif op == "clamp":
+            y.clamp_(-c, c)
+            ref = ref.clip(-c, c)
+        elif op == "set":
+            y[..., 0] = y[..., -1] * c  # the value comes from y itself
+            ref = tg.where(first, (ref * c)[..., -1:], ref)
+        else:
+            y[..., 0] += c
+            ref = ref + tg.where(first, c, 0.0)
+    np.testing.assert_allclose(y.data, ref.data, rtol=1e-12, atol=1e-12)
+    (y * weights).sum().backward()
+    (ref * weights).sum().backward()
+    np.testing.assert_allclose(x.grad.data, x_ref.grad.data, rtol=1e-10, atol=1e-12)
+    if w_ref.grad is not None:
+        np.testing.assert_allclose(w.grad.data, w_ref.grad.data, rtol=1e-10, atol=1e-12)
+
+
+def test_a_value_read_only_for_an_unwanted_gradient_is_not_guarded():
+    """PyTorch: ``z = w * X`` and ``X @ W`` with a constant X save X only, so changing W in place
+    before backward is allowed and dL/dW = X^T G is still right; changing X is an error."""
+    w = Tensor([[1.0, 2.0]], requires_grad=True)
+    X = Tensor([[3.0], [4.0]])
+    loss = (w @ X).sum() + (w * 2.0).sum()
+    with tg.no_grad():
+        w -= 10.0
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.data, [[5.0, 6.0]])
+    loss = (w @ X).sum()
+    with tg.no_grad():
+        X *= 2.0
+    with pytest.raises(RuntimeError, match=r"'matmul' saved its input 1"):
+        loss.backward()

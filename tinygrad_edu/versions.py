@@ -18,9 +18,10 @@ does the same, mapped onto numpy:
   common case costs one integer comparison per node and nothing else. Only when something was
   written since does :func:`check_saved` look at the node's saved arrays.
 * **Which arrays an op saved** is declared by its primitive: ``saves`` lists the input
-  positions (and ``"out"``) its VJP reads (see :mod:`tinygrad_edu.primitives`; ``None``, the
-  default, means all of them, the safe choice for a new primitive). ``z = x + y`` saves
-  nothing, so changing x in place after it is harmless, as in PyTorch.
+  positions (and ``"out"``) its VJP reads, ``(s, i)`` for one read only for input i's
+  gradient (see :mod:`tinygrad_edu.primitives`; ``None``, the default, means all of them,
+  the safe choice for a new primitive). ``z = x + y`` saves nothing, so changing x in place
+  after it is harmless, as in PyTorch; nor does ``W`` in ``X @ W`` with a constant ``X``.
 
 What is not tracked (as in PyTorch): writes through ``t.data`` or through a numpy array the
 tensor shares with its caller; use the in-place methods (``add_``, ``+=``, ``t[i] = v``, ...).
@@ -143,10 +144,14 @@ def check_saved(node: Any) -> None:
                 "before using the tensor."
             )
     saves = getattr(node._fn, "saves", None)  # None (all) for an fn without a declaration
-    positions = range(len(parents)) if saves is None else [s for s in saves if s != "out"]
-    checks = [(f"its input {i}", parents[i]) for i in positions]
-    if saves is None or "out" in saves:
-        checks.append(("its output", node))
+    if saves is None:
+        saves = (*range(len(parents)), "out")
+    checks = []
+    for entry in saves:
+        saved, needed_for = entry if isinstance(entry, tuple) else (entry, None)
+        if needed_for is not None and not parents[needed_for].requires_grad:
+            continue  # read only for a gradient nobody asked for (as PyTorch, which then saves nothing)
+        checks.append(("its output", node) if saved == "out" else (f"its input {saved}", parents[saved]))
     for what, tensor in checks:
         entry = _written_after(tensor.data, born)
         if entry is not None:
