@@ -284,3 +284,23 @@ def test_mixed_dtype_gradients_keep_each_inputs_dtype():
     assert x32.grad.dtype == np.float32 and x64.grad.dtype == np.float64
     np.testing.assert_array_equal(x32.grad.data, [0.0, 4.0])
     np.testing.assert_array_equal(x64.grad.data, [0.0, 2.0])
+
+
+def test_torch_dtype_objects_and_names_are_accepted():
+    """t.to(torch.float32) works without torch being a dependency: torch's dtypes print as 'torch.float32'."""
+
+    class TorchLikeDtype:  # what a torch.dtype looks like to us: its module and its str()
+        __module__ = "torch"
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __str__(self) -> str:
+            return f"torch.{self.name}"
+
+    t = Tensor([1.5])
+    assert t.to(TorchLikeDtype("float32")).dtype == np.float32
+    assert t.to(TorchLikeDtype("long")).dtype == np.int64
+    assert t.to("torch.bool").dtype == np.bool_
+    with pytest.raises(TypeError, match="unknown or unsupported dtype 'torch.complex64'"):
+        t.to(TorchLikeDtype("complex64"))

@@ -45,7 +45,10 @@ def get_default_dtype() -> np.dtype:
 
 def as_dtype(dtype: Any, op: str = "dtype") -> np.dtype:
     """``dtype`` (a numpy dtype or type, ``int``/``float``/``bool``, a name such as ``"float32"`` or
-    PyTorch's ``"long"``) as one of the numpy dtypes a Tensor holds, else a ``TypeError`` naming ``op``."""
+    PyTorch's ``"long"``, or a ``torch.dtype`` such as ``torch.float32``) as one of the numpy dtypes a
+    Tensor holds, else a ``TypeError`` naming ``op``."""
+    if type(dtype).__module__ == "torch":  # torch.float32 etc. (torch itself is never imported here)
+        dtype = str(dtype)
     if isinstance(dtype, str) and dtype.removeprefix("torch.") in _TORCH_DTYPE_NAMES:
         return _TORCH_DTYPE_NAMES[dtype.removeprefix("torch.")]
     try:
