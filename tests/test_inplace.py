@@ -517,3 +517,28 @@ def test_a_value_read_only_for_an_unwanted_gradient_is_not_guarded():
         X *= 2.0
     with pytest.raises(RuntimeError, match=r"'matmul' saved its input 1"):
         loss.backward()
+
+
+def test_version_records_die_with_their_arrays():
+    """A training loop writes into a fresh gradient array every step: the version table must not grow."""
+    import gc
+
+    from tinygrad_edu import versions
+
+    w = Tensor(np.ones(3), requires_grad=True)
+    for _ in range(3):
+        (w * w).sum().backward()
+        with tg.no_grad():
+            w -= 0.1 * w.grad
+        w.grad.zero_()
+    gc.collect()
+    start = len(versions._memory)
+    for _ in range(200):
+        (w * w).sum().backward()
+        with tg.no_grad():
+            w -= 0.1 * w.grad
+        w.grad.zero_()
+        w.grad = None
+    gc.collect()
+    assert len(versions._memory) <= start
+    assert w._version == 203
