@@ -29,7 +29,7 @@ PyTorch); integers and bools are labels, counts, indices and masks.
   (any of the five, or a name: ``"float32"``, ``"long"``) overrides all this.
 * ``tg.tensor(data)`` (:func:`tinygrad_edu.factories.tensor`) infers like ``torch.tensor``:
   bools -> bool, integers -> int64, Python floats -> the default float dtype.
-* In an expression (PyTorch's promotion; see :func:`_result_dtype` and :func:`_promote`):
+* In an expression (PyTorch's promotion, :func:`tinygrad_edu.dtypes.result_dtype` and ``promote``):
   categories rank bool < integer < float, and the higher category wins. Python numbers and
   lists, and numpy scalars, are *weak*: they take the tensor's dtype when their category is
   not higher (``x32 * 2.0``, ``x32 + np.int64(2)`` and ``x32 + [1, 2]`` stay float32;
