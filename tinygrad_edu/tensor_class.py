@@ -590,13 +590,15 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     def __truediv__(self, other: ArrayLike) -> Tensor:
         """z = x / y (primitive ``div``);  dL/dx = g / y, dL/dy = -g x / y^2. Integers divide to floats."""
-        if self.data.dtype.kind != "f":
+        if self.data.dtype.kind != "f" and not _is_float(other):
             return self._floating()._binary(P.Div, other)
         return self._binary(P.Div, other)
 
     def __rtruediv__(self, other: ArrayLike) -> Tensor:
         """z = c / x for a number or array c (reflected ``div``);  dL/dx = -g c / x^2."""
-        return self._floating()._binary(P.Div, other, reverse=True)
+        if self.data.dtype.kind != "f" and not _is_float(other):
+            return self._floating()._binary(P.Div, other, reverse=True)
+        return self._binary(P.Div, other, reverse=True)
 
     def __pow__(self, exponent: ArrayLike) -> Tensor:
         """z = x^c for a number c (primitive ``PowConst``;  dL/dx = g c x^(c-1)) or z = x^y for a
@@ -1169,6 +1171,12 @@ def _own_leaf_grads(leaves: Sequence[Tensor]) -> None:
     leaves = [node for node in leaves if node.grad is not None]
     for node, g in zip(leaves, _own_gradients([node.grad for node in leaves])):
         node.grad = g
+
+
+def _is_float(x: Any) -> bool:
+    """Whether ``x`` (a Tensor, array, numpy scalar or Python number) is a float: then integer
+    division by it follows the promotion rules; integer / integer gives the default float."""
+    return isinstance(x, float) or getattr(x, "dtype", None) is not None and np.dtype(x.dtype).kind == "f"
 
 
 def _resolve_shape(shape: tuple[Any, ...], size: int) -> tuple[int, ...]:
