@@ -144,7 +144,7 @@ def test_inplace_programs_match_torch(program):
             np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-@given(st.lists(st.tuples(st.sampled_from(["add", "mul", "sub", "div", "clamp", "set", "index_add"]),
+@given(st.lists(st.tuples(st.sampled_from(["add", "mul", "sub", "div", "div_tensor", "clamp", "set", "index_add"]),
                           st.floats(0.5, 2.0)), min_size=1, max_size=6),
        st.integers(0, 2**32 - 1))
 def test_random_recorded_inplace_programs_match_torch(steps, seed):
@@ -163,6 +163,8 @@ def test_random_recorded_inplace_programs_match_torch(steps, seed):
                 y.sub_(x, alpha=c)
             elif op == "div":
                 y /= c
+            elif op == "div_tensor":
+                y /= x + c  # its VJP needs y's old value for dL/dx: PyTorch keeps it too
             elif op == "clamp":
                 y.clamp_(-c, c)
             elif op == "set":

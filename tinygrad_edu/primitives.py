@@ -283,7 +283,7 @@ class Div(Primitive):
     """z = x / y;  dL/dx = g / y, dL/dy = -g x / y^2 = -g z / y."""
 
     name = "div"
-    saves = (1, ("out", 1))  # y for both; z for dL/dy only
+    saves = (1, (0, 1))  # y for both; x for dL/dy only
 
     @staticmethod
     def forward(x, y):
@@ -292,7 +292,9 @@ class Div(Primitive):
 
     @staticmethod
     def backward(g, out, x, y):
-        return (g / y if x.requires_grad else None), (-g * out / y if y.requires_grad else None)
+        # x / y recomputed (bit-identical to z) rather than z itself, so an in-place change of z
+        # after the op does not invalidate dL/dy (as PyTorch's div, which saves x and y)
+        return (g / y if x.requires_grad else None), (-g * (x / y) / y if y.requires_grad else None)
 
 
 class Pow(Primitive):
