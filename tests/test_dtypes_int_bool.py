@@ -304,3 +304,14 @@ def test_torch_dtype_objects_and_names_are_accepted():
     assert t.to("torch.bool").dtype == np.bool_
     with pytest.raises(TypeError, match="unknown or unsupported dtype 'torch.complex64'"):
         t.to(TorchLikeDtype("complex64"))
+
+
+def test_bool_tensors_cannot_be_subtracted_or_negated():
+    """torch: m - m, -m and 1 - m raise RuntimeError ('Subtraction, the `-` operator, with a bool
+    tensor is not supported. If you are trying to invert a mask, use the `~` ...')."""
+    m = tg.tensor([True, False])
+    for bad in (lambda: m - m, lambda: -m, lambda: 1 - m, lambda: Tensor([1.0, 2.0]) - m):
+        with pytest.raises(TypeError, match=r"(sub|neg) \(-\): a bool tensor \(shape \(2,\)\) cannot be subtracted"):
+            bad()
+    np.testing.assert_array_equal((1 - m.long()).data, [0, 1])
+    np.testing.assert_array_equal((~m).data, [False, True])

@@ -574,10 +574,14 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     def __sub__(self, other: ArrayLike) -> Tensor:
         """z = x - y (primitive ``sub``);  dL/dx = g, dL/dy = -g."""
+        if self.data.dtype is _BOOL or getattr(other, "dtype", None) is _BOOL:
+            _no_bool_arithmetic("sub (-)", self, other)
         return self._binary(P.Sub, other)
 
     def __rsub__(self, other: ArrayLike) -> Tensor:
         """z = c - x for a number or array c (reflected ``sub``);  dL/dx = -g."""
+        if self.data.dtype is _BOOL or getattr(other, "dtype", None) is _BOOL:
+            _no_bool_arithmetic("sub (-)", self, other)
         return self._binary(P.Sub, other, reverse=True)
 
     def __mul__(self, other: ArrayLike) -> Tensor:
@@ -613,6 +617,8 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     def __neg__(self) -> Tensor:
         """z = -x (primitive ``neg``);  dL/dx = -g."""
+        if self.data.dtype is _BOOL:
+            _no_bool_arithmetic("neg (-)", self, None)
         return Tensor._apply(P.Neg, self)
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
@@ -1171,6 +1177,14 @@ def _own_leaf_grads(leaves: Sequence[Tensor]) -> None:
     leaves = [node for node in leaves if node.grad is not None]
     for node, g in zip(leaves, _own_gradients([node.grad for node in leaves])):
         node.grad = g
+
+
+def _no_bool_arithmetic(op: str, x: Tensor, other: Any) -> None:
+    """PyTorch refuses - with bool tensors (a mask is not a number): say what to write instead."""
+    raise TypeError(
+        f"{op}: a bool tensor (shape {x.shape if x.data.dtype is _BOOL else np.shape(other)}) cannot be "
+        "subtracted or negated (as PyTorch); to invert a mask use ~mask, for 0/1 numbers mask.long() or mask.float()"
+    )
 
 
 def _is_float(x: Any) -> bool:
