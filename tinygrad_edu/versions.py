@@ -130,8 +130,10 @@ def check_saved(node: Any) -> None:
     * a saved array (see the module docstring) was written into after the op saved it;
     * a parent was *replaced in the graph* by a recorded in-place op (``y *= 2`` on an interior
       ``y`` with grad mode on): this engine links an op to the parent Tensor object, so after the
-      in-place op that object stands for the new value. PyTorch links ops to the old ``grad_fn``
-      and allows this when the op saved nothing; here it is always an error (parent born after child).
+      in-place op that object stands for the new value. (The in-place op re-links the ops its own
+      operand came from, see :mod:`tinygrad_edu.tensor_inplace`; others it cannot find.) PyTorch
+      links ops to the old ``grad_fn`` and allows this when the op saved nothing; here it is an
+      error (a parent born after its child).
     """
     born, op = node._born, node._op
     parents = node._parents
