@@ -72,7 +72,7 @@ from .ops.elementwise import ElementwiseOps
 from .ops.movement import MovementOps
 from .ops.reductions import ReductionOps
 from .tensor_inplace import InplaceOps
-from .torch_names import accepts_torch_names
+from .torch_names import accepts_torch_names, add_torch_names
 from .value import SELU_ALPHA, SELU_SCALE
 from .versions import CLOCK, check_saved, version_of
 
@@ -878,13 +878,11 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     # ------------------------------------------------------------------ reductions
 
-    @accepts_torch_names
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """z = sum_i x_i over ``axis`` (int, tuple or None for all) (primitive);  dL/dx_i = g (broadcast back)."""
         axes = _normalize_axis(axis, self.ndim, "sum")
         return Tensor._apply(P.Sum, self, axis=axes, keepdims=keepdims)
 
-    @accepts_torch_names
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """max of x over ``axis`` (primitive); ties split the gradient evenly."""
         axes = _normalize_axis(axis, self.ndim, "max")
@@ -892,7 +890,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
             raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
         return Tensor._apply(P.Max, self, axis=axes, keepdims=keepdims)
 
-    @accepts_torch_names
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """min x = -max(-x) (composed); ties split the gradient evenly."""
         return -((-self).max(axis=axis, keepdims=keepdims))
@@ -901,7 +898,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         """n, the number of elements a reduction over ``axis`` combines."""
         return math.prod(self.shape[a] for a in _normalize_axis(axis, self.ndim, op))
 
-    @accepts_torch_names
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """mean x = (1/n) sum_i x_i over ``axis`` (composed: sum, then a constant factor)."""
         n = self._count(axis, "mean")
@@ -909,7 +905,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
             raise ValueError(f"mean: cannot average 0 elements (axis={axis} of a tensor of shape {self.shape})")
         return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
 
-    @accepts_torch_names
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, correction: int | None = None) -> Tensor:
         """(1/(n - ddof)) sum (x - mean)^2 (composed).
 
@@ -926,7 +921,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         centred = self - self.mean(axis=axis, keepdims=True)
         return (centred * centred).sum(axis=axis, keepdims=keepdims) * (1.0 / (n - ddof))
 
-    @accepts_torch_names
     def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, correction: int | None = None) -> Tensor:
         """sqrt(var) with the same ``ddof`` / ``correction`` (composed; default ddof=0, see ``var``).
 
@@ -940,7 +934,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         safe = where(flat, 1.0, v)  # sqrt sees 1 where var = 0, and that branch is then discarded
         return where(flat, 0.0, safe.sqrt())
 
-    @accepts_torch_names
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """ln sum e^x = m + ln sum e^(x - m) with m = max x held constant (composed, stable)."""
         m = self._stable_shift(axis, "logsumexp")
@@ -968,7 +961,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         axes = _normalize_axis(axis, self.ndim, "logsumexp")
         return tuple(n for i, n in enumerate(self.shape) if i not in axes)
 
-    @accepts_torch_names
     def softmax(self, axis: int = -1) -> Tensor:
         """a_i = softmax(z)_i = e^(z_i) / sum_j e^(z_j), shifted by max z for stability (composed).
 
@@ -978,7 +970,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         e = (self - self._stable_shift(axis, "softmax")).exp()
         return e / e.sum(axis=axis, keepdims=True)
 
-    @accepts_torch_names
     def log_softmax(self, axis: int = -1) -> Tensor:
         """ln softmax(z)_i = z_i - logsumexp(z) (composed, stable).
 
@@ -1007,7 +998,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     view = reshape
 
-    @accepts_torch_names
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
         """Merge axes start_axis..end_axis into one (composed: reshape)."""
         if self.ndim == 0:
@@ -1078,7 +1068,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     broadcast_to = expand
 
-    @accepts_torch_names
     def squeeze(self, axis: Axis = None) -> Tensor:
         """Remove size-1 axes (all, or the given ones) (composed: reshape)."""
         if axis is None:
@@ -1090,7 +1079,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
                     raise ValueError(f"squeeze: axis {a} has size {self.shape[a]}, not 1 (shape {self.shape})")
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
 
-    @accepts_torch_names
     def unsqueeze(self, axis: int) -> Tensor:
         """Insert a size-1 axis at ``axis`` (composed: reshape)."""
         if not -self.ndim - 1 <= axis <= self.ndim:
@@ -1111,6 +1099,9 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
     def _version(self) -> int:
         """How many in-place ops have changed this tensor's memory (PyTorch's ``t._version``)."""
         return version_of(self.data)
+
+
+add_torch_names(Tensor)  # dim=/keepdim= on every method with axis=/keepdims= (see tinygrad_edu.torch_names)
 
 
 # ====================================================================== helpers used above

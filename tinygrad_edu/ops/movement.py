@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import primitives as P
-from ..torch_names import accepts_torch_names
 from ._shared import one_axis, select
 
 if TYPE_CHECKING:
@@ -99,7 +98,6 @@ class MovementOps:
 
     # ------------------------------------------------------------------ gather and scatter
 
-    @accepts_torch_names
     def gather(self: Tensor, axis: int, index: Any) -> Tensor:
         """z[i][j][k] = x[index[i][j][k]][j][k] for axis 0 (likewise for other axes), as ``torch.gather``.
 
@@ -112,7 +110,6 @@ class MovementOps:
 
     take_along_axis = gather  # numpy's name (argument order differs: numpy takes (indices, axis))
 
-    @accepts_torch_names
     def scatter_add(self: Tensor, axis: int, index: Any, src: Any) -> Tensor:
         """z = x, then z[index[i][j][k]][j][k] += src[i][j][k] for axis 0 (likewise others), as PyTorch.
 
@@ -124,7 +121,6 @@ class MovementOps:
         part = _source(self, src, idx.shape, "scatter_add")
         return self + part._apply(P.ScatterAdd, part, shape=self.shape, index=places)
 
-    @accepts_torch_names
     def scatter(self: Tensor, axis: int, index: Any, src: Any) -> Tensor:
         """z = x with z[index[i][j][k]][j][k] = src[i][j][k] (axis 0; likewise others), as ``torch.scatter``.
 
@@ -140,7 +136,6 @@ class MovementOps:
         written[places] = True
         return select(written, part._apply(P.ScatterAdd, part, shape=self.shape, index=places), self)
 
-    @accepts_torch_names
     def index_select(self: Tensor, axis: int, index: Any) -> Tensor:
         """z = x with only the entries ``index`` (1-d) along ``axis`` (composed: getitem);  repeats add gradients."""
         a = one_axis(axis, self.ndim, "index_select")
@@ -182,7 +177,6 @@ class MovementOps:
 
     # ------------------------------------------------------------------ reordering
 
-    @accepts_torch_names
     def flip(self: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
         """x reversed along ``axis`` (an int, several, or None for all) (composed: getitem with step -1)."""
         listed = range(self.ndim) if axis is None else ([axis] if isinstance(axis, (int, np.integer)) else axis)
@@ -192,7 +186,6 @@ class MovementOps:
         index = tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(self.ndim))
         return self._apply(P.Getitem, self, index=index)
 
-    @accepts_torch_names
     def roll(self: Tensor, shifts: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Tensor:
         """z = x shifted cyclically by ``shifts`` along ``axis`` (None: the flattened tensor) (composed: getitem).
 
@@ -238,7 +231,6 @@ class MovementOps:
         counts = _ints([reps] if isinstance(reps, (int, np.integer)) else reps, "tile")
         return self.repeat((1,) * (self.ndim - len(counts)) + counts)
 
-    @accepts_torch_names
     def repeat_interleave(self: Tensor, repeats: Any, axis: int | None = None) -> Tensor:
         """Each element repeated ``repeats`` times along ``axis`` (None: the flattened tensor), as PyTorch.
 
@@ -258,7 +250,6 @@ class MovementOps:
 
     # ------------------------------------------------------------------ splitting
 
-    @accepts_torch_names
     def narrow(self: Tensor, axis: int, start: int, length: int) -> Tensor:
         """z = x[..., start : start + length, ...] along ``axis`` (composed: getitem; start may be negative)."""
         a = one_axis(axis, self.ndim, "narrow")
@@ -270,7 +261,6 @@ class MovementOps:
             )
         return self._apply(P.Getitem, self, index=(slice(None),) * a + (slice(begin, begin + length),))
 
-    @accepts_torch_names
     def split(self: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
         """Pieces along ``axis``, as ``torch.split``: of size ``split_size`` (the last may be smaller)
         or of the listed sizes (they must add up to the axis length). Each piece is a narrow."""
@@ -288,7 +278,6 @@ class MovementOps:
         starts = np.cumsum([0, *sizes[:-1]])
         return tuple(self.narrow(a, int(s), k) for s, k in zip(starts, sizes))
 
-    @accepts_torch_names
     def chunk(self: Tensor, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
         """About ``chunks`` equal pieces along ``axis``, as ``torch.chunk``: size ceil(n / chunks), maybe fewer."""
         if chunks <= 0:
@@ -296,7 +285,6 @@ class MovementOps:
         n = self.shape[one_axis(axis, self.ndim, "chunk")]
         return self.split(max(math.ceil(n / chunks), 1), axis)
 
-    @accepts_torch_names
     def unbind(self: Tensor, axis: int = 0) -> tuple[Tensor, ...]:
         """The slices x[..., i, ...] along ``axis``, each without that axis (composed: getitem)."""
         a = one_axis(axis, self.ndim, "unbind")
@@ -349,7 +337,6 @@ class MovementOps:
 
     # ------------------------------------------------------------------ diagonals
 
-    @accepts_torch_names
     def diagonal(self: Tensor, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
         """The diagonal z_i = x[i, i + offset] of axes (axis1, axis2), appended as the last axis
         (numpy and PyTorch) (composed: permute, getitem);  dL/dx = g placed on that diagonal."""

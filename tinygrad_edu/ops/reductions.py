@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import primitives as P
-from ..torch_names import accepts_torch_names
 from ._shared import boolean, one_axis, select
 
 if TYPE_CHECKING:
@@ -51,7 +50,6 @@ class ReductionOps:
 
     # ------------------------------------------------------------------ scans
 
-    @accepts_torch_names
     def cumsum(self: Tensor, axis: int | None = None) -> Tensor:
         """z_i = sum_{j <= i} x_j along ``axis`` (primitive);  dL/dx_i = sum_{j >= i} g_j.
 
@@ -61,7 +59,6 @@ class ReductionOps:
         out = x._apply(P.Cumsum, x, axis=a)
         return out.reshape(self.shape) if self.ndim == 0 else out
 
-    @accepts_torch_names
     def cumprod(self: Tensor, axis: int | None = None) -> Tensor:
         """z_i = prod_{j <= i} x_j along ``axis`` (primitive);  dL/dx_i = sum_{j >= i} g_j prod_{k <= j, k != i} x_k.
 
@@ -71,7 +68,6 @@ class ReductionOps:
         out = x._apply(P.Cumprod, x, axis=a)
         return out.reshape(self.shape) if self.ndim == 0 else out
 
-    @accepts_torch_names
     def prod(self: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """z = prod_i x_i over ``axis`` (composed: the last element of a cumprod);  dz/dx_i = prod_{k != i} x_k.
 
@@ -92,25 +88,21 @@ class ReductionOps:
 
     # ------------------------------------------------------------------ index reductions (no gradient)
 
-    @accepts_torch_names
     def argmax(self: Tensor, axis: int | None = None, keepdims: bool = False) -> Any:
         """The index of the (first) maximum over ``axis`` (None: of the flattened tensor). No gradient."""
         return _arg_reduce(self, np.argmax, axis, keepdims, "argmax")
 
-    @accepts_torch_names
     def argmin(self: Tensor, axis: int | None = None, keepdims: bool = False) -> Any:
         """The index of the (first) minimum over ``axis`` (None: of the flattened tensor). No gradient."""
         return _arg_reduce(self, np.argmin, axis, keepdims, "argmin")
 
     # ------------------------------------------------------------------ truth reductions (no gradient)
 
-    @accepts_torch_names
     def any(self: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """True where some element over ``axis`` is nonzero (all axes by default). No gradient."""
         axes = _axes(axis, self.ndim, "any")
         return boolean(self, np.any(self.data != 0, axis=axes, keepdims=keepdims))
 
-    @accepts_torch_names
     def all(self: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """True where every element over ``axis`` is nonzero (all axes by default). No gradient."""
         axes = _axes(axis, self.ndim, "all")
@@ -118,7 +110,6 @@ class ReductionOps:
 
     # ------------------------------------------------------------------ sorting
 
-    @accepts_torch_names
     def sort(self: Tensor, axis: int = -1, descending: bool = False) -> tuple[Tensor, Tensor]:
         """(values, indices): x sorted along ``axis`` (stable), as ``torch.sort``.
 
@@ -128,7 +119,6 @@ class ReductionOps:
         indices = self.argsort(axis, descending)
         return self.gather(_scan_axis(self, axis, "sort"), indices), indices
 
-    @accepts_torch_names
     def argsort(self: Tensor, axis: int = -1, descending: bool = False) -> Tensor:
         """The indices that sort x along ``axis`` (stable: ties keep their order). No gradient."""
         a = _scan_axis(self, axis, "argsort")
@@ -136,7 +126,6 @@ class ReductionOps:
         order = np.argsort(-data if descending else data, axis=a, kind="stable")
         return self._constant(order.reshape(self.shape).astype(self.dtype))
 
-    @accepts_torch_names
     def topk(self: Tensor, k: int, axis: int = -1, largest: bool = True, sorted: bool = True) -> tuple[Tensor, Tensor]:
         """(values, indices) of the k largest (``largest=False``: smallest) along ``axis`` (composed: sort, narrow)."""
         a = _scan_axis(self, axis, "topk")
@@ -148,7 +137,6 @@ class ReductionOps:
 
     # ------------------------------------------------------------------ norms
 
-    @accepts_torch_names
     def norm(self: Tensor, p: float | str = "fro", axis: Axis = None, keepdims: bool = False) -> Tensor:
         """||x||_p over ``axis`` (all elements by default) (composed).
 
