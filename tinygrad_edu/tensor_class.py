@@ -232,10 +232,12 @@ def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[i
 
 
 class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
-    """An n-d float array in the computation graph.
+    """An n-d array in the computation graph: float (differentiable), or int/bool (labels, masks).
 
     The ops of the families in :mod:`tinygrad_edu.ops` (elementwise, reductions,
-    movement/indexing) are inherited from their mixins; the core ones are below.
+    movement/indexing) and the in-place ops (:mod:`tinygrad_edu.tensor_inplace`) are
+    inherited from their mixins; the core ones are below. ``Tensor(data)`` makes a float
+    tensor; ``tg.tensor(data)`` infers int64/bool as ``torch.tensor`` (see the module docstring).
 
     ``data`` is the numpy array, ``grad`` the gradient dL/d(tensor) as a Tensor of the
     same shape after ``backward`` (``None`` until a backward pass reaches it).
