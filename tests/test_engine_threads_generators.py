@@ -122,3 +122,32 @@ def test_issue_13_8_bad_backward_gradient_is_a_clear_error(gradient, message):
         tg.grad(y, x, grad_output=[None, None])
     y.backward(gradient=[1, 2])  # integers are fine: converted to the output's dtype
     np.testing.assert_array_equal(x.grad.data, [3.0, 6.0])
+
+
+def test_the_garbage_collector_inside_an_inplace_write_does_not_deadlock():
+    """Regression: record_write holds the versions lock while allocating; the collector can run
+    there and call the weakref callback of an array that just died, in the same thread. With a
+    non-reentrant lock that callback waited for the lock forever (a hang in the test suite)."""
+    import gc
+    import threading
+
+    from tinygrad_edu import versions
+
+    def many_writes() -> None:
+        for _ in range(2000):
+            doomed = np.zeros(3)
+            cycle = [doomed]
+            cycle.append(cycle)  # the array dies only when the collector runs
+            versions.record_write(doomed, "add_")
+            del doomed, cycle
+            versions.record_write(np.zeros(2), "mul_")
+
+    old = gc.get_threshold()
+    gc.set_threshold(1, 1, 1)  # collect at nearly every allocation
+    try:
+        worker = threading.Thread(target=many_writes, daemon=True)
+        worker.start()
+        worker.join(60)
+    finally:
+        gc.set_threshold(*old)
+    assert not worker.is_alive(), "record_write deadlocked with the garbage collector"

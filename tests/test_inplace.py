@@ -398,7 +398,7 @@ def test_optimizer_step_before_backward_is_caught():
     layer(x).sum().backward()  # gradients for a first step
     loss = layer(x).sum()
     opt.step()
-    with pytest.raises(RuntimeError, match=r"modified by an inplace operation \(optimizer step\)"):
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation \(SGD\.step\)"):
         loss.backward()
 
 

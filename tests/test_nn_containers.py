@@ -240,6 +240,10 @@ def test_sizes_that_are_not_integers_are_refused(make, message) -> None:
         (lambda: nn.l2_penalty([tg.Tensor([1.0])], lam=math.nan, m=1), r"l2_penalty: lam .* got nan"),
         (lambda: nn.l1_penalty([tg.Tensor([1.0])], lam=-1.0, m=1), r"l1_penalty: lam .* got -1\.0"),
         (lambda: nn.l2_penalty([tg.Tensor([1.0])], lam=0.1, m=0), r"l2_penalty: m .* >= 1, got 0"),
+        (lambda: nn.init.uniform_(tg.zeros(2, 2), eps=math.nan), r"init\.uniform_: eps must be a finite number"),
+        (lambda: nn.init.normal_(tg.zeros(2, 2), std=math.nan), r"init\.normal_: std must be a finite number"),
+        (lambda: nn.init.xavier_uniform_(tg.zeros(2, 2), gain=math.inf), r"init\.xavier_uniform_: gain"),
+        (lambda: nn.init.small_positive_(tg.zeros(2), value=math.nan), r"init\.small_positive_: value"),
     ],
 )
 def test_out_of_range_or_nan_arguments_are_refused(make, message) -> None:
@@ -276,3 +280,42 @@ def test_containers_match_torch_live() -> None:
     x = np.random.default_rng(0).standard_normal((5, 2))
     expected = theirs.double()(torch.tensor(x)).detach().numpy()  # same tanh network
     np.testing.assert_allclose(ours(tg.Tensor(x)).data, expected, rtol=1e-12)
+
+
+def test_sequential_of_an_ordered_dict_names_the_layers_as_torch() -> None:
+    # torch.nn.Sequential(OrderedDict([('fc1', Linear(2, 4)), ('act', ReLU()), ('fc2', Linear(4, 1))]))
+    # list(model.state_dict()) -> ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias']
+    from collections import OrderedDict
+
+    model = nn.Sequential(OrderedDict([("fc1", nn.Linear(2, 4, seed=0)), ("act", nn.ReLU()),
+                                       ("fc2", nn.Linear(4, 1, seed=1))]))
+    assert list(model.state_dict()) == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert isinstance(model[1], nn.ReLU) and len(model) == 3
+    x = tg.Tensor(np.ones((2, 2)))
+    np.testing.assert_array_equal(model(x).data, model.fc2(model.fc1(x).relu()).data)
+    with pytest.raises(TypeError, match="expected a Module for 'act', got str"):
+        nn.Sequential({"act": "relu"})
+    with pytest.raises(TypeError, match="names must be non-empty strings"):
+        nn.Sequential({"a.b": nn.ReLU()})
+
+
+def test_init_normal_takes_mean_then_std_as_torch() -> None:
+    # torch.nn.init.normal_(w, 0.0, 0.02): mean 0, std 0.02 (positional order mean, std)
+    w = nn.init.normal_(tg.zeros(200, 200), 0.0, 0.02, seed=0).data
+    assert abs(w.std() - 0.02) < 0.001 and abs(w.mean()) < 0.001
+    shifted = nn.init.normal_(tg.zeros(200, 200), 1.0, seed=0).data
+    assert abs(shifted.mean() - 1.0) < 0.001 and abs(shifted.std() - 0.01) < 0.001  # our default std: the lectures'
+
+
+def test_layers_take_pytorchs_keyword_names_too() -> None:
+    # torch: nn.Softmax(dim=1), nn.LogSoftmax(dim=1), nn.Flatten(start_dim=1, end_dim=-1),
+    # nn.LeakyReLU(negative_slope=0.2)
+    assert nn.Softmax(dim=0).axis == 0 and nn.LogSoftmax(dim=0).axis == 0
+    flat = nn.Flatten(start_dim=0, end_dim=1)
+    assert (flat.start_axis, flat.end_axis) == (0, 1)
+    assert flat(tg.zeros(2, 3, 4)).shape == (6, 4)
+    assert nn.LeakyReLU(negative_slope=0.2).slope == 0.2
+    with pytest.raises(TypeError, match="got both axis=0 and dim=1"):
+        nn.Softmax(0, dim=1)
+    with pytest.raises(TypeError, match="Softmax: axis must be an integer"):
+        nn.Softmax(dim=1.5)

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tinygrad_edu import Tensor, Value, nn, optim
 from tinygrad_edu.optim import SGD, Adam, AdamW, Momentum, RMSprop, lr_scheduler
@@ -301,3 +303,113 @@ def test_schedule_arguments_are_checked(make, error, message) -> None:
 def test_constructor_arguments_are_checked(make, error, message) -> None:
     with pytest.raises(error, match=message):
         make([Tensor([0.0], requires_grad=True)])
+
+
+def test_schedules_with_groups_match_torch_live() -> None:
+    torch = pytest.importorskip("torch")
+    a, b, opt = two_groups_sgd()
+    ta, tb = torch.zeros(2, requires_grad=True), torch.zeros(1, requires_grad=True)
+    topt = torch.optim.SGD([{"params": [ta]}, {"params": [tb], "lr": 0.01, "momentum": 0.0}], lr=0.1, momentum=0.9)
+    ours = lr_scheduler.CosineAnnealingLR(opt, T_max=4, eta_min=0.001)
+    theirs = torch.optim.lr_scheduler.CosineAnnealingLR(topt, T_max=4, eta_min=0.001)
+    for _ in range(6):
+        topt.step()
+        ours.step()
+        theirs.step()
+        np.testing.assert_allclose(ours.get_last_lr(), theirs.get_last_lr(), rtol=1e-9, atol=1e-15)
+
+
+@settings(max_examples=25)
+@given(
+    split=st.integers(1, 3),
+    lrs=st.tuples(st.floats(1e-3, 0.5), st.floats(1e-3, 0.5)),
+    kind=st.sampled_from(["sgd", "momentum", "rmsprop", "adam", "adamw"]),
+    seed=st.integers(0, 2**16),
+)
+def test_a_two_group_optimiser_equals_two_one_group_optimisers(split, lrs, kind, seed) -> None:
+    # each group is updated exactly as an optimiser of its own with the group's options would update it
+    make = {
+        "sgd": lambda p, lr: SGD(p, lr=lr, momentum=0.5, weight_decay=0.01),
+        "momentum": lambda p, lr: Momentum(p, lr=lr),
+        "rmsprop": lambda p, lr: RMSprop(p, lr=lr),
+        "adam": lambda p, lr: Adam(p, lr=lr, weight_decay=0.01),
+        "adamw": lambda p, lr: AdamW(p, lr=lr),
+    }[kind]
+    rng = np.random.default_rng(seed)
+    w0 = [rng.standard_normal(s) for s in [(2, 3), (3,), (1,), (2, 2)]]
+    grads = [[rng.standard_normal(w.shape) for w in w0] for _ in range(3)]
+    grouped = [Tensor(w, requires_grad=True) for w in w0]
+    alone = [Tensor(w, requires_grad=True) for w in w0]
+    opt = make([{"params": grouped[:split]}, {"params": grouped[split:], "lr": lrs[1]}], lrs[0])
+    singles = [make(alone[:split], lrs[0]), make(alone[split:], lrs[1])]
+    for step_grads in grads:
+        for p, q, g in zip(grouped, alone, step_grads):
+            p.grad, q.grad = Tensor(g), Tensor(g)
+        opt.step()
+        for single in singles:
+            single.step()
+    for p, q in zip(grouped, alone):
+        np.testing.assert_array_equal(p.data, q.data)
+
+
+def test_frozen_parameters_are_accepted_and_left_alone_as_torch() -> None:
+    # model.body.requires_grad_(False); torch.optim.SGD(model.parameters(), lr=0.1) -> accepted; a step
+    # leaves the frozen weights unchanged (they get no gradient)
+    model = nn.Sequential(nn.Linear(2, 3, seed=0), nn.Linear(3, 1, seed=1))
+    model[0].requires_grad_(False)
+    frozen = model[0].weight.data.copy()
+    opt = SGD(model.parameters(), lr=0.1)
+    model(Tensor(np.ones((4, 2)))).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(model[0].weight.data, frozen)
+    assert model[0].weight.grad is None and model[1].weight.grad is not None
+    assert not nn.Parameter(np.zeros(2), requires_grad=False).requires_grad
+    with pytest.raises(ValueError, match="does not require grad"):
+        SGD([Tensor(np.zeros(2))], lr=0.1)  # a plain tensor without requires_grad is still a mistake
+
+
+def test_step_with_a_closure_returns_its_loss_as_torch() -> None:
+    # loss = opt.step(closure) where closure() zeroes grads, computes the loss, backward()s and returns it
+    a, b, opt = two_groups_sgd()
+
+    def closure():
+        opt.zero_grad()
+        loss = loss_of(a, b)
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert loss.item() == pytest.approx(1 + 4 + 0.125)
+    np.testing.assert_allclose(a.data, [0.8, -1.6])  # a - 0.1 * 2a
+    assert opt.step() is None
+
+
+@pytest.mark.parametrize("make", [lambda p: SGD(p, lr=0.1), lambda p: Adam(p), lambda p: RMSprop(p)])
+def test_a_step_bumps_the_version_so_a_stale_graph_refuses_backward(make) -> None:
+    # torch: loss = (w * w).sum(); w.grad = ...; opt.step(); loss.backward()
+    # -> RuntimeError: one of the variables needed for gradient computation has been modified by an inplace operation
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    opt = make([w])
+    loss = (w * w).sum()  # saves w for its VJP
+    w.grad = Tensor([1.0, 1.0])
+    before = w._version
+    opt.step()
+    assert w._version == before + 1
+    with pytest.raises(RuntimeError, match=rf"modified by an inplace operation \({type(opt).__name__}\.step\)"):
+        loss.backward()
+
+
+def test_the_usual_loop_is_unaffected_and_loading_or_initialising_bumps_the_version() -> None:
+    model = nn.Linear(2, 1, seed=0)
+    opt = SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        (model(Tensor(np.ones((3, 2)))) ** 2).sum().backward()  # backward before step: fine
+        opt.step()
+    version = model.weight._version
+    stale = (model(Tensor(np.ones((1, 2)))) ** 2).sum()
+    model.load_state_dict(model.state_dict())
+    nn.init.zeros_(model.bias)
+    assert model.weight._version == version + 1
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation \(load_state_dict\)"):
+        stale.backward()

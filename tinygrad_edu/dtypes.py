@@ -32,7 +32,10 @@ _default_dtype = np.dtype(np.float64)
 def set_default_dtype(dtype: Any) -> None:
     """Set the float dtype that Python data and integer arrays become (float32 or float64)."""
     global _default_dtype
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"set_default_dtype: expected float32 or float64, got {dtype!r:.60}") from None
     if dtype not in _FLOAT_DTYPES:
         raise TypeError(f"set_default_dtype: expected float32 or float64, got {dtype}")
     _default_dtype = dtype

@@ -127,6 +127,9 @@ class set_grad_enabled(contextlib.ContextDecorator):
     """
 
     def __init__(self, enabled: bool) -> None:
+        if not isinstance(enabled, bool) and type(enabled).__name__ != "bool_":  # numpy's bool too; "abc" is no mode
+            raise TypeError(f"set_grad_enabled: enabled must be True or False, got {type(enabled).__name__}: "
+                            f"{enabled!r:.40}")
         self.enabled = bool(enabled)
         self._saved = threading.local()  # per thread: a stack of the modes to restore
 

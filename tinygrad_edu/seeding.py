@@ -58,7 +58,7 @@ def default_generator() -> np.random.Generator:
     return _default
 
 
-def as_generator(seed: Seed, op: str = "seed") -> np.random.Generator:
+def as_generator(seed: Seed, op: str = "random draw") -> np.random.Generator:
     """The generator itself, the package-wide one for ``None``, or a new one seeded with the int ``seed``."""
     if isinstance(seed, np.random.Generator):
         return seed

@@ -64,6 +64,7 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
+from .constants import SELU_ALPHA, SELU_SCALE
 from .dtypes import _BOOL, _DTYPE_SET, _FLOAT_DTYPES, DTYPES, as_dtype, get_default_dtype, set_default_dtype
 from .dtypes import check_can_require_grad as _check_can_require_grad
 from .dtypes import promote as _promote
@@ -73,7 +74,6 @@ from .ops.movement import MovementOps
 from .ops.reductions import ReductionOps
 from .tensor_inplace import InplaceOps
 from .torch_names import accepts_torch_names, add_torch_names
-from .value import SELU_ALPHA, SELU_SCALE
 from .versions import CLOCK, check_saved, version_of
 
 __all__ = [
@@ -855,15 +855,21 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         return self.elu(SELU_ALPHA) * SELU_SCALE
 
     def softplus(self) -> Tensor:
-        """ln(1 + e^z) (composed, stable): z + log1p(e^-z) for z > 0, log1p(e^z) otherwise.
+        """ln(1 + e^z) (composed, stable): max(z, 0) + log1p(e^(z - 2 max(z, 0))).
 
-        Each branch only sees the inputs it is used for, so no exponential overflows and
-        softplus(inf) = inf with gradient 1; the derivative is sigma(z) everywhere (1/2 at 0),
-        and so are the higher ones (the z <= 0 branch is smooth through 0).
+        z - 2 max(z, 0) = -|z|, so the exponential never overflows. The derivative is sigma(z)
+        everywhere (1/2 at 0, where relu'(0) = 0 leaves d(z - 2 max(z, 0))/dz = 1), and the
+        second derivative is sigma'(z) there too. At z = +-inf, z - 2 max(z, 0) would be
+        inf - inf, so tensors holding an infinity take the branchwise form
+        where(z > 0, z + log1p(e^-z), log1p(e^z)) instead (slower: three where ops):
+        softplus(inf) = inf with gradient 1, softplus(-inf) = 0 with gradient 0.
         """
-        positive = self.data > 0
-        above, below = where(positive, self, 0.0), where(positive, 0.0, self)
-        return where(positive, above + (-above).exp().log1p(), below.exp().log1p())
+        if not np.isinf(self.data).any():
+            positive = self.relu()
+            return positive + (self - positive * 2.0).exp().log1p()
+        is_positive = self.data > 0
+        above, below = where(is_positive, self, 0.0), where(is_positive, 0.0, self)
+        return where(is_positive, above + (-above).exp().log1p(), below.exp().log1p())
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
         """min(max(x, low), high) (composed: where);  derivative 1 inside [low, high], 0 outside."""
@@ -1012,6 +1018,8 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
         """Reorder the axes (primitive)."""
         order = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in order):
+            raise TypeError(f"permute: axes must be integers, got {order!r:.60} for shape {self.shape}")
         if sorted(a % max(self.ndim, 1) for a in order) != list(range(self.ndim)):
             raise ValueError(f"permute: {order} is not a permutation of the {self.ndim} axes of shape {self.shape}")
         order = tuple(int(a) % self.ndim for a in order)
@@ -1253,11 +1261,23 @@ def _normalize_index(index: Any, shape: tuple[int, ...], op: str = "getitem") ->
 # ====================================================================== module-level ops
 
 
+def _operand(x: ArrayLike, op: str) -> Tensor:
+    """``x`` as a Tensor operand of ``op`` (the Tensor policy; a bad ``x`` is an error naming ``op``)."""
+    return x if isinstance(x, Tensor) else Tensor(_to_float_array(x, op=op))
+
+
+def _sequence(items: Any, op: str) -> Sequence[Any]:
+    """``items`` if it is a list or tuple (of tensors), else a ``TypeError`` naming ``op``."""
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(items).__name__}: {items!r:.60}")
+    return items
+
+
 def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
     """x where cond is true (nonzero) else y, broadcasting all three (primitive ``where``)."""
-    cond_array = np.asarray(cond.data if isinstance(cond, Tensor) else cond).astype(bool)
-    anchor = x if isinstance(x, Tensor) else (y if isinstance(y, Tensor) else Tensor(x))
-    tx, ty = anchor._constant(x), anchor._constant(y)
+    cond_array = (cond.data if isinstance(cond, Tensor) else _to_float_array(cond, op="where")).astype(bool)
+    anchor = x if isinstance(x, Tensor) else (y if isinstance(y, Tensor) else _operand(x, "where"))
+    tx, ty = anchor._constant(x, "where"), anchor._constant(y, "where")
     shape = _broadcast_shape(_broadcast_shape(cond_array.shape, tx.shape, "where"), ty.shape, "where")
     if engine.is_grad_enabled():
         tx = tx.expand(shape) if tx.requires_grad else tx
@@ -1270,20 +1290,20 @@ def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
 
 def maximum(x: ArrayLike, y: ArrayLike) -> Tensor:
     """Elementwise max(x, y) (primitive); ties split the gradient evenly."""
-    tx = x if isinstance(x, Tensor) else Tensor(x)
+    tx = _operand(x, "maximum")
     return tx._binary(P.Maximum, y)
 
 
 def minimum(x: ArrayLike, y: ArrayLike) -> Tensor:
     """Elementwise min(x, y) = -max(-x, -y) (composed)."""
-    tx = x if isinstance(x, Tensor) else Tensor(x)
-    return -maximum(-tx, -tx._constant(y))
+    tx = _operand(x, "minimum")
+    return -maximum(-tx, -tx._constant(y, "minimum"))
 
 
 @accepts_torch_names
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along ``axis`` (primitive ``concatenate``;  dL/dx_i = the slice of g where x_i lies)."""
-    parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    parts = [_operand(t, "concatenate") for t in _sequence(tensors, "concatenate")]
     if not parts:
         raise ValueError("concatenate: needs at least one tensor")
     first = parts[0]
@@ -1307,7 +1327,7 @@ cat = concatenate  # PyTorch's name (tg.cat(tensors, dim=0))
 @accepts_torch_names
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along a new axis (composed: unsqueeze + concatenate)."""
-    parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    parts = [_operand(t, "stack") for t in _sequence(tensors, "stack")]
     if not parts:
         raise ValueError("stack: needs at least one tensor")
     for t in parts[1:]:
@@ -1339,7 +1359,9 @@ def grad(
     * Every input must require grad. An input the output does not depend on raises
       unless ``allow_unused=True`` (then its entry is ``None``).
     """
-    seq = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not isinstance(output, Tensor):
+        raise TypeError(f"grad: output must be a Tensor (the result of a computation), got {type(output).__name__}")
+    seq = [inputs] if isinstance(inputs, Tensor) else list(_sequence(inputs, "grad"))
     for i, t in enumerate(seq):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__} for input {i}")

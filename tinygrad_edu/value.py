@@ -27,14 +27,11 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 
 from . import engine
+from .constants import SELU_ALPHA, SELU_SCALE  # re-exported: tinygrad_edu.value.SELU_ALPHA
 
 __all__ = ["Value", "SELU_ALPHA", "SELU_SCALE"]
 
 Number = int | float
-
-#: Constants of SELU (Klambauer et al., 2017), as in PyTorch.
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _stable_sigmoid(z: float) -> float:

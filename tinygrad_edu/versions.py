@@ -51,7 +51,9 @@ class _Clock:
 
 
 CLOCK = _Clock()
-_lock = threading.Lock()
+# Re-entrant: the garbage collector can run inside record_write (any allocation may trigger it) and
+# call _forget for an array that just died, in the same thread, while the lock is held.
+_lock = threading.RLock()
 
 
 class _MemoryVersion:

@@ -13,13 +13,13 @@ VJP is the lectures' dW, db, dA); the gradients come from the chain rule.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from .. import primitives as P
-from ..argcheck import check_int, check_real
+from ..argcheck import check_instance, check_int, check_real
 from ..factories import as_tensor
 from ..seeding import Seed, as_generator
 from ..tensor_class import Tensor, get_default_dtype
@@ -47,8 +47,23 @@ __all__ = [
 ]
 
 
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else as_tensor(x)  # int arrays stay int: they take the layer's dtype
+def _as_tensor(x: Any, op: str = "linear") -> Tensor:
+    """``x`` as a Tensor (int arrays stay int: they take the layer's dtype); bad data is an error naming ``op``."""
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return as_tensor(x)
+    except TypeError as err:  # "as_tensor: cannot make ..." -> "<op>: cannot make ..."
+        raise TypeError(f"{op}: {str(err).partition(': ')[2] or err}") from None
+
+
+def _torch_alias(value: Any, default: Any, alias_value: Any, name: str, alias: str, op: str) -> Any:
+    """``value``, or PyTorch's keyword for it (``dim=`` for ``axis=``, ...) when that was given instead."""
+    if alias_value is None:
+        return value
+    if value != default:
+        raise TypeError(f"{op}: got both {name}={value!r} and {alias}={alias_value!r}; they are the same argument")
+    return alias_value
 
 
 # ====================================================================== Linear
@@ -64,6 +79,9 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     composed reference ``x @ W.T + b``, which gives the same values and gradients.
     """
     x = _as_tensor(x)
+    check_instance(weight, Tensor, "weight", "linear")
+    if bias is not None:
+        check_instance(bias, Tensor, "bias", "linear")
     if x.ndim == 2 and x.shape[1] == weight.shape[-1] and weight.ndim == 2 and x.dtype == weight.dtype and (
         bias is None or (bias.shape == weight.shape[:1] and bias.dtype == x.dtype)
     ):
@@ -127,10 +145,23 @@ class Linear(Module):
 
 
 class Sequential(Module):
-    """Modules applied one after another: a[l] = module_l(a[l-1]). Children are named "0", "1", ..."""
+    """Modules applied one after another: a[l] = module_l(a[l-1]).
+
+    Children are named "0", "1", ...; given one dict (e.g. an ``OrderedDict``, as in PyTorch)
+    they are named by its keys: ``Sequential(OrderedDict(fc1=Linear(2, 4), act=ReLU()))``
+    has the state-dict keys ``fc1.weight``, ``fc1.bias``.
+    """
 
     def __init__(self, *modules: Module) -> None:
         super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], Mapping):
+            for name, module in modules[0].items():
+                if not isinstance(name, str) or not name or "." in name:
+                    raise TypeError(f"Sequential: names must be non-empty strings without '.', got {name!r}")
+                if not isinstance(module, Module):
+                    raise TypeError(f"Sequential: expected a Module for {name!r}, got {type(module).__name__}")
+                setattr(self, name, module)
+            return
         if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
             modules = tuple(modules[0])
         for m in modules:
@@ -195,8 +226,9 @@ class ReLU(Module):
 class LeakyReLU(Module):
     """a = z if z > 0 else slope*z (= max(slope*z, z) for slope < 1);  derivative 1 or slope (slope at 0)."""
 
-    def __init__(self, slope: float = 0.01) -> None:
+    def __init__(self, slope: float = 0.01, *, negative_slope: float | None = None) -> None:
         super().__init__()
+        slope = _torch_alias(slope, 0.01, negative_slope, "slope", "negative_slope", "LeakyReLU")
         self.slope = check_real(slope, "slope", "LeakyReLU")
 
     def forward(self, x: Any) -> Tensor:
@@ -230,9 +262,9 @@ class SELU(Module):
 class Softmax(Module):
     """a_i = e^(z_i) / sum_j e^(z_j) along ``axis`` (stable: shifted by max z);  da_i/dz_j = a_i (delta_ij - a_j)."""
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = check_int(axis, "axis", "Softmax")
+        self.axis = check_int(_torch_alias(axis, -1, dim, "axis", "dim", "Softmax"), "axis", "Softmax")
 
     def forward(self, x: Any) -> Tensor:
         return _as_tensor(x).softmax(axis=self.axis)
@@ -244,9 +276,9 @@ class Softmax(Module):
 class LogSoftmax(Module):
     """a_i = z_i - ln sum_j e^(z_j) along ``axis`` (stable log of softmax);  da_i/dz_j = delta_ij - softmax(z)_j."""
 
-    def __init__(self, axis: int = -1) -> None:
+    def __init__(self, axis: int = -1, *, dim: int | None = None) -> None:
         super().__init__()
-        self.axis = check_int(axis, "axis", "LogSoftmax")
+        self.axis = check_int(_torch_alias(axis, -1, dim, "axis", "dim", "LogSoftmax"), "axis", "LogSoftmax")
 
     def forward(self, x: Any) -> Tensor:
         return _as_tensor(x).log_softmax(axis=self.axis)
@@ -291,8 +323,12 @@ def get_activation(spec: str | type[Module] | Module | None) -> Module:
 class Flatten(Module):
     """Merge axes ``start_axis``..``end_axis`` into one: (N, C, H, W) -> (N, C*H*W) by default."""
 
-    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+    def __init__(
+        self, start_axis: int = 1, end_axis: int = -1, *, start_dim: int | None = None, end_dim: int | None = None
+    ) -> None:
         super().__init__()
+        start_axis = _torch_alias(start_axis, 1, start_dim, "start_axis", "start_dim", "Flatten")
+        end_axis = _torch_alias(end_axis, -1, end_dim, "end_axis", "end_dim", "Flatten")
         self.start_axis = check_int(start_axis, "start_axis", "Flatten")
         self.end_axis = check_int(end_axis, "end_axis", "Flatten")
 
@@ -408,6 +444,7 @@ def lecture_params(model: Module) -> dict[str, np.ndarray]:
     Layers are numbered l = 1, 2, ... in the order ``named_modules()`` visits them. The arrays
     are copies: the reference never changes the model, and a later update never changes them.
     """
+    check_instance(model, Module, "model", "lecture_params")
     linears = [module for _, module in model.named_modules() if isinstance(module, Linear)]
     if not linears:
         raise ValueError(f"lecture_params: {type(model).__name__} has no Linear layers")

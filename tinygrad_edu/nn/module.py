@@ -36,7 +36,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import engine
-from ..tensor_class import Tensor
+from ..tensor_class import Tensor, _to_float_array, get_default_dtype
+from ..versions import record_write
 
 __all__ = ["Module", "Parameter", "StateDictError", "LoadResult"]
 
@@ -44,13 +45,18 @@ __all__ = ["Module", "Parameter", "StateDictError", "LoadResult"]
 class Parameter(Tensor):
     """A trainable tensor: a leaf with ``requires_grad=True`` that a :class:`Module` registers.
 
+    ``Parameter(data, requires_grad=False)`` (or ``module.requires_grad_(False)``) freezes it: it
+    gets no gradient, and an optimiser given it leaves it alone, as in PyTorch.
+
     ``isinstance(p, Tensor)`` is true; every op on a parameter returns a plain ``Tensor``.
     """
 
     __slots__ = ()
 
-    def __init__(self, data: Any, dtype: Any = None, label: str = "") -> None:
-        super().__init__(data, requires_grad=True, dtype=dtype, label=label)
+    def __init__(self, data: Any, requires_grad: bool = True, *, dtype: Any = None, label: str = "") -> None:
+        if not isinstance(data, (Tensor, np.ndarray)):
+            data = _to_float_array(data, dtype, op="Parameter")  # bad data: an error naming Parameter
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype, label=label)
 
     def __repr__(self) -> str:
         return "Parameter" + super().__repr__()[len("Tensor"):].replace(", requires_grad=True", "")
@@ -363,6 +369,7 @@ class Module:
             )
         for key, array in arrays.items():
             np.copyto(own[key].data, array, casting="unsafe")
+            record_write(own[key].data, "load_state_dict")  # an in-place write: bump the version counter
         return LoadResult(missing, unexpected)
 
     # ------------------------------------------------------------------ printing
@@ -394,6 +401,9 @@ class Module:
         training flags are restored afterwards.
         """
         shape = tuple(int(n) for n in input_shape)
+        if dtype is None:  # the model's own dtype (after .float(), float32 zeros), else the default
+            params = self.parameters()
+            dtype = params[0].dtype if params else get_default_dtype()
         flags = [(m, m.training) for m in self.modules()]
         _recording.records = records = []
         try:

@@ -31,7 +31,7 @@ A training step::
 * :mod:`.clip`: ``clip_grad_norm``.
 """
 
-from . import lr_scheduler
+from . import lr_scheduler as lr_scheduler  # optim.lr_scheduler.StepLR, as torch.optim.lr_scheduler
 from .algorithms import SGD, Adam, AdamW, Momentum, RMSprop
 from .clip import clip_grad_norm
 from .lr_scheduler import CosineAnnealingLR, ExponentialLR, LRScheduler, StepLR
@@ -49,5 +49,4 @@ __all__ = [
     "RMSprop",
     "StepLR",
     "clip_grad_norm",
-    "lr_scheduler",
 ]

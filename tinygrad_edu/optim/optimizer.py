@@ -10,7 +10,9 @@ taking the constructor's values for the options it does not set::
                {"params": model.head.parameters(), "lr": 0.01}], lr=0.1, momentum=0.9)
 
 ``step()`` updates each parameter with its own group's hyperparameters, in place
-(``p.data`` keeps its identity, dtype and any views of it); schedulers set each group's
+(``p.data`` keeps its identity, dtype and any views of it) and bumps its version counter
+as any in-place op does (a graph that saved the parameter before the step refuses to run
+backward instead of giving a wrong gradient); schedulers set each group's
 ``"lr"``. ``opt.lr`` (and ``opt.momentum``, ``opt.betas``, ...) read group 0's value and
 assigning them sets every group's: the one-group shorthand.
 
@@ -21,15 +23,17 @@ numbering of PyTorch's ``state_dict``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
 from ..argcheck import check_int, check_real
-from ..engine import no_grad
+from ..engine import enable_grad, no_grad
+from ..nn.module import Parameter
 from ..tensor_class import Tensor
 from ..value import Value
+from ..versions import record_write
 
 __all__ = ["Optimizer"]
 
@@ -45,13 +49,6 @@ def _grad(p: Any) -> np.ndarray | None:
     return g.data if isinstance(g, Tensor) else np.asarray(g, dtype=np.float64)
 
 
-def _mark_modified(p: Tensor) -> None:
-    """Tell the tensor its data changed in place (bumps its version counter where the engine keeps one)."""
-    bump = getattr(p, "_bump_version", None)
-    if bump is not None:
-        bump()
-
-
 def _collect(params: Any, op: str) -> list[Any]:
     """A deduplicated list of parameters from a Module, a Tensor/Value or an iterable of them."""
     if hasattr(params, "parameters") and callable(params.parameters):
@@ -64,7 +61,7 @@ def _collect(params: Any, op: str) -> list[Any]:
     for i, p in enumerate(params):
         if not isinstance(p, (Tensor, Value)):
             raise TypeError(f"{op}: parameter {i} is a {type(p).__name__}, expected a Tensor or Value")
-        if not p.requires_grad:
+        if not p.requires_grad and not isinstance(p, Parameter):  # a frozen Parameter is kept, as in PyTorch
             raise ValueError(
                 f"{op}: parameter {i} (shape {getattr(p, 'shape', ())}) does not require grad, so it never gets a "
                 "gradient; create it with requires_grad=True (nn.Parameter does this)"
@@ -202,8 +199,18 @@ class Optimizer:
             else:
                 p.grad = 0.0
 
-    def step(self) -> None:
-        """Apply one update to every parameter that has a gradient, with its group's hyperparameters."""
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Apply one update to every parameter that has a gradient, with its group's hyperparameters.
+
+        ``closure`` (optional, as PyTorch's): a function that zeroes the gradients, computes
+        the loss, calls ``backward()`` and returns the loss; it runs first (with grad mode
+        on) and its loss is returned. Without it, ``step`` returns None.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        op = f"{type(self).__name__}.step"
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -219,9 +226,12 @@ class Optimizer:
                         )
                     self._update(w, g, self.state.setdefault(i, {}), group)
                     if isinstance(p, Tensor):
-                        _mark_modified(p)
+                        # an in-place write, as w -= ... under no_grad: bump the version counter, so a
+                        # graph that saved p before this step refuses to backward (versions.check_saved)
+                        record_write(w, op)
                     else:
                         p.data = float(w)
+        return loss
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         raise NotImplementedError(f"{type(self).__name__} must define _update(w, g, state, group)")
