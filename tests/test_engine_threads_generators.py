@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor, Value
+from tinygrad_edu import Tensor
 
 
 def test_issue_13_3_backward_from_threads_into_a_shared_leaf_loses_nothing():
