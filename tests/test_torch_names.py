@@ -172,3 +172,13 @@ def test_issue_13_11_requires_grad_leaf_owns_its_array():
     with tg.no_grad():
         v *= 2.0
     np.testing.assert_array_equal(v.data, [2.0, 4.0])
+
+
+def test_size_attribute_copies_pickles_and_serialises_as_an_int():
+    import copy
+    import json
+    import pickle
+
+    n = tg.zeros(2, 3).size
+    assert copy.deepcopy({"n": n}) == {"n": 6} and pickle.loads(pickle.dumps(n)) == 6 and json.dumps(n) == "6"
+    assert type(copy.copy(n)) is int

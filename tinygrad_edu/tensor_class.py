@@ -1123,10 +1123,13 @@ class _Size(int):
 
     shape: tuple[int, ...]
 
-    def __new__(cls, count: int, shape: tuple[int, ...]) -> _Size:
+    def __new__(cls, count: int, shape: tuple[int, ...] = ()) -> _Size:
         out = super().__new__(cls, count)
         out.shape = shape
         return out
+
+    def __reduce__(self) -> tuple[type, tuple[int]]:
+        return int, (int(self),)  # pickled / deep-copied as the plain count
 
     def __call__(self, dim: int | None = None) -> Any:
         if dim is None:
