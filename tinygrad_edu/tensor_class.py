@@ -1278,7 +1278,14 @@ def _sequence(items: Any, op: str) -> Sequence[Any]:
 
 def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
     """x where cond is true (nonzero) else y, broadcasting all three (primitive ``where``)."""
-    cond_array = (cond.data if isinstance(cond, Tensor) else _to_float_array(cond, op="where")).astype(bool)
+    # The condition is not copied to bool (numpy's where reads any nonzero as true): keeping the
+    # comparison's own array (or the caller's) lets tg.jit's trace see where it comes from.
+    if isinstance(cond, Tensor):
+        cond_array = cond.data
+    elif isinstance(cond, np.ndarray) and cond.dtype.kind in "biuf":
+        cond_array = cond
+    else:
+        cond_array = _to_float_array(cond, op="where")
     anchor = x if isinstance(x, Tensor) else (y if isinstance(y, Tensor) else _operand(x, "where"))
     tx, ty = anchor._constant(x, "where"), anchor._constant(y, "where")
     shape = _broadcast_shape(_broadcast_shape(cond_array.shape, tx.shape, "where"), ty.shape, "where")
