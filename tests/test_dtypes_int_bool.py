@@ -251,3 +251,67 @@ def test_fit_accepts_integer_label_tensors_and_reports_accuracy():
                   epochs=5, verbose=0, seed=0)
     assert len(history.history["accuracy"]) == 5 and 0.0 <= history.history["accuracy"][-1] <= 1.0
     assert history.history["loss"][-1] < history.history["loss"][0]
+
+
+_TORCH_PROMOTE_TYPES = {  # torch.promote_types(a, b) for the five dtypes (symmetric)
+    ("bool", "bool"): "bool", ("bool", "int32"): "int32", ("bool", "int64"): "int64",
+    ("bool", "float32"): "float32", ("bool", "float64"): "float64",
+    ("int32", "int32"): "int32", ("int32", "int64"): "int64", ("int32", "float32"): "float32",
+    ("int32", "float64"): "float64", ("int64", "int64"): "int64", ("int64", "float32"): "float32",
+    ("int64", "float64"): "float64", ("float32", "float32"): "float32", ("float32", "float64"): "float64",
+    ("float64", "float64"): "float64",
+}
+
+
+@pytest.mark.parametrize(("pair", "expected"), sorted(_TORCH_PROMOTE_TYPES.items()))
+def test_tensor_tensor_promotion_table_matches_torch(pair, expected):
+    """Every pair of the five dtypes, both orders, through + and * (bool + bool stays bool, as in torch)."""
+    a = tg.tensor(np.array([1, 0]).astype(pair[0]))
+    b = tg.tensor(np.array([1, 1]).astype(pair[1]))
+    for left, right in ((a, b), (b, a)):
+        assert (left * right).dtype == expected
+        if expected != "bool":
+            assert (left + right).dtype == expected
+
+
+def test_mixed_dtype_gradients_keep_each_inputs_dtype():
+    """x32 * x64 computes in float64; dL/dx32 is float32 and dL/dx64 float64 (as PyTorch)."""
+    x32 = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    x64 = Tensor(np.array([3.0, 4.0]), requires_grad=True)
+    out = x32 * x64 * (x64 > 3.5)
+    assert out.dtype == np.float64
+    out.sum().backward()
+    assert x32.grad.dtype == np.float32 and x64.grad.dtype == np.float64
+    np.testing.assert_array_equal(x32.grad.data, [0.0, 4.0])
+    np.testing.assert_array_equal(x64.grad.data, [0.0, 2.0])
+
+
+def test_torch_dtype_objects_and_names_are_accepted():
+    """t.to(torch.float32) works without torch being a dependency: torch's dtypes print as 'torch.float32'."""
+
+    class TorchLikeDtype:  # what a torch.dtype looks like to us: its module and its str()
+        __module__ = "torch"
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def __str__(self) -> str:
+            return f"torch.{self.name}"
+
+    t = Tensor([1.5])
+    assert t.to(TorchLikeDtype("float32")).dtype == np.float32
+    assert t.to(TorchLikeDtype("long")).dtype == np.int64
+    assert t.to("torch.bool").dtype == np.bool_
+    with pytest.raises(TypeError, match="unknown or unsupported dtype 'torch.complex64'"):
+        t.to(TorchLikeDtype("complex64"))
+
+
+def test_bool_tensors_cannot_be_subtracted_or_negated():
+    """torch: m - m, -m and 1 - m raise RuntimeError ('Subtraction, the `-` operator, with a bool
+    tensor is not supported. If you are trying to invert a mask, use the `~` ...')."""
+    m = tg.tensor([True, False])
+    for bad in (lambda: m - m, lambda: -m, lambda: 1 - m, lambda: Tensor([1.0, 2.0]) - m):
+        with pytest.raises(TypeError, match=r"(sub|neg) \(-\): a bool tensor \(shape \(2,\)\) cannot be subtracted"):
+            bad()
+    np.testing.assert_array_equal((1 - m.long()).data, [0, 1])
+    np.testing.assert_array_equal((~m).data, [False, True])

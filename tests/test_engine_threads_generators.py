@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tinygrad_edu as tg
-from tinygrad_edu import Tensor, Value
+from tinygrad_edu import Tensor
 
 
 def test_issue_13_3_backward_from_threads_into_a_shared_leaf_loses_nothing():
@@ -37,21 +37,6 @@ def test_issue_13_3_backward_from_threads_into_a_shared_leaf_loses_nothing():
     finally:
         sys.setswitchinterval(previous)
     np.testing.assert_array_equal(W.grad.data, 4 * calls * x)
-
-
-def test_issue_13_3_value_leaves_are_thread_safe_too():
-    w = Value(1.5)
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(1e-5)
-    try:
-        threads = [threading.Thread(target=lambda: [(w * 2.0).backward() for _ in range(300)]) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-    finally:
-        sys.setswitchinterval(previous)
-    assert w.grad == 4 * 300 * 2.0
 
 
 def test_issue_13_6_no_grad_on_a_generator_covers_its_body():

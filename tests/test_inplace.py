@@ -256,7 +256,7 @@ def test_views_see_an_inplace_change():
 def _saved_cases():
     """(build, which tensor gets changed): each op's VJP reads the changed tensor."""
     return {
-        "mul saves x": (lambda a, b: a * b, "a"),
+        "mul saves y": (lambda a, b: a * b, "b"),  # b is read for dL/da (a is read only for dL/db: b needs none)
         "matmul saves y": (lambda a, b: a.reshape(1, 3) @ b.reshape(3, 1), "b"),
         "exp saves its output": (lambda a, b: a.exp(), "out"),
         "div saves y": (lambda a, b: a / b, "b"),
@@ -302,7 +302,7 @@ def test_change_of_an_unsaved_tensor_is_allowed_and_gradient_is_right():
 
 def test_optimizer_step_between_forward_and_backward_is_caught():
     w = Tensor([[1.0, 2.0]], requires_grad=True)
-    x = Tensor([[3.0], [4.0]])
+    x = Tensor([[3.0], [4.0]], requires_grad=True)  # w is read for dL/dx
     loss = (w @ x).sum()
     with tg.no_grad():
         w -= 0.1
@@ -357,7 +357,8 @@ def test_any_inplace_change_of_a_saved_tensor_is_caught(op, change, which):
     }[op]
     out = build()
     saves = out._fn.saves
-    saved = [out if s == "out" else out._parents[s] for s in saves]  # (for matmul: views of a and b)
+    entries = [s[0] if isinstance(s, tuple) else s for s in saves]  # (a and b both require grad: all apply)
+    saved = [out if s == "out" else out._parents[s] for s in entries]  # (for matmul: views of a and b)
     target = saved[which % len(saved)]
     with tg.no_grad():
         if change == "setitem":
@@ -399,3 +400,136 @@ def test_optimizer_step_before_backward_is_caught():
     opt.step()
     with pytest.raises(RuntimeError, match=r"modified by an inplace operation \(SGD\.step\)"):
         loss.backward()
+
+
+def test_recorded_setitem_with_repeated_indices_is_an_error():
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1.0
+    with pytest.raises(IndexError, match="selects some elements more than once"):
+        y[np.array([0, 0])] = Tensor([5.0, 6.0], requires_grad=True)
+    z = Tensor([0.0, 0.0])
+    z[np.array([1, 1])] = np.array([5.0, 6.0])  # data path: numpy's rule (the last one wins)
+    np.testing.assert_array_equal(z.data, [0.0, 6.0])
+
+
+def test_inplace_idioms_on_interior_tensors_match_pytorch():
+    """PyTorch::
+
+        x = torch.ones(2, 2, requires_grad=True)
+        y = x * 3; y[0] += 1; y[1] *= 2; y.sum().backward()
+        y -> [[4., 4.], [6., 6.]];  x.grad -> [[3., 3.], [6., 6.]]
+        x = torch.tensor([1., 2.], requires_grad=True); y = x * 1; y.add_(y * 2)   # x.grad -> [3., 3.]
+        y = x * 1; y[0] = y[1] * 3; y.sum().backward()                              # x.grad -> [0., 4.]
+    """
+    x = Tensor(np.ones((2, 2)), requires_grad=True)
+    y = x * 3.0
+    y[0] += 1.0  # Python: t = y[0]; t += 1 (writes through the view); y[0] = t
+    y[1] *= 2.0
+    np.testing.assert_array_equal(y.data, [[4.0, 4.0], [6.0, 6.0]])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [[3.0, 3.0], [6.0, 6.0]])
+
+    v = Tensor([1.0, 2.0], requires_grad=True)
+    y = v * 1.0
+    y.add_(y * 2.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(v.grad.data, [3.0, 3.0])
+    v.zero_grad()
+    y = v * 1.0
+    y[0] = y[1] * 3.0
+    np.testing.assert_array_equal(y.data, [6.0, 2.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(v.grad.data, [0.0, 4.0])
+
+
+def test_write_through_a_view_then_setitem_still_guards_saved_values():
+    """PyTorch: y = x.exp(); y[0] += 1; y.sum().backward() -> RuntimeError (exp saved its output)."""
+    x = Tensor(np.ones((2, 2)), requires_grad=True)
+    y = x.exp()
+    y[0] += 1.0
+    with pytest.raises(RuntimeError, match=r"'exp' saved its output"):
+        y.sum().backward()
+
+
+@given(_inplace_programs(), st.integers(0, 2**32 - 1))
+def test_recorded_inplace_sequences_have_the_out_of_place_gradients(program, seed):
+    """With grad mode on, in-place ops on an interior tensor give the values and gradients of the
+    out-of-place program (an independent copy of the leaves), as in PyTorch."""
+    shape, steps = program
+    rng = np.random.default_rng(seed)
+    start, weights = rng.uniform(0.5, 3, shape), rng.normal(size=shape)
+    x, x_ref = Tensor(start.copy(), requires_grad=True), Tensor(start.copy(), requires_grad=True)
+    w, w_ref = (Tensor(np.full(shape[-1:], 1.5), requires_grad=True) for _ in range(2))
+    y, ref = x * 1.0, x_ref * 1.0
+    first = np.arange(shape[-1]) == 0
+    for op, c, tensor_operand in steps:
+        other, other_ref = (w, w_ref) if tensor_operand else (c, c)
+        if op == "add":
+            y += other
+            ref = ref + other_ref
+        elif op == "sub":
+            y.sub_(other, alpha=0.5)
+            ref = ref - other_ref * 0.5
+        elif op == "mul":
+            y *= other
+            ref = ref * other_ref
+        elif op == "div":
+            y /= other
+            ref = ref / other_ref
+        elif op == "clamp":
+            y.clamp_(-c, c)
+            ref = ref.clip(-c, c)
+        elif op == "set":
+            y[..., 0] = y[..., -1] * c  # the value comes from y itself
+            ref = tg.where(first, (ref * c)[..., -1:], ref)
+        else:
+            y[..., 0] += c
+            ref = ref + tg.where(first, c, 0.0)
+    np.testing.assert_allclose(y.data, ref.data, rtol=1e-12, atol=1e-12)
+    (y * weights).sum().backward()
+    (ref * weights).sum().backward()
+    np.testing.assert_allclose(x.grad.data, x_ref.grad.data, rtol=1e-10, atol=1e-12)
+    if w_ref.grad is not None:
+        np.testing.assert_allclose(w.grad.data, w_ref.grad.data, rtol=1e-10, atol=1e-12)
+
+
+def test_a_value_read_only_for_an_unwanted_gradient_is_not_guarded():
+    """PyTorch: ``z = w * X`` and ``X @ W`` with a constant X save X only, so changing W in place
+    before backward is allowed and dL/dW = X^T G is still right; changing X is an error."""
+    w = Tensor([[1.0, 2.0]], requires_grad=True)
+    X = Tensor([[3.0], [4.0]])
+    loss = (w @ X).sum() + (w * 2.0).sum()
+    with tg.no_grad():
+        w -= 10.0
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.data, [[5.0, 6.0]])
+    loss = (w @ X).sum()
+    with tg.no_grad():
+        X *= 2.0
+    with pytest.raises(RuntimeError, match=r"'matmul' saved its input 1"):
+        loss.backward()
+
+
+def test_version_records_die_with_their_arrays():
+    """A training loop writes into a fresh gradient array every step: the version table must not grow."""
+    import gc
+
+    from tinygrad_edu import versions
+
+    w = Tensor(np.ones(3), requires_grad=True)
+    for _ in range(3):
+        (w * w).sum().backward()
+        with tg.no_grad():
+            w -= 0.1 * w.grad
+        w.grad.zero_()
+    gc.collect()
+    start = len(versions._memory)
+    for _ in range(200):
+        (w * w).sum().backward()
+        with tg.no_grad():
+            w -= 0.1 * w.grad
+        w.grad.zero_()
+        w.grad = None
+    gc.collect()
+    assert len(versions._memory) <= start
+    assert w._version == 203

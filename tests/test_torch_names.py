@@ -63,6 +63,22 @@ def test_every_op_with_an_axis_accepts_dim():
     assert tg.concatenate.torch_names == {"dim": "axis"}
 
 
+def test_add_torch_names_covers_methods_a_new_op_family_adds():
+    """A method added later by a mixin, without the decorator, gets dim= from add_torch_names."""
+    from tinygrad_edu.torch_names import add_torch_names
+
+    class NewOps:
+        def spread(self, axis: int = 0, keepdims: bool = False) -> tuple[int, bool]:
+            return axis, keepdims
+
+    class Extended(NewOps):
+        pass
+
+    add_torch_names(Extended)
+    assert Extended().spread(dim=3, keepdim=True) == (3, True)
+    assert Extended().spread(1) == (1, False)
+
+
 def test_both_spellings_is_an_error(t):
     with pytest.raises(TypeError, match=r"sum: got both dim= and axis="):
         t.sum(dim=0, axis=0)
@@ -156,3 +172,13 @@ def test_issue_13_11_requires_grad_leaf_owns_its_array():
     with tg.no_grad():
         v *= 2.0
     np.testing.assert_array_equal(v.data, [2.0, 4.0])
+
+
+def test_size_attribute_copies_pickles_and_serialises_as_an_int():
+    import copy
+    import json
+    import pickle
+
+    n = tg.zeros(2, 3).size
+    assert copy.deepcopy({"n": n}) == {"n": 6} and pickle.loads(pickle.dumps(n)) == 6 and json.dumps(n) == "6"
+    assert type(copy.copy(n)) is int

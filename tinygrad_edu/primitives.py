@@ -46,10 +46,11 @@ class Primitive:
     """Base of all primitives (a namespace for ``forward`` and ``backward``)."""
 
     name = "primitive"
-    # What the VJP reads at backward time: input positions and/or "out" (None: all of them).
-    # An in-place change of one of these between forward and backward is an error
-    # (see tinygrad_edu.versions); () means the VJP needs no values, only shapes.
-    saves: tuple[int | str, ...] | None = None
+    # What the VJP reads at backward time: input positions and/or "out" (None: all of them);
+    # an entry (s, i) means s is read only for the gradient of input i (so only if input i
+    # requires grad). An in-place change of one of these between forward and backward is an
+    # error (see tinygrad_edu.versions); () means the VJP needs no values, only shapes.
+    saves: tuple[int | str | tuple[int | str, int], ...] | None = None
 
     @staticmethod
     def forward(*arrays: np.ndarray, **params: Any) -> np.ndarray:
@@ -273,7 +274,7 @@ class Mul(Primitive):
     """z = x * y;  dL/dx = g * y, dL/dy = g * x."""
 
     name = "mul"
-    saves = (0, 1)
+    saves = ((1, 0), (0, 1))  # y for dL/dx, x for dL/dy (each only if that input requires grad)
 
     @staticmethod
     def forward(x, y):
@@ -288,7 +289,7 @@ class Div(Primitive):
     """z = x / y;  dL/dx = g / y, dL/dy = -g x / y^2 = -g z / y."""
 
     name = "div"
-    saves = (1, "out")
+    saves = (1, (0, 1))  # y for both; x for dL/dy only
 
     @staticmethod
     def forward(x, y):
@@ -297,7 +298,9 @@ class Div(Primitive):
 
     @staticmethod
     def backward(g, out, x, y):
-        return (g / y if x.requires_grad else None), (-g * out / y if y.requires_grad else None)
+        # x / y recomputed (bit-identical to z) rather than z itself, so an in-place change of z
+        # after the op does not invalidate dL/dy (as PyTorch's div, which saves x and y)
+        return (g / y if x.requires_grad else None), (-g * (x / y) / y if y.requires_grad else None)
 
 
 class Pow(Primitive):
@@ -309,7 +312,7 @@ class Pow(Primitive):
     """
 
     name = "pow"
-    saves = (0, 1, "out")
+    saves = (0, (1, 0), ("out", 1))
 
     @staticmethod
     def forward(x, y):
@@ -587,7 +590,7 @@ class MatMul(Primitive):
     """
 
     name = "matmul"
-    saves = (0, 1)
+    saves = ((1, 0), (0, 1))  # Y for dL/dX, X for dL/dY (as PyTorch: X @ W with a constant X saves X only)
 
     @staticmethod
     def forward(x, y):

@@ -32,7 +32,7 @@ PyTorch); integers and bools are labels, counts, indices and masks.
   (any of the five, or a name: ``"float32"``, ``"long"``) overrides all this.
 * ``tg.tensor(data)`` (:func:`tinygrad_edu.factories.tensor`) infers like ``torch.tensor``:
   bools -> bool, integers -> int64, Python floats -> the default float dtype.
-* In an expression (PyTorch's promotion; see :func:`_result_dtype` and :func:`_promote`):
+* In an expression (PyTorch's promotion, :func:`tinygrad_edu.dtypes.result_dtype` and ``promote``):
   categories rank bool < integer < float, and the higher category wins. Python numbers and
   lists, and numpy scalars, are *weak*: they take the tensor's dtype when their category is
   not higher (``x32 * 2.0``, ``x32 + np.int64(2)`` and ``x32 + [1, 2]`` stay float32;
@@ -41,6 +41,8 @@ PyTorch); integers and bools are labels, counts, indices and masks.
   True division of integers and ``exp``/``log``/... of integers give the default float.
 * A gradient always has the dtype of its input (a ``cast`` passes it back).
 * The factories (:mod:`tinygrad_edu.factories`) make the default float dtype unless given ``dtype=``.
+* The rules that need no Tensor (the dtypes, the default, names, promotion) are in
+  :mod:`tinygrad_edu.dtypes`.
 
 **Comparisons** (``<``, ``==``, ...) return bool tensors (constants), as in PyTorch: masks for
 indexing (``x[(x > 0) & (x < 6)]``; the mask's shape must match) and for ``where``, and 0/1
@@ -64,6 +66,10 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
+from .dtypes import _BOOL, _DTYPE_SET, _FLOAT_DTYPES, DTYPES, as_dtype, get_default_dtype, set_default_dtype
+from .dtypes import check_can_require_grad as _check_can_require_grad
+from .dtypes import promote as _promote
+from .dtypes import result_dtype as _result_dtype
 from .ops._shared import as_ints as _as_ints
 from .ops._shared import normalize_axis as _normalize_axis
 from .ops._shared import normalize_axis_cached as _normalize_axis_cached  # noqa: F401 (tests clear its cache)
@@ -71,7 +77,7 @@ from .ops.elementwise import ElementwiseOps
 from .ops.movement import MovementOps
 from .ops.reductions import ReductionOps
 from .tensor_inplace import InplaceOps
-from .torch_names import accepts_torch_names
+from .torch_names import accepts_torch_names, add_torch_names
 from .versions import CLOCK, check_saved, version_of
 
 __all__ = [
@@ -90,52 +96,7 @@ __all__ = [
 ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 Axis = int | Sequence[int] | None
 
-_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
-_INT_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
-_BOOL = np.dtype(np.bool_)
-DTYPES = _FLOAT_DTYPES + _INT_DTYPES + (_BOOL,)  # every dtype a Tensor may hold
-# PyTorch's spellings (``.to("long")``); other strings and types go through numpy ("float32", np.int64, int, ...)
-_TORCH_DTYPE_NAMES = {
-    "float": np.dtype(np.float32), "double": np.dtype(np.float64), "long": np.dtype(np.int64),
-    "int": np.dtype(np.int32), "bool": _BOOL,
-}
 _REPR_THRESHOLD = 50  # repr shows at most this many elements, then summarises with "..."
-_default_dtype = np.dtype(np.float64)
-
-
-def set_default_dtype(dtype: Any) -> None:
-    """Set the float dtype that Python data and integer arrays become (float32 or float64)."""
-    global _default_dtype
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"set_default_dtype: expected float32 or float64, got {dtype!r:.60}") from None
-    if dtype not in _FLOAT_DTYPES:
-        raise TypeError(f"set_default_dtype: expected float32 or float64, got {dtype}")
-    _default_dtype = dtype
-
-
-def get_default_dtype() -> np.dtype:
-    """The float dtype that Python data and integer arrays become (float64 by default)."""
-    return _default_dtype
-
-
-def as_dtype(dtype: Any, op: str = "dtype") -> np.dtype:
-    """``dtype`` (a numpy dtype or type, ``int``/``float``/``bool``, a name such as ``"float32"`` or
-    PyTorch's ``"long"``) as one of the numpy dtypes a Tensor holds, else a ``TypeError`` naming ``op``."""
-    if isinstance(dtype, str) and dtype.removeprefix("torch.") in _TORCH_DTYPE_NAMES:
-        return _TORCH_DTYPE_NAMES[dtype.removeprefix("torch.")]
-    try:
-        resolved = np.dtype(dtype.removeprefix("torch.") if isinstance(dtype, str) else dtype)
-    except TypeError:
-        resolved = None
-    if resolved is None or resolved not in DTYPES:  # (None == float64 for numpy: test it first)
-        raise TypeError(
-            f"{op}: unknown or unsupported dtype {dtype!r}; expected one of float32, float64, int32, int64, bool"
-        )
-    return resolved
-
-
 def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
     """Apply the dtype policy of ``Tensor(...)`` (see the module docstring) to ``data``."""
     if isinstance(data, Tensor):
@@ -151,7 +112,7 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
         except ValueError as err:  # ragged nested lists
             raise ValueError(f"{op}: cannot make an array from this {type(data).__name__}: {err}") from None
         if not isinstance(data, (np.ndarray, np.generic)) and array.dtype.kind == "f":
-            array = array.astype(_default_dtype, copy=False)  # Python floats: the default dtype
+            array = array.astype(get_default_dtype(), copy=False)  # Python floats: the default dtype
     if dtype is not None:
         target = as_dtype(dtype, op)
     elif array.dtype in _FLOAT_DTYPES:
@@ -159,7 +120,7 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
     elif array.dtype == np.float16:
         target = np.dtype(np.float32)
     elif array.dtype.kind in "iub":
-        target = _default_dtype
+        target = get_default_dtype()
     elif array.dtype.kind == "f":
         raise TypeError(
             f"{op}: {array.dtype} data is not supported; expected float32 or float64 "
@@ -198,77 +159,16 @@ def _infer_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray
         return np.array(array, dtype=np.int64)
     if kind == "f" and array.dtype.itemsize <= 8:
         python_floats = not isinstance(source, (np.ndarray, np.generic))
-        return np.array(array, dtype=_default_dtype if python_floats or array.dtype == np.float16 else array.dtype)
+        return np.array(array, dtype=get_default_dtype() if python_floats or array.dtype == np.float16 else array.dtype)
     return np.array(_to_float_array(array, None, op))  # raises the policy's TypeError for the rest
 
 
-def _result_dtype(tensor_dtype: np.dtype, other: Any) -> np.dtype:
-    """The dtype of ``tensor <op> other`` for a non-Tensor ``other``, by PyTorch's promotion rules.
-
-    Categories rank bool < integer < float. A Python number or list, or a numpy scalar, is a
-    *weak* operand: it takes the tensor's dtype unless its category is higher (then the default
-    float dtype for a float, int64 for an integer). A numpy array is an ordinary operand: the
-    higher category wins, and within a category numpy's ``result_type`` (float32 with float64 ->
-    float64). So ``x32 * 2.0``, ``x32 + np.int64(2)`` and ``x32 + [1, 2]`` stay float32.
-    """
-    if isinstance(other, np.ndarray) and other.ndim:
-        theirs = other.dtype
-        mine_rank, their_rank = _RANK.get(tensor_dtype.kind, 3), _RANK.get(theirs.kind, 3)
-        if mine_rank != their_rank:
-            return tensor_dtype if mine_rank > their_rank else _canonical(theirs)
-        return np.result_type(tensor_dtype, _canonical(theirs))
-    kind = _weak_kind(other)
-    if _RANK.get(kind, 3) <= _RANK[tensor_dtype.kind]:
-        return tensor_dtype
-    return _default_dtype if kind == "f" else np.dtype(np.int64)
-
-
-_RANK = {"b": 0, "i": 1, "u": 1, "f": 2}
-
-
-def _canonical(dtype: np.dtype) -> np.dtype:
-    """A numpy dtype as the nearest Tensor dtype (float16 -> float32, other integers -> int64)."""
-    if dtype in DTYPES:
-        return dtype
-    if dtype.kind in "iu":
-        return np.dtype(np.int64)
-    return np.dtype(np.float32) if dtype == np.float16 else dtype  # others fail in the policy with a clear error
-
-
-def _weak_kind(other: Any) -> str:
-    """The category ('b', 'i' or 'f') of a Python number, a numpy scalar or 0-d array, or a (nested) list."""
-    if isinstance(other, bool):
-        return "b"
-    if isinstance(other, int):
-        return "i"
-    if isinstance(other, float):
-        return "f"
-    kind = np.asarray(other).dtype.kind
-    return "i" if kind == "u" else kind
 
 
 # Bound once: Tensor._apply runs for every op, so it avoids repeated attribute look-ups.
 _is_grad_enabled = engine.is_grad_enabled
 _current_scope = engine.current_scope
 _new_tensor = object.__new__
-
-
-def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
-    """The common dtype of two tensors (PyTorch): the higher category of bool < int < float wins;
-    within a category the wider type (numpy's ``result_type``). int64 + float32 -> float32."""
-    rank_a, rank_b = _RANK[a.kind], _RANK[b.kind]
-    if rank_a != rank_b:
-        return a if rank_a > rank_b else b
-    return np.result_type(a, b)
-
-
-def _check_can_require_grad(array: np.ndarray, op: str) -> None:
-    if array.dtype.kind != "f":
-        raise RuntimeError(
-            f"{op}: only float tensors can require gradients, got a tensor of dtype {array.dtype} and shape "
-            f"{array.shape} (integer and bool tensors are labels, counts and masks; as PyTorch). "
-            "Cast it first: t.float() or t.double()"
-        )
 
 
 @functools.lru_cache(maxsize=1024)  # a model broadcasts the same few pairs of shapes on every step
@@ -291,10 +191,12 @@ def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[i
 
 
 class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
-    """An n-d float array in the computation graph.
+    """An n-d array in the computation graph: float (differentiable), or int/bool (labels, masks).
 
     The ops of the families in :mod:`tinygrad_edu.ops` (elementwise, reductions,
-    movement/indexing) are inherited from their mixins; the core ones are below.
+    movement/indexing) and the in-place ops (:mod:`tinygrad_edu.tensor_inplace`) are
+    inherited from their mixins; the core ones are below. ``Tensor(data)`` makes a float
+    tensor; ``tg.tensor(data)`` infers int64/bool as ``torch.tensor`` (see the module docstring).
 
     ``data`` is the numpy array, ``grad`` the gradient dL/d(tensor) as a Tensor of the
     same shape after ``backward`` (``None`` until a backward pass reaches it).
@@ -604,7 +506,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         extra = []
         if self.data.size > _REPR_THRESHOLD or self.data.size == 0:  # "..." or "[]" hides the shape
             extra.append(f"shape={self.shape}")
-        if self.dtype != _default_dtype:
+        if self.dtype != get_default_dtype():
             extra.append(f"dtype={self.dtype}")
         if self.requires_grad:
             extra.append("requires_grad=True")
@@ -633,10 +535,14 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     def __sub__(self, other: ArrayLike) -> Tensor:
         """z = x - y (primitive ``sub``);  dL/dx = g, dL/dy = -g."""
+        if self.data.dtype is _BOOL or getattr(other, "dtype", None) is _BOOL:
+            _no_bool_arithmetic("sub (-)", self, other)
         return self._binary(P.Sub, other)
 
     def __rsub__(self, other: ArrayLike) -> Tensor:
         """z = c - x for a number or array c (reflected ``sub``);  dL/dx = -g."""
+        if self.data.dtype is _BOOL or getattr(other, "dtype", None) is _BOOL:
+            _no_bool_arithmetic("sub (-)", self, other)
         return self._binary(P.Sub, other, reverse=True)
 
     def __mul__(self, other: ArrayLike) -> Tensor:
@@ -649,13 +555,15 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     def __truediv__(self, other: ArrayLike) -> Tensor:
         """z = x / y (primitive ``div``);  dL/dx = g / y, dL/dy = -g x / y^2. Integers divide to floats."""
-        if self.data.dtype.kind != "f":
+        if self.data.dtype.kind != "f" and not _is_float(other):
             return self._floating()._binary(P.Div, other)
         return self._binary(P.Div, other)
 
     def __rtruediv__(self, other: ArrayLike) -> Tensor:
         """z = c / x for a number or array c (reflected ``div``);  dL/dx = -g c / x^2."""
-        return self._floating()._binary(P.Div, other, reverse=True)
+        if self.data.dtype.kind != "f" and not _is_float(other):
+            return self._floating()._binary(P.Div, other, reverse=True)
+        return self._binary(P.Div, other, reverse=True)
 
     def __pow__(self, exponent: ArrayLike) -> Tensor:
         """z = x^c for a number c (primitive ``PowConst``;  dL/dx = g c x^(c-1)) or z = x^y for a
@@ -670,6 +578,8 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     def __neg__(self) -> Tensor:
         """z = -x (primitive ``neg``);  dL/dx = -g."""
+        if self.data.dtype is _BOOL:
+            _no_bool_arithmetic("neg (-)", self, None)
         return Tensor._apply(P.Neg, self)
 
     def __rmatmul__(self, other: ArrayLike) -> Tensor:
@@ -736,7 +646,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         or bool dtype the result is a constant (no gradient; floats are truncated toward 0),
         as PyTorch's ``x.long()``. ``dtype`` may be a numpy dtype or a name ("float32", "long").
         """
-        dtype = dtype if dtype.__class__ is np.dtype and dtype in DTYPES else as_dtype(dtype, "cast")
+        dtype = dtype if isinstance(dtype, np.dtype) and dtype in _DTYPE_SET else as_dtype(dtype, "cast")
         if dtype == self.data.dtype:
             return self
         if dtype.kind != "f" or not self.requires_grad:
@@ -777,7 +687,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     def _floating(self) -> Tensor:
         """This tensor, or a constant of it in the default float dtype if it is int/bool (exp, log, ... of ints)."""
-        return self if self.data.dtype.kind == "f" else _wrap(self.data.astype(_default_dtype))
+        return self if self.data.dtype.kind == "f" else _wrap(self.data.astype(get_default_dtype()))
 
     # ------------------------------------------------------------------ comparisons and logic (no gradient)
 
@@ -907,13 +817,11 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         return _wrap(m)
 
 
-    @accepts_torch_names
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """z = sum_i x_i over ``axis`` (int, tuple or None for all) (primitive);  dL/dx_i = g (broadcast back)."""
         axes = _normalize_axis(axis, self.ndim, "sum")
         return Tensor._apply(P.Sum, self, axis=axes, keepdims=keepdims)
 
-    @accepts_torch_names
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """max of x over ``axis`` (primitive); ties split the gradient evenly."""
         axes = _normalize_axis(axis, self.ndim, "max")
@@ -987,6 +895,9 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         return version_of(self.data)
 
 
+add_torch_names(Tensor)  # dim=/keepdim= on every method with axis=/keepdims= (see tinygrad_edu.torch_names)
+
+
 # ====================================================================== helpers used above
 
 
@@ -996,10 +907,13 @@ class _Size(int):
 
     shape: tuple[int, ...]
 
-    def __new__(cls, count: int, shape: tuple[int, ...]) -> _Size:
+    def __new__(cls, count: int, shape: tuple[int, ...] = ()) -> _Size:
         out = super().__new__(cls, count)
         out.shape = shape
         return out
+
+    def __reduce__(self) -> tuple[type, tuple[int]]:
+        return int, (int(self),)  # pickled / deep-copied as the plain count
 
     def __call__(self, dim: int | None = None) -> Any:
         if dim is None:
@@ -1051,6 +965,20 @@ def _own_leaf_grads(leaves: Sequence[Tensor]) -> None:
     leaves = [node for node in leaves if node.grad is not None]
     for node, g in zip(leaves, _own_gradients([node.grad for node in leaves])):
         node.grad = g
+
+
+def _no_bool_arithmetic(op: str, x: Tensor, other: Any) -> None:
+    """PyTorch refuses - with bool tensors (a mask is not a number): say what to write instead."""
+    raise TypeError(
+        f"{op}: a bool tensor (shape {x.shape if x.data.dtype is _BOOL else np.shape(other)}) cannot be "
+        "subtracted or negated (as PyTorch); to invert a mask use ~mask, for 0/1 numbers mask.long() or mask.float()"
+    )
+
+
+def _is_float(x: Any) -> bool:
+    """Whether ``x`` (a Tensor, array, numpy scalar or Python number) is a float: then integer
+    division by it follows the promotion rules; integer / integer gives the default float."""
+    return isinstance(x, float) or getattr(x, "dtype", None) is not None and np.dtype(x.dtype).kind == "f"
 
 
 def _resolve_shape(shape: tuple[Any, ...], size: int) -> tuple[int, ...]:

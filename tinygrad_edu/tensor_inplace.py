@@ -19,8 +19,10 @@ takes is PyTorch's rule:
    grad), grad mode on: the op is recorded like any other. The tensor's old node is moved to a
    new object that keeps a copy of the old values; the op is computed from it out of place,
    written into ``t``'s own memory (so views see it, as in PyTorch), and ``t`` becomes the
-   op's output node. An op recorded earlier with ``t`` as its input now finds ``t`` standing
-   for the new value: ``backward`` detects that (``t`` is younger than its child) and raises
+   op's output node. Ops recorded earlier with ``t`` as input meant the old value: those the
+   operand was computed from are pointed at the old node (so ``y.add_(y * 2)``, ``y[0] += 1``
+   and ``y[0] = y[1]`` work as in PyTorch). Any other earlier use now finds ``t`` standing for
+   the new value: ``backward`` detects that (``t`` is younger than its child) and raises
    instead of returning a wrong gradient (see :mod:`tinygrad_edu.versions`).
 
 Every write bumps the memory's version counter; an op that saved the array for its VJP then
@@ -43,7 +45,7 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
-from .versions import record_write
+from .versions import record_write, written_after
 
 if TYPE_CHECKING:
     from .tensor_class import Tensor
@@ -96,6 +98,7 @@ class InplaceOps:
             raise ValueError(f"{op}: the result has shape {new.shape}, but this tensor has shape {self.shape}")
         if new.dtype != self.dtype:
             new = new.cast(self.dtype)
+        _redirect_to_old(new, self, old)
         np.copyto(array, new.data)
         tick = record_write(array, op)
         self._parents, self._fn, self._op = new._parents, new._fn, new._op
@@ -248,13 +251,43 @@ class InplaceOps:
 
 
 def _node_copy(t: Tensor) -> Tensor:
-    """A new node with ``t``'s graph state and a copy of its values: ``t`` as it was before an in-place op."""
+    """A new node with ``t``'s graph state and a copy of its values: ``t`` as it was before an in-place op.
+
+    If ``t``'s memory was already written after ``t`` was made (through a view: ``y[0] += 1``
+    changes ``y`` before ``y[0] = ...`` runs), the copy is marked as written too, so an op that
+    needs ``t``'s original values still refuses to run backward.
+    """
     old = object.__new__(type(t))
     old.data, old.grad, old.requires_grad, old.label = t.data.copy(), None, t.requires_grad, t.label
     old._parents, old._op, old._fn, old._params, old._scope, old._born = (
         t._parents, t._op, t._fn, t._params, t._scope, t._born
     )
+    op = written_after(t.data, t._born)
+    if op is not None:
+        record_write(old.data, op)
     return old
+
+
+def _redirect_to_old(new: Tensor, replaced: Tensor, old: Tensor) -> None:
+    """Ops made before the in-place op that used ``replaced`` meant its old value: point them at ``old``.
+
+    Only the ops the in-place op's operands were computed from can be found (nodes know their
+    parents, not their children); this covers ``y.add_(y * 2)``, ``y[0] += 1`` (Python runs
+    ``t = y[0]; t += 1; y[0] = t``) and ``y[0] = y[1]``. Any other earlier use of ``replaced``
+    is caught at backward (:func:`tinygrad_edu.versions.check_saved`). A node older than
+    ``replaced`` (made before an earlier in-place op) cannot use it, so the search stops there.
+    """
+    stack, seen = list(new._parents), set()
+    while stack:
+        node = stack.pop()
+        if node is replaced or node is old or id(node) in seen or node._born < replaced._born:
+            continue
+        seen.add(id(node))
+        parents = node._parents
+        if parents:
+            if any(p is replaced for p in parents):
+                node._parents = tuple(old if p is replaced else p for p in parents)
+            stack.extend(parents)
 
 
 def _set_selection(old: Tensor, index: tuple[Any, ...], value: Any, replaced: Tensor) -> Tensor:
@@ -263,9 +296,16 @@ def _set_selection(old: Tensor, index: tuple[Any, ...], value: Any, replaced: Te
     ``replaced`` is the tensor the in-place op is changing: as ``value`` it means ``old``.
     """
     value = old if value is replaced else value
+    positions = np.arange(old.data.size).reshape(old.shape)[index]  # which elements the index selects
+    if np.unique(positions).size != positions.size:
+        raise IndexError(
+            f"setitem: the index {index!r} selects some elements more than once; in a recorded assignment "
+            "(grad mode on) which value wins is ambiguous (PyTorch: undefined). Use distinct indices, or "
+            "assign under no_grad()"
+        )
     mask = np.zeros(old.shape, dtype=bool)
     mask[index] = True
-    selected_shape = np.empty(old.shape, dtype=np.bool_)[index].shape
+    selected_shape = positions.shape
     v = old._constant(value, "setitem")
     v = v.expand(selected_shape) if v.shape != selected_shape else v
     if v.dtype != old.dtype:

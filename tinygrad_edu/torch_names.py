@@ -2,14 +2,20 @@
 
 The package's ops use numpy's names (``t.sum(axis=1, keepdims=True)``); a PyTorch user writes
 ``t.sum(dim=1, keepdim=True)``. One decorator, :func:`accepts_torch_names`, makes every op
-that takes an ``axis`` (or ``keepdims``, ``start_axis``, ``end_axis``) accept the PyTorch
-spelling too, translating it before the op runs. To give a new op the same, decorate it::
+that takes an ``axis`` (or ``keepdims``, ``start_axis``, ``end_axis``, ``axis1``/``axis2``)
+accept the PyTorch spelling too, translating it before the op runs.
 
-    from tinygrad_edu.torch_names import accepts_torch_names
+* **Tensor methods need nothing**: :func:`add_torch_names` runs once on the ``Tensor`` class
+  (at the end of :mod:`tinygrad_edu.tensor_class`) and decorates every public method with such
+  a parameter, including those inherited from the op families in :mod:`tinygrad_edu.ops` -- so
+  a new method ``def cumsum(self, axis=0)`` in a mixin is ``t.cumsum(dim=0)`` too.
+* **Module-level functions** (``tg.concatenate(ts, axis=0)``) are decorated by hand::
 
-    @accepts_torch_names
-    def cumsum(self, axis: int = 0) -> Tensor:  # now also t.cumsum(dim=0)
-        ...
+      from tinygrad_edu.torch_names import accepts_torch_names
+
+      @accepts_torch_names
+      def concatenate(tensors, axis: int = 0) -> Tensor:  # now also tg.cat(ts, dim=0)
+          ...
 
 The decorator reads the op's signature once, so it only translates the names that op has
 (``dim=`` for ``squeeze(axis)``, ``start_dim=`` for ``flatten(start_axis)``). Passing both
@@ -25,7 +31,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["TORCH_KEYWORDS", "accepts_torch_names"]
+__all__ = ["TORCH_KEYWORDS", "accepts_torch_names", "add_torch_names"]
 
 TORCH_KEYWORDS = {
     "dim": "axis", "keepdim": "keepdims", "start_dim": "start_axis", "end_dim": "end_axis",
@@ -60,3 +66,17 @@ def accepts_torch_names(fn: F) -> F:
 
     with_torch_names.torch_names = names  # type: ignore[attr-defined]  # (for the tests and the docs)
     return with_torch_names  # type: ignore[return-value]
+
+
+def add_torch_names(cls: type) -> type:
+    """Decorate every public method of ``cls`` (inherited ones included) that takes numpy's names."""
+    numpy_names = set(TORCH_KEYWORDS.values())
+    for name in dir(cls):
+        if name.startswith("_"):
+            continue
+        method = inspect.getattr_static(cls, name)
+        if not inspect.isfunction(method) or hasattr(method, "torch_names"):
+            continue
+        if numpy_names & inspect.signature(method).parameters.keys():
+            setattr(cls, name, accepts_torch_names(method))
+    return cls

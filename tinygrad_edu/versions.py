@@ -18,9 +18,10 @@ does the same, mapped onto numpy:
   common case costs one integer comparison per node and nothing else. Only when something was
   written since does :func:`check_saved` look at the node's saved arrays.
 * **Which arrays an op saved** is declared by its primitive: ``saves`` lists the input
-  positions (and ``"out"``) its VJP reads (see :mod:`tinygrad_edu.primitives`; ``None``, the
-  default, means all of them, the safe choice for a new primitive). ``z = x + y`` saves
-  nothing, so changing x in place after it is harmless, as in PyTorch.
+  positions (and ``"out"``) its VJP reads, ``(s, i)`` for one read only for input i's
+  gradient (see :mod:`tinygrad_edu.primitives`; ``None``, the default, means all of them,
+  the safe choice for a new primitive). ``z = x + y`` saves nothing, so changing x in place
+  after it is harmless, as in PyTorch; nor does ``W`` in ``X @ W`` with a constant ``X``.
 
 What is not tracked (as in PyTorch): writes through ``t.data`` or through a numpy array the
 tensor shares with its caller; use the in-place methods (``add_``, ``+=``, ``t[i] = v``, ...).
@@ -35,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CLOCK", "check_saved", "memory_owner", "record_write", "version_of"]
+__all__ = ["CLOCK", "check_saved", "memory_owner", "record_write", "version_of", "written_after"]
 
 _KEEP_TICKS = 32  # per array, the clock ticks of its last writes (enough to name the saved version)
 
@@ -117,6 +118,12 @@ def _written_after(array: np.ndarray, tick: int) -> _MemoryVersion | None:
     return None
 
 
+def written_after(array: np.ndarray, tick: int) -> str | None:
+    """The last in-place op that wrote into ``array``'s memory after clock ``tick``, or None."""
+    entry = _written_after(array, tick)
+    return entry.op if entry is not None else None
+
+
 def check_saved(node: Any) -> None:
     """Raise if an array ``node``'s VJP reads, or one of its parents, changed in place after the node was made.
 
@@ -125,8 +132,10 @@ def check_saved(node: Any) -> None:
     * a saved array (see the module docstring) was written into after the op saved it;
     * a parent was *replaced in the graph* by a recorded in-place op (``y *= 2`` on an interior
       ``y`` with grad mode on): this engine links an op to the parent Tensor object, so after the
-      in-place op that object stands for the new value. PyTorch links ops to the old ``grad_fn``
-      and allows this when the op saved nothing; here it is always an error (parent born after child).
+      in-place op that object stands for the new value. (The in-place op re-links the ops its own
+      operand came from, see :mod:`tinygrad_edu.tensor_inplace`; others it cannot find.) PyTorch
+      links ops to the old ``grad_fn`` and allows this when the op saved nothing; here it is an
+      error (a parent born after its child).
     """
     born, op = node._born, node._op
     parents = node._parents
@@ -139,10 +148,14 @@ def check_saved(node: Any) -> None:
                 "before using the tensor."
             )
     saves = getattr(node._fn, "saves", None)  # None (all) for an fn without a declaration
-    positions = range(len(parents)) if saves is None else [s for s in saves if s != "out"]
-    checks = [(f"its input {i}", parents[i]) for i in positions]
-    if saves is None or "out" in saves:
-        checks.append(("its output", node))
+    if saves is None:
+        saves = (*range(len(parents)), "out")
+    checks = []
+    for entry in saves:
+        saved, needed_for = entry if isinstance(entry, tuple) else (entry, None)
+        if needed_for is not None and not parents[needed_for].requires_grad:
+            continue  # read only for a gradient nobody asked for (as PyTorch, which then saves nothing)
+        checks.append(("its output", node) if saved == "out" else (f"its input {saved}", parents[saved]))
     for what, tensor in checks:
         entry = _written_after(tensor.data, born)
         if entry is not None:
