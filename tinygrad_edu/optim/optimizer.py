@@ -210,7 +210,6 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        op = f"{type(self).__name__}.step"
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -228,7 +227,7 @@ class Optimizer:
                     if isinstance(p, Tensor):
                         # an in-place write, as w -= ... under no_grad: bump the version counter, so a
                         # graph that saved p before this step refuses to backward (versions.check_saved)
-                        record_write(w, op)
+                        record_write(w, "optimizer step")
                     else:
                         p.data = float(w)
         return loss
