@@ -178,8 +178,9 @@ class Optimizer:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self.__dict__.get("defaults", {}):
-            for group in self.param_groups:
-                group.update(self._checked({**group, name: value}, type(self).__name__))
+            checked = [self._checked({**group, name: value}, type(self).__name__) for group in self.param_groups]
+            for group, new in zip(self.param_groups, checked):  # all valid: only now change them
+                group.update(new)
             return
         object.__setattr__(self, name, value)
 
