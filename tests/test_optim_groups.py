@@ -413,3 +413,10 @@ def test_the_usual_loop_is_unaffected_and_loading_or_initialising_bumps_the_vers
     assert model.weight._version == version + 1
     with pytest.raises(RuntimeError, match=r"modified by an inplace operation \(load_state_dict\)"):
         stale.backward()
+
+
+def test_a_shorthand_assignment_that_fails_for_one_group_changes_no_group() -> None:
+    a, b, opt = two_groups_sgd()  # group 1 has momentum 0, so nesterov=True is invalid there
+    with pytest.raises(ValueError, match="nesterov=True needs momentum > 0"):
+        opt.nesterov = True
+    assert [g["nesterov"] for g in opt.param_groups] == [False, False]
