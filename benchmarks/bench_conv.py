@@ -7,15 +7,16 @@ machinery, so it is the floor the framework is measured against.
 
 For tinygrad_edu two forward methods are timed: ``shifted`` (kH*kW strided slices, one
 small matmul each) and ``im2col`` (the default: the ``im2col`` primitive copies the patches
-from kH*kW strided slices, then one matmul; its VJP ``col2im`` adds them back). Times are the
-best of ``--repeat`` runs, with BLAS limited to one thread when threadpoolctl is
-installed so the numbers do not depend on how busy the machine's other cores are.
+from kH*kW strided slices, then one matmul; its VJP ``col2im`` adds them back). Times are
+the minimum over ``--repeat`` interleaved rounds (numpy, shifted and im2col take turns),
+with BLAS limited to one thread when threadpoolctl is installed so the numbers do not
+depend on how busy the machine's other cores are.
 
 Memory, in a separate pass after the timing (tracemalloc; see ``common.py``): the peak
 bytes allocated during one forward + backward above what was held before it, for each
 method and for the numpy baseline (whose patches view costs nothing until ``cols``).
 
-Run: ``python benchmarks/bench_conv.py [--repeat 5]``.
+Run: ``python benchmarks/bench_conv.py [--repeat 10]``.
 """
 
 from __future__ import annotations
@@ -23,14 +24,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import environment_report, format_bytes, memory_use  # noqa: E402
+from common import environment_report, format_bytes, interleaved_timings, memory_use  # noqa: E402
 
 import tinygrad_edu.nn as nn  # noqa: E402
 from tinygrad_edu import Tensor  # noqa: E402
@@ -77,15 +77,6 @@ def tinygrad_conv_forward_backward(conv, x, dz_seed):
     return z.data, x.grad.data, conv.weight.grad.data, conv.bias.grad.data
 
 
-def best_time(fn, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
-
 def run_case(rng, n, c, h, w, co, k, s, p, repeat) -> tuple[str, str]:
     """Time one configuration (after checking that all three agree), then measure its peak memory.
 
@@ -106,7 +97,7 @@ def run_case(rng, n, c, h, w, co, k, s, p, repeat) -> tuple[str, str]:
         for a, b in zip(got, ref):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9)
         runs[method] = lambda conv=conv: tinygrad_conv_forward_backward(conv, x, dz_seed)
-    t = {key: best_time(run, repeat) * 1e3 for key, run in runs.items()}
+    t = {key: timing.best * 1e3 for key, timing in interleaved_timings(runs, rounds=repeat).items()}
     peaks = {}
     for key, run in runs.items():
         for conv in convs.values():  # no gradients left over from the last call in the baseline
@@ -124,7 +115,7 @@ def run_case(rng, n, c, h, w, co, k, s, p, repeat) -> tuple[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=10, help="interleaved rounds (the minimum is reported)")
     args = parser.parse_args()
     limit = contextlib.nullcontext()
     try:

@@ -31,6 +31,10 @@ MODULES = [
     "tinygrad_edu.tensor_class",
     "tinygrad_edu.factories",
     "tinygrad_edu.seeding",
+    "tinygrad_edu.ops.elementwise",
+    "tinygrad_edu.ops.reductions",
+    "tinygrad_edu.ops.movement",
+    "tinygrad_edu.ops.functional",
     "tinygrad_edu.nn.module",
     "tinygrad_edu.nn.containers",
     "tinygrad_edu.nn.layers",
@@ -49,7 +53,10 @@ MODULES = [
     "tinygrad_edu.data",
     "tinygrad_edu.train",
     "tinygrad_edu.plots",
+    "tinygrad_edu.mlp_checks",
+    "tinygrad_edu.report",
     "tinygrad_edu.anomaly",
+    "tinygrad_edu.export",
     "tinygrad_edu.cli",
 ]
 

@@ -167,3 +167,24 @@ def test_ctrl_c_writes_what_was_done(tmp_path: Path, command: str) -> None:
                           for p in ("weight", "bias")}
     page = (out / "index.html").read_text()
     assert "interrupted (Ctrl-C) after" in page
+
+
+def test_a_diverging_run_is_one_line_without_numpy_warnings(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "tinygrad_edu", "train", "--lr", "1e308", "--epochs", "3", "--quiet",
+                           "--out", str(tmp_path / "r")], capture_output=True, text=True, cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)), timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        "tinygrad-edu train: error: fit: the cost became nan at epoch 1; lower the learning rate, or run with "
+        "check_finite=True to find the op that produced the first NaN/inf"
+    ]
+
+
+def test_a_failed_run_keeps_an_out_folder_the_user_made(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    assert cli.main(["train", "--hidden", "200000,200000", "--out", str(mine), "--quiet"]) == 1
+    assert mine.is_dir()  # made by the user: not removed, though the run wrote nothing
+    made = tmp_path / "new"
+    assert cli.main(["train", "--hidden", "200000,200000", "--out", str(made), "--quiet"]) == 1
+    assert not made.exists()  # made by the run and left empty: removed

@@ -189,9 +189,11 @@ def test_complex_data_is_rejected() -> None:
         Tensor([1 + 2j])
 
 
-def test_integer_dtype_argument_is_rejected() -> None:
-    with pytest.raises(TypeError, match=r"Tensor: dtype must be float32 or float64, got int64"):
-        Tensor([1, 2], dtype=np.int64)
+def test_unsupported_dtype_argument_is_rejected() -> None:
+    with pytest.raises(TypeError, match=r"Tensor: unknown or unsupported dtype .*int8.*float32, float64, int32, int64"):
+        Tensor([1, 2], dtype=np.int8)
+    with pytest.raises(RuntimeError, match=r"Tensor: only float tensors can require gradients, got .* dtype int64"):
+        Tensor([1, 2], dtype=np.int64, requires_grad=True)
 
 
 def test_value_of_a_string_is_rejected() -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn as nn
@@ -191,6 +193,38 @@ def test_missing_optional_packages_say_what_to_install(monkeypatch):
         to_onnx(nn.Linear(2, 2), np.ones((1, 2)), "m.onnx")
 
 
+_ACTIVATIONS = [nn.ReLU, nn.Sigmoid, nn.Tanh, nn.SELU, nn.Identity, lambda: nn.LeakyReLU(0.3), lambda: nn.ELU(0.5),
+                lambda: nn.Softmax(axis=-1), lambda: nn.LogSoftmax(axis=-1), lambda: nn.Dropout(0.5)]
+
+
+@st.composite
+def random_mlps(draw):
+    """A Sequential of Linear layers (some without bias) with random activations between them."""
+    widths = draw(st.lists(st.integers(1, 5), min_size=2, max_size=5))
+    layers: list = []
+    for i, (n_in, n_out) in enumerate(zip(widths, widths[1:])):
+        layers.append(nn.Linear(n_in, n_out, bias=draw(st.booleans()), seed=i))
+        layers.append(draw(st.sampled_from(_ACTIVATIONS))())
+    return nn.Sequential(*layers).eval(), widths[0], draw(st.integers(1, 4)), draw(st.integers(0, 2**16))
+
+
+@given(case=random_mlps())
+def test_random_mlps_match_torch_in_outputs_and_gradients(case):
+    pytest.importorskip("torch")
+    from tinygrad_edu.export import from_torch, to_torch
+
+    model, n_in, batch, seed = case
+    x = _inputs((n_in,), batch, seed=seed)
+    r = np.random.default_rng(seed).normal(size=model(tg.Tensor(x)).shape)
+    out, dx, grads = _ours_with_grads(model, x, r)
+    theirs = to_torch(model)
+    for other in (_torch_with_grads(theirs, x, r), _ours_with_grads(from_torch(theirs), x, r)):
+        np.testing.assert_allclose(other[0], out, rtol=1e-10, atol=1e-14)
+        np.testing.assert_allclose(other[1], dx, rtol=1e-10, atol=1e-14)
+        for key in grads:
+            np.testing.assert_allclose(other[2][key], grads[key], rtol=1e-10, atol=1e-14, err_msg=key)
+
+
 # ====================================================================== ONNX
 
 
@@ -228,6 +262,25 @@ def test_onnx_runtime_matches_ours_at_two_batch_sizes(name, dtype, tmp_path):
         np.testing.assert_allclose(theirs, model(tg.Tensor(x)).data, **tol)
 
 
+@given(case=random_mlps(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_random_mlps_run_in_onnx_runtime_with_our_outputs(case, dtype):
+    pytest.importorskip("onnx")
+    import tempfile
+    from pathlib import Path
+
+    from tinygrad_edu.export import to_onnx
+
+    model, n_in, batch, seed = case
+    for p in model.parameters():  # built in float64; cast the weights for the float32 case
+        p.data = p.data.astype(dtype)
+    with tempfile.TemporaryDirectory() as tmp:
+        session = _session(to_onnx(model, _inputs((n_in,), batch, dtype, seed), Path(tmp) / "m.onnx"))
+    x = _inputs((n_in,), batch + 2, dtype, seed + 1)
+    (theirs,) = session.run(None, {"input": x})
+    tol = {"rtol": 1e-10, "atol": 1e-13} if dtype == np.float64 else {"rtol": 2e-5, "atol": 1e-6}
+    np.testing.assert_allclose(theirs, model(tg.Tensor(x)).data, **tol)
+
+
 class Block(nn.Module):
     """Custom code: reshapes with the batch size, reductions, a layer norm, softmax, indexing."""
 
@@ -256,7 +309,7 @@ def test_onnx_traces_custom_forward_code_with_a_dynamic_batch(tmp_path):
     # the last matmul multiplies by a (batch, 2) constant: not expressible for other batch sizes
     from tinygrad_edu.export import ExportError
 
-    with pytest.raises(ExportError, match=r"a constant used by matmul in the model \(Block\) .* changes with"):
+    with pytest.raises(ExportError, match=r"a constant used by matmul in the model \(Block\), called at .* changes"):
         to_onnx(model, _inputs((2, 3), 3), tmp_path / "block.onnx")
     path = to_onnx(model, _inputs((2, 3), 3), tmp_path / "block.onnx", dynamic_batch=False)
     (theirs,) = _session(path).run(None, {"input": _inputs((2, 3), 3, seed=9)})
@@ -313,6 +366,58 @@ def test_onnx_traces_functional_convolutions_and_pools(tmp_path):
         np.testing.assert_allclose(theirs, model(tg.Tensor(x)).data, rtol=1e-10, atol=1e-12)
 
 
+class NewOps(nn.Module):
+    """The primitives added by issues 16 and 17: fused linear, im2col, window sums, max pool, sin/cos,
+    log1p/expm1 (at tiny and huge arguments), cumsum, concatenate."""
+
+    def __init__(self, dtype=np.float64) -> None:
+        super().__init__()
+        rng = np.random.default_rng(0)
+        self.w = nn.Parameter(rng.normal(size=(2, 2, 3, 3)), dtype=dtype)
+        self.lin = nn.Parameter(rng.normal(size=(4, 24)), dtype=dtype)
+        self.b = nn.Parameter(rng.normal(size=4), dtype=dtype)
+
+    def forward(self, x):
+        z = nn.conv2d(x, self.w, None, padding=1)  # (N, 2, 4, 6) through im2col
+        z = tg.concatenate([nn.avg_pool2d(z, 2), nn.max_pool2d(z, 3, stride=1, padding=1)[:, :, ::2, ::2]], axis=1)
+        h = nn.linear(z.flatten(1), self.lin, self.b)  # (N, 4), the fused primitive
+        tiny = h * 1e-12
+        parts = [h.sin(), h.cos(), tiny.log1p() * 1e12, tiny.expm1() * 1e12, (h * 1000).expm1(), (h * -1000).expm1()]
+        return tg.concatenate([*parts, h.abs().log1p(), h.cumsum(axis=1)], axis=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_onnx_exports_the_newer_primitives(dtype, tmp_path):
+    pytest.importorskip("onnx")
+    from tinygrad_edu.export import to_onnx
+
+    model = NewOps(dtype)
+    session = _session(to_onnx(model, _inputs((2, 4, 6), 2, dtype), tmp_path / "n.onnx"))
+    tol = {"rtol": 1e-10, "atol": 1e-12} if dtype == np.float64 else {"rtol": 2e-5, "atol": 1e-5}
+    for batch in (1, 3):
+        x = _inputs((2, 4, 6), batch, dtype, seed=batch)
+        (theirs,) = session.run(None, {"input": x})
+        ours = model(tg.Tensor(x)).data
+        assert np.isinf(ours).any()  # expm1(+-1000 h) overflows on one side (and is -1 on the other), in both
+        np.testing.assert_allclose(theirs, ours, **tol)
+
+
+def test_ops_onnx_runtime_lacks_in_float64_are_refused_and_run_in_float32(tmp_path):
+    pytest.importorskip("onnx")
+    from tinygrad_edu.export import ExportError, to_onnx
+
+    class Special(nn.Module):
+        def forward(self, x):
+            return x.erf() + x.atan() + (x * 0.5).asin()
+
+    with pytest.raises(ExportError, match=r"erf in the model \(Special\).*no float64 kernel for Erf; export the"):
+        to_onnx(Special(), _inputs((3,), 2), tmp_path / "s.onnx")
+    path = to_onnx(Special(), _inputs((3,), 2, np.float32), tmp_path / "s.onnx")
+    x = _inputs((3,), 4, np.float32, seed=1)
+    np.testing.assert_allclose(_session(path).run(None, {"input": x})[0], Special()(tg.Tensor(x)).data, rtol=1e-5,
+                               atol=1e-6)
+
+
 class Square(P.Primitive):
     """z = x^2 (a primitive the exporter does not know);  dL/dx = 2 x g."""
 
@@ -337,7 +442,9 @@ def test_unknown_ops_are_named_with_where_they_were_called_and_a_row_adds_them(t
     from tinygrad_edu.export import ONNX_PRIMITIVES, ExportError, to_onnx
 
     model = nn.Sequential(nn.Linear(2, 2, seed=0), UsesSquare())
-    with pytest.raises(ExportError, match=r"the op 'square' \(Square\) in the model \(Sequential\) > 1 \(UsesSquare\) "
+    with pytest.raises(ExportError, match=r"the op 'square' \(Square\) in the model \(Sequential\) > 1 "
+                                          r"\(UsesSquare\), called at test_export.py:\d+ in forward "
+                                          r"\(return x._apply\(Square, x\) \+ 1.0\) "
                                           r"has no ONNX emitter; exportable primitives: \['Abs', "):
         to_onnx(model, np.ones((2, 2)), tmp_path / "m.onnx")
     assert not (tmp_path / "m.onnx").exists()
@@ -358,7 +465,8 @@ def test_data_dependent_masks_and_graphs_are_refused_not_exported_wrong(tmp_path
         def forward(self, x):
             return x.clip(-0.5, 0.5)  # where() with a mask computed in numpy from the data
 
-    with pytest.raises(ExportError, match=r"the op 'where' in the model \(Clipped\) has parameters that change with"):
+    with pytest.raises(ExportError, match=r"the op 'where' in the model \(Clipped\), called at test_export.py:\d+ in "
+                                          r"forward \(return x.clip\(-0.5, 0.5\) .* has parameters that change with"):
         to_onnx(Clipped(), _inputs((3,), 2), tmp_path / "c.onnx")
 
     class Branchy(nn.Module):

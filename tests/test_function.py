@@ -124,7 +124,7 @@ def test_gradcheck_passes_a_right_backward_and_names_a_wrong_one_as_suspect() ->
 def test_params_saved_outputs_and_attributes_on_ctx() -> None:
     x = _x(0.1, -0.4)
     y = ScaledExp.apply(x, alpha=0.5)
-    assert y._op == "scaled_exp" and y._params == {"alpha": 0.5}
+    assert y._op == "scaled_exp" and y._params == {"alpha": 0.5, "_function_class": ScaledExp}
     np.testing.assert_allclose(y.data, np.exp(0.5 * x.data))
     assert gradcheck(lambda x: ScaledExp.apply(x, alpha=-1.5), x).ok
     with pytest.raises(TypeError, match="keyword 'alpha' is a Tensor; pass tensors positionally"):
@@ -279,9 +279,20 @@ def test_drawn_and_explained_after_a_normal_backward() -> None:
     x = _x(0.5, -1.0, label="x")
     loss = (ScaledExp.apply(x, alpha=2.0) * Tensor([1.0, -1.0])).sum()
     loss.backward()  # releases the graph's saved state: explain re-runs the forward to rebuild ctx
+
+    class Impostor(ScaledExp):  # the same op name, another formula: never confused with the node's own class
+        """z = something else entirely."""
+
+        name = "scaled_exp"
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 0.0
+
     assert "scaled_exp" in tg.viz.draw_graph(loss).source
     text = str(tg.viz.explain_backward(loss))
-    assert "z = e^(alpha x);  dz/dx = alpha z" in text
+    assert "z = e^(alpha x);  dz/dx = alpha z" in text and "something else" not in text
+    assert Impostor.apply(x)._op == "scaled_exp"
     explained = tg.viz.explain_backward(loss).gradient(x)
     np.testing.assert_allclose(explained, x.grad.data)
 
@@ -314,3 +325,30 @@ def test_detect_anomaly_sees_function_ops() -> None:
     with pytest.raises(tg.AnomalyError, match="LogOp"):
         with tg.detect_anomaly():
             LogOp.apply(_x(-1.0))
+
+
+def test_an_in_place_change_of_a_saved_input_is_caught_and_an_unsaved_one_is_harmless() -> None:
+    x = _x(0.5, -1.0)
+    y = Cube.apply(x)  # saves x
+    with tg.no_grad():
+        x.add_(1.0)  # the optimiser-step pattern, but before backward
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+    class AddOne(Function):
+        """z = x + 1 (saves nothing)."""
+
+        @staticmethod
+        def forward(ctx, x):
+            return x + 1.0
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    w = _x(0.5, -1.0)
+    z = AddOne.apply(w).sum()
+    with tg.no_grad():
+        w.add_(1.0)  # AddOne saved nothing, so its gradient does not depend on w's value: no error
+    z.backward()
+    np.testing.assert_allclose(w.grad.data, [1.0, 1.0])

@@ -361,7 +361,7 @@ def test_any_inplace_change_of_a_saved_tensor_is_caught(op, change, which):
     target = saved[which % len(saved)]
     with tg.no_grad():
         if change == "setitem":
-            target[0] = 7.0
+            target[(0,) * target.ndim] = 7.0
         elif change in ("add_", "mul_"):
             getattr(target, change)(2.0)
         elif change == "fill_":
@@ -384,3 +384,18 @@ def test_no_inplace_change_means_no_check_and_normal_backward():
             w -= 0.5 * w.grad
         w.grad = None
     np.testing.assert_allclose(w.data, [0.0, 0.0])
+
+
+def test_optimizer_step_before_backward_is_caught():
+    """PyTorch: loss = model(x).sum(); opt.step() (changes the weights in place); loss.backward()
+    -> RuntimeError: ... modified by an inplace operation."""
+    from tinygrad_edu import nn, optim
+
+    layer = nn.Linear(2, 1, seed=0)
+    opt = optim.SGD(layer.parameters(), lr=0.1)
+    x = Tensor([[1.0, 2.0]], requires_grad=True)
+    layer(x).sum().backward()  # gradients for a first step
+    loss = layer(x).sum()
+    opt.step()
+    with pytest.raises(RuntimeError, match=r"modified by an inplace operation \(SGD\.step\)"):
+        loss.backward()

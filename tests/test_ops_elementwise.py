@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from ops_helpers import check_grad, check_second_order, torch_or_skip
 
 from tinygrad_edu import Tensor
-from tinygrad_edu.testing import arrays, shapes
+from tinygrad_edu.testing import arrays, broadcastable_shapes, shapes
 
 _erf = np.vectorize(math.erf)
 
@@ -253,3 +253,14 @@ def test_math_function_gradients_match_pytorch(name: str) -> None:
     tx = torch.tensor(points, requires_grad=True)
     getattr(torch, name)(tx).sum().backward()
     np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), rtol=1e-12)
+
+
+@given(shapes_=broadcastable_shapes(), data=st.data())
+def test_remainder_broadcasts_and_sums_gradients_back(shapes_, data) -> None:
+    sx, sy = shapes_.input_shapes
+    x, y = data.draw(arrays(sx, -3, 3)), data.draw(arrays(sy, 0.5, 2.0))
+    fractions = np.mod(np.broadcast_to(x, shapes_.result_shape) / y, 1.0)
+    if np.any(np.minimum(fractions, 1 - fractions) < 1e-3):  # x % y jumps within eps of here: no derivative
+        return
+    out = check_grad(lambda a, b: a % b, x, y)  # gradient shapes equal the inputs' (checked inside)
+    assert out.shape == shapes_.result_shape

@@ -11,6 +11,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tinygrad_edu.playground import DATASETS, FEATURES, Playground, make_playground_data
 from tinygrad_edu.playground.model import feature_matrix, grid_points
@@ -55,21 +57,30 @@ def test_l1_gives_exact_zeros_that_stay_dead_and_l2_gives_none() -> None:
         assert (w[d] == 0).all()
 
 
-def _numpy_step(W, b, x, y, lr, reg, rate, act):
-    """One mini-batch of nn.ts in plain numpy (tanh output, mean of 1/2 (a - y)^2)."""
+# g(z) and g'(z) in plain numpy: the lectures' table, independent of the engine
+_NUMPY_ACTIVATIONS = {
+    "tanh": (np.tanh, lambda z: 1 - np.tanh(z) ** 2),
+    "sigmoid": (lambda z: 1 / (1 + np.exp(-z)), lambda z: np.exp(-z) / (1 + np.exp(-z)) ** 2),
+    "relu": (lambda z: np.maximum(z, 0), lambda z: (z > 0).astype(float)),
+    "linear": (lambda z: z, np.ones_like),
+}
+
+
+def _numpy_step(W, b, x, y, lr, reg, rate, activation, output="tanh"):
+    """One mini-batch of nn.ts in plain numpy: forward, mean of 1/2 (a - y)^2, backprop, update."""
     acts, zs = [x], []
     for i, (Wl, bl) in enumerate(zip(W, b)):
         z = acts[-1] @ Wl.T + bl
         zs.append(z)
-        acts.append(np.tanh(z) if i == len(W) - 1 else act(z))
+        g = _NUMPY_ACTIVATIONS[output if i == len(W) - 1 else activation][0]
+        acts.append(g(z))
     m = len(x)
-    delta = (acts[-1] - y) * (1 - acts[-1] ** 2) / m
+    delta = (acts[-1] - y) * _NUMPY_ACTIVATIONS[output][1](zs[-1]) / m  # dZ[L]
     grads = []
     for i in reversed(range(len(W))):
-        grads.append((delta.T @ acts[i], delta.sum(0)))
+        grads.append((delta.T @ acts[i], delta.sum(0)))  # dW[l] = dZ[l]^T A[l-1], db[l] = sum dZ[l]
         if i:
-            a = acts[i]
-            delta = (delta @ W[i]) * (1 - a**2)  # tanh hidden layer
+            delta = (delta @ W[i]) * _NUMPY_ACTIVATIONS[activation][1](zs[i - 1])  # dZ[l] = dZ[l+1] W[l+1] * g'
     grads.reverse()
     newW, newb = [], []
     for Wl, bl, (gW, gb) in zip(W, b, grads):
@@ -92,12 +103,38 @@ def test_one_batch_equals_the_playground_update_in_numpy(reg: str | None) -> Non
     W, b = pg.weights(), pg.biases()
     x = feature_matrix(pg.train_points[:7], pg.features)
     y = pg.train_labels[:7, None]
-    expected_W, expected_b = _numpy_step(W, b, x, y, 0.1, reg, 3.0, np.tanh)
+    expected_W, expected_b = _numpy_step(W, b, x, y, 0.1, reg, 3.0, "tanh")
     pg._batch_step(pg._train_x[:7], pg._train_y[:7])
     for got, want in zip(pg.weights() + pg.biases(), expected_W + expected_b):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
     if reg == "L1":  # a rate this large kills some weights in one step
         assert any((w == 0).any() for w in pg.weights())
+
+
+@given(
+    activation=st.sampled_from(sorted(_NUMPY_ACTIVATIONS)),
+    problem=st.sampled_from(["classification", "regression"]),
+    hidden=st.lists(st.integers(1, 4), max_size=3),
+    features=st.lists(st.sampled_from(list(FEATURES)), min_size=1, max_size=4, unique=True),
+    batch=st.integers(1, 12),
+    reg=st.sampled_from([None, "L1", "L2"]),
+    rate=st.sampled_from([0.0, 0.01, 1.0]),
+    lr=st.sampled_from([0.001, 0.03, 0.3]),
+    seed=st.integers(0, 5),
+)
+def test_every_setting_takes_the_playgrounds_step(activation, problem, hidden, features, batch, reg, rate, lr,
+                                                   seed) -> None:
+    dataset = "xor" if problem == "classification" else "multi_gauss"
+    pg = Playground(dataset, features, hidden, activation, lr=lr, batch_size=batch, regularization=reg,
+                    reg_rate=rate, problem=problem, seed=seed)
+    W, b = pg.weights(), pg.biases()
+    x = feature_matrix(pg.train_points[:batch], pg.features)
+    y = pg.train_labels[:batch, None]
+    output = "tanh" if problem == "classification" else "linear"
+    expected = _numpy_step(W, b, x, y, lr, reg, rate, activation, output)
+    pg._batch_step(pg._train_x[:batch], pg._train_y[:batch])
+    for got, want in zip(pg.weights() + pg.biases(), expected[0] + expected[1]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
 def test_neuron_maps_have_one_picture_per_neuron_per_layer() -> None:
@@ -207,3 +244,29 @@ def test_unknown_update_and_bad_step_are_rejected() -> None:
         pg.step(-1)
     with pytest.raises(ValueError, match="resolution"):
         pg.neuron_maps(1)
+
+
+def test_the_jitted_step_when_there_is_one_equals_the_eager_step() -> None:
+    # tg.jit (when the package has it) replays the traced step; it must change no number
+    fast = Playground("spiral", ["x1", "x2", "sin(x2)"], [5, 3], "tanh", lr=0.03, batch_size=7,
+                      regularization="L2", reg_rate=0.001).step(4)
+    eager = Playground("spiral", ["x1", "x2", "sin(x2)"], [5, 3], "tanh", lr=0.03, batch_size=7,
+                       regularization="L2", reg_rate=0.001)
+    eager._fast_step = eager._plain_step
+    eager.step(4)
+    assert fast.history == eager.history
+    for a, b in zip(fast.weights() + fast.biases(), eager.weights() + eager.biases()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_the_url_fragment_round_trips() -> None:
+    pg = Playground("spiral", ["x1", "x1*x2", "sin(x2)"], [5, 3], "relu", lr=0.3, batch_size=4, noise=0.15,
+                    train_ratio=0.7, regularization="L1", reg_rate=0.003, seed=7)
+    fragment = pg.url_hash()
+    assert "features=x1,x1*x2,sin(x2)" in fragment and "hidden=5,3" in fragment
+    assert Playground.from_url("http://127.0.0.1:8765/" + fragment).settings() == pg.settings()
+    assert Playground.from_url("#hidden=&regularization=null").settings()["hidden"] == []
+    with pytest.raises(ValueError, match="unknown setting 'speed'"):
+        Playground.from_url("#speed=3")
+    with pytest.raises(ValueError, match="lr must be a number"):
+        Playground.from_url("#lr=fast")

@@ -111,6 +111,11 @@ def test_load_step_play_pause_toggle_reset_without_console_errors(page: Any, tmp
     t("step").click()
     t("step").click()
     page.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,002'")
+    surface = page.evaluate("document.querySelector('[data-testid=output]').toDataURL()")
+    t("neuron-1-0").hover()  # "hover to see it larger": the neuron's picture takes the output's place
+    assert page.evaluate("document.querySelector('[data-testid=output]').toDataURL()") != surface
+    page.mouse.move(5, 5)
+    assert page.evaluate("document.querySelector('[data-testid=output]').toDataURL()") == surface
     page.screenshot(path=str(tmp_path / "playground.png"), full_page=True)
     if os.environ.get("PLAYGROUND_SCREENSHOT"):
         page.screenshot(path=os.environ["PLAYGROUND_SCREENSHOT"], full_page=True)
@@ -152,6 +157,10 @@ def test_tabs_are_independent_and_the_url_holds_the_state(browser: Any, server: 
         p.get_by_test_id("neuron-1-0").wait_for()
     assert first.get_by_test_id("activation").input_value() == "relu"
     assert first.locator("[data-testid^=neuron-1-]").count() == 3
+    from tinygrad_edu.playground import Playground
+
+    first_session = next(s for s in server.sessions.values() if s.pg.hidden == [3] and s.pg.activation == "relu")
+    assert Playground.from_url(first.url).settings() == first_session.pg.settings()  # the page wrote its URL
     first.get_by_test_id("step").click()
     first.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,001'")
     second.wait_for_timeout(300)
@@ -161,20 +170,70 @@ def test_tabs_are_independent_and_the_url_holds_the_state(browser: Any, server: 
     first.wait_for_function("document.querySelector('[data-testid=activation]').value === 'sigmoid'")
     assert first.locator("[data-testid^=neuron-1-]").count() == 2
     assert _epoch(first) == 0
+    # a hidden tab lets go of its stream (browsers allow ~6 connections per server) and takes it back
+    session = first_session
+    assert session.pg.activation == "sigmoid"
+    hide = "(h) => { Object.defineProperty(document, 'hidden', {value: h, configurable: true}); " \
+           "document.dispatchEvent(new Event('visibilitychange')); }"
+    first.evaluate(hide, True)
+    first.wait_for_function("true")
+    _wait_until(lambda: not session.streams)
+    first.evaluate(hide, False)
+    _wait_until(lambda: len(session.streams) == 1)
+    first.get_by_test_id("step").click()
+    first.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,001'")
     context.close()
 
 
-def test_a_lost_connection_shows_a_message(browser: Any) -> None:
+def _wait_until(condition: Any, tries: int = 200) -> None:
+    for _ in range(tries):
+        if condition():
+            return
+        threading.Event().wait(0.05)
+    raise AssertionError("condition not reached")
+
+
+def test_a_refused_change_and_a_lost_connection_show_a_message(browser: Any) -> None:
     srv = make_server("127.0.0.1", 0)
     thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()
     context = browser.new_context()
     p = context.new_page()
-    p.goto(srv.url)
+    p.goto(srv.url + "#features=x1")
     p.get_by_test_id("neuron-1-0").wait_for()
+    p.get_by_test_id("feature-x1").click()  # the last feature: the server refuses, the page says why
+    p.get_by_test_id("message").wait_for(state="visible")
+    assert "choose at least one feature" in p.get_by_test_id("message").inner_text()
+    p.get_by_test_id("step").click()  # and the session carries on
+    p.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,001'")
+    assert p.get_by_test_id("message").is_hidden()
     srv.stop()
     thread.join(timeout=10)
     assert not thread.is_alive()
     p.get_by_test_id("connection-status").wait_for(state="visible", timeout=15_000)
     assert "lost" in p.get_by_test_id("connection-status").inner_text()
     context.close()
+
+
+def test_the_notebook_page_follows_the_python_object(browser: Any) -> None:
+    from tinygrad_edu.playground import Playground
+    from tinygrad_edu.playground import server as server_module
+
+    pg = Playground("spiral", ["x1", "x2", "sin(x1)"], [3], "tanh", lr=0.03)
+    link = pg.show()  # what a notebook displays: an IFrame of this URL
+    context = browser.new_context(viewport={"width": 900, "height": 760})  # an IFrame-sized window
+    try:
+        page = context.new_page()
+        page.goto(link.url)
+        page.get_by_test_id("neuron-1-0").wait_for()
+        pg.step(3)  # a notebook cell
+        page.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,003'")
+        page.get_by_test_id("step").click()  # and the page drives the same object
+        page.wait_for_function("document.querySelector('[data-testid=epoch]').textContent === '000,004'")
+        assert pg.epoch == 4
+        pg.update(activation="relu")
+        page.wait_for_function("document.querySelector('[data-testid=activation]').value === 'relu'")
+    finally:
+        context.close()
+        server_module._NOTEBOOK_SERVER.stop()
+        server_module._NOTEBOOK_SERVER = None

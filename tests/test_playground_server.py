@@ -151,6 +151,9 @@ def test_a_port_in_use_says_so_and_suggests_another() -> None:
         with pytest.raises(OSError, match=rf"port {port} on 127.0.0.1 is in use; try --port \d+"):
             make_server("127.0.0.1", port)
         assert cli.main(["playground", "--port", str(port), "--no-browser"]) == 1
+    with pytest.raises(ValueError, match="port must be an integer in 0..65535"):
+        make_server("127.0.0.1", 70000)
+    assert cli.main(["playground", "--port", "70000", "--no-browser"]) == 1
 
 
 @pytest.mark.slow
@@ -209,10 +212,10 @@ def test_a_tab_closing_while_playing_leaves_the_server_running(server: Playgroun
             break
     stream.close()  # the tab goes away mid-stream
     for _ in range(200):  # the stream's thread notices at its next write and ends
-        if session.open_streams == 0:
+        if not session.streams:
             break
         threading.Event().wait(0.05)
-    assert session.open_streams == 0
+    assert not session.streams
     stopped_at = session.pg.epoch
     threading.Event().wait(0.3)
     assert session.pg.epoch == stopped_at  # no stream, no training: a closed tab costs nothing
@@ -220,3 +223,17 @@ def test_a_tab_closing_while_playing_leaves_the_server_running(server: Playgroun
     assert status == 200
     status, answer = _post(server, "/api/command", {"session": session.id, "action": "step"})
     assert status == 200 and answer["epoch"] == stopped_at + 1
+
+
+def test_two_pages_on_one_session_both_follow_and_one_trains(server: PlaygroundServer) -> None:
+    pg = Playground("xor", hidden=[2])
+    session = server.add_session(pg)
+    first, second = _frames(server, session.id), _frames(server, session.id)
+    assert next(first)["epoch"] == 0 and next(second)["epoch"] == 0
+    _post(server, "/api/command", {"session": session.id, "action": "play"})
+    seen_first = [next(first)["epoch"] for _ in range(3)]
+    seen_second = [next(second)["epoch"] for _ in range(3)]
+    _post(server, "/api/command", {"session": session.id, "action": "pause"})
+    assert seen_first[-1] > 0 and seen_second[-1] > 0
+    assert seen_first == sorted(seen_first) and seen_second == sorted(seen_second)
+    assert len(session.streams) == 2  # neither page pushed the other out

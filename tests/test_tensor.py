@@ -94,7 +94,9 @@ def test_boolean_mask_and_tensor_index() -> None:
     np.testing.assert_array_equal(picked.data, [1.0, 4.0])
     (picked * Tensor([2.0, 3.0])).sum().backward()
     np.testing.assert_array_equal(t.grad.data, [[2, 0], [0, 3]])
-    np.testing.assert_array_equal(Tensor(x)[Tensor([1.0, 0.0])].data, x[[1, 0]])  # whole-number float index
+    np.testing.assert_array_equal(Tensor(x)[tg.tensor([1, 0])].data, x[[1, 0]])  # an int64 tensor index
+    with pytest.raises(IndexError, match="tensors used as indices must be integer or bool"):
+        Tensor(x)[Tensor([1.0, 0.0])]  # a float tensor is not an index (PyTorch: IndexError)
 
 
 def test_iteration_len_and_none_ellipsis() -> None:

@@ -111,7 +111,7 @@ def test_grad_unused_input() -> None:
         (lambda t: t.permute(0, 0), ValueError, r"permute: \(0, 0\) is not a permutation"),
         (lambda t: t.expand(4, 3), ValueError, r"expand: .*\(2, 3\).*\(4, 3\)"),
         (lambda t: t[5], IndexError, r"getitem: index 5 is invalid for shape \(2, 3\)"),
-        (lambda t: t[np.array([0.5])], IndexError, r"getitem: index arrays must be integer or boolean"),
+        (lambda t: t[np.array([0.5])], IndexError, r"getitem: tensors used as indices must be integer or bool"),
         (lambda t: t.pad(((1, 1),)), ValueError, r"pad: expected 2 non-negative"),
         (lambda t: t.item(), ValueError, r"item: only one-element tensors .* shape \(2, 3\)"),
         (lambda t: t.max(axis=5), ValueError, r"max: axis 5 is out of range"),
@@ -119,7 +119,7 @@ def test_grad_unused_input() -> None:
         (lambda t: tg.concatenate([t, Tensor(np.ones((3, 3)))], axis=1), ValueError, r"concatenate: shapes"),
         (lambda t: tg.stack([t, Tensor(np.ones(3))]), ValueError, r"stack: all tensors need the same shape"),
         (lambda t: bool(t), ValueError, r"truth value of a tensor of shape \(2, 3\) is ambiguous"),
-        (lambda t: t.cast(np.int32), TypeError, r"cast: dtype must be float32 or float64"),
+        (lambda t: t.cast(np.complex64), TypeError, r"cast: unknown or unsupported dtype .*complex64"),
         # sizes and axes must be integers: int() would silently truncate 2.5 to 2
         (lambda t: t.reshape(1.5, 4), TypeError, r"reshape: the new shape's sizes must be integers, got \(1\.5, 4\)"),
         (lambda t: t.reshape(3.0, 2), TypeError, r"reshape: .*must be integers"),
@@ -152,8 +152,8 @@ def test_bad_data_and_dtype() -> None:
         Tensor(np.ones(2, np.longdouble))
     with pytest.raises(ValueError, match=r"Tensor: cannot make an array from this list"):
         Tensor([[1.0], [1.0, 2.0]])
-    with pytest.raises(TypeError, match=r"zeros: dtype must be float32 or float64, got int32"):
-        tg.zeros(2, dtype=np.int32)
+    with pytest.raises(TypeError, match=r"zeros: unknown or unsupported dtype .*int8.*; expected one of float32"):
+        tg.zeros(2, dtype=np.int8)
     with pytest.raises(ValueError, match=r"randn: the shape \(2, -1\) has a negative size"):
         tg.randn(2, -1, seed=0)
     with pytest.raises(TypeError, match=r"ones: the shape must be integers, got \(2\.5,\)"):

@@ -129,7 +129,7 @@ def test_history_displays() -> None:
     text = repr(h)
     assert text == "History(3 epochs, 3 steps: loss 0.9 -> 0.3, val_loss 1 -> 0.6, 1.2 s)"
     page = h._repr_html_()
-    assert page.count("<tr>") == 3 and "<svg" in page and "<td>0.3</td>" in page
+    assert page.count("<tr>") == 3 and "<svg" in page and ">0.3</td>" in page
     h.interrupted = True
     assert "interrupted" in repr(h) and "interrupted" in h._repr_html_()
     assert repr(History()) == "History(no epochs)"
@@ -321,3 +321,107 @@ def test_without_tqdm_fit_prints_one_line_per_epoch_by_default() -> None:
     assert all(" - loss " in line and " - val_loss " in line for line in lines)
     if __import__("importlib").util.find_spec("tqdm") is not None:
         assert "training: 100%" in _run_on_a_terminal("tqdm")  # with tqdm the terminal gets the bar
+
+
+# ----------------------------------------------------------------------------- Ctrl-C
+
+
+def _ctrl_c_after_epoch(n: int):  # noqa: ANN202
+    import signal
+
+    def callback(epoch: int, logs: dict) -> None:
+        if epoch + 1 == n:
+            os.kill(os.getpid(), signal.SIGINT)  # as if the user pressed Ctrl-C during the next epoch
+
+    return callback
+
+
+def test_ctrl_c_with_stop_on_interrupt_returns_the_finished_epochs(capsys: pytest.CaptureFixture[str]) -> None:
+    X, y = _moons(40)
+    model = _model()
+    before = model.state_dict()
+    h = fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=50, batch_size=10,
+            callbacks=[_ctrl_c_after_epoch(2)], stop_on_interrupt=True)
+    # the flag is seen after the first step of epoch 3: that epoch is not counted, its step is in the model
+    assert h.interrupted and h.epochs == [1, 2] and h.iterations == 2 * 4 + 1
+    assert not np.array_equal(model.state_dict()["0.weight"], before["0.weight"])
+    assert "interrupted (Ctrl-C) during epoch 3" in capsys.readouterr().out
+    import signal
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is restored
+
+
+def test_ctrl_c_raises_by_default() -> None:
+    X, y = _moons(40)
+    model = _model()
+    with pytest.raises(KeyboardInterrupt):
+        fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=50, verbose=0,
+            callbacks=[_ctrl_c_after_epoch(2)])
+
+
+def test_in_a_notebook_the_bar_is_a_widget_or_else_lines(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+    from tinygrad_edu.train import progress
+
+    monkeypatch.setattr(progress, "in_notebook", lambda: True)
+    monkeypatch.setattr(progress, "_installed", lambda name: name == "tqdm")  # no ipywidgets
+    p = progress.Progress(3, verbose=1)
+    assert p.bar is None
+    p.epoch_end(1, {"loss": 0.5, "lr": 0.1}, 0.31)
+    assert capsys.readouterr().out == "epoch 1/3 - loss 0.5 - 0.3 s\n"  # no lr in the line
+    made = []
+    import tqdm.auto
+
+    monkeypatch.setattr(progress, "_installed", lambda name: True)
+    monkeypatch.setattr(tqdm.auto, "tqdm", lambda **kw: made.append(kw) or "widget")
+    assert progress.Progress(3, verbose=1).bar == "widget" and made[0]["total"] == 3
+    assert progress.Progress(3, verbose=2).bar is None  # verbose=2: always lines
+
+
+class _EarlierStyle(Callback):
+    """The hook signatures of earlier versions: model and history passed in, epochs from 1."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple] = []
+
+    def on_train_begin(self, model, history):  # noqa: ANN001, ANN201
+        self.calls.append(("begin", type(model).__name__, type(history).__name__))
+
+    def on_epoch_end(self, epoch, logs, model):  # noqa: ANN001, ANN201
+        self.calls.append(("epoch", epoch, type(model).__name__))
+        return epoch == 2
+
+    def on_train_end(self, model, history):  # noqa: ANN001, ANN201
+        self.calls.append(("end", len(history.epochs)))
+
+
+def test_earlier_hook_signatures_still_work() -> None:
+    X, y = _moons(40)
+    model = _model()
+    cb = _EarlierStyle()
+    h = fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=5, verbose=0, callbacks=[cb])
+    assert cb.calls == [("begin", "MLP", "History"), ("epoch", 1, "MLP"), ("epoch", 2, "MLP"), ("end", 2)]
+    assert h.stopped_early
+
+
+def test_early_stopping_baseline_and_verbose(capsys: pytest.CaptureFixture[str]) -> None:
+    X, y = _moons(40)
+    model = _model()
+    before = model.state_dict()
+    # a baseline no epoch can beat: training stops after `patience` epochs, nothing to restore
+    stopper = EarlyStopping(monitor="loss", patience=3, baseline=0.0, verbose=1)
+    h = fit(model, cross_entropy, SGD(model.parameters(), lr=0.1), (X, y), epochs=20, verbose=0, callbacks=[stopper])
+    assert h.epochs == [1, 2, 3] and stopper.best_epoch is None and h.best_epoch is None
+    assert not np.array_equal(model.state_dict()["0.weight"], before["0.weight"])  # not restored
+    assert capsys.readouterr().out == "early stopping at epoch 3: loss did not improve for 3 epoch(s)\n"
+    with pytest.raises(ValueError, match="baseline must be a finite number"):
+        EarlyStopping(baseline=float("nan"))
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(2.345, "2.3 s"), (0.1, "0.1 s"), (0.0456, "46 ms"),
+                                                (0.00043, "0.4 ms"), (0.0, "0.0 ms")])
+def test_durations_read_well(seconds: float, text: str) -> None:
+    from tinygrad_edu.train.progress import format_seconds
+
+    assert format_seconds(seconds) == text

@@ -11,17 +11,24 @@ from . import optim as optim
 from .anomaly import AnomalyError, detect_anomaly
 from .checkpoint import load, save
 from .engine import GraphFreedError, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .factories import (
+from .factories import (  # issue 17
     arange,
+    as_tensor,
+    empty,
+    empty_like,
     eye,
     full,
     full_like,
+    linspace,
     ones,
     ones_like,
     rand,
     rand_like,
+    randint,
+    randint_like,
     randn,
     randn_like,
+    tensor,
     uniform,
     uniform_like,
     zeros,
@@ -29,10 +36,14 @@ from .factories import (
 )
 from .function import Function, FunctionCtx  # custom ops with their own backward (issue 14)
 from .gradcheck import GradcheckError, GradcheckResult, gradcheck, numerical_grad
+from .jit import JitCheckError, JitError, JitWarning, jit  # tg.jit: trace one step, replay it (issue 16)
 from .model_check import gradcheck_model  # check a Module's parameters in place (issue 14)
+from .ops import functional as functional  # tg.functional: torch.nn.functional's counterpart
+from .ops.functional import dropout, einsum, one_hot, scaled_dot_product_attention
 from .seeding import manual_seed  # one package-wide random generator, as torch.manual_seed
 from .tensor_class import (
     Tensor,
+    cat,
     concatenate,
     get_default_dtype,
     grad,
@@ -47,10 +58,12 @@ from .value import Value
 __version__ = "0.1.0"
 
 # Heavier or optional layers load on first use, so `import tinygrad_edu` stays light:
-# tinygrad_edu.viz, .data, .train, .plots, .reference, .cli, .playground, .export work without an explicit
-# import.
+# tinygrad_edu.viz, .data, .train, .plots, .report, .reference, .cli, .playground, .export work without an
+# explicit import.
 # (tinygrad_edu.testing needs hypothesis, the dev extra: import it explicitly.)
-_LAZY_SUBMODULES = ("viz", "data", "train", "plots", "reference", "reference_theta", "cli", "playground", "export")
+_LAZY_SUBMODULES = (
+    "viz", "data", "train", "plots", "report", "reference", "reference_theta", "cli", "playground", "export",
+)
 
 
 def __getattr__(name: str) -> object:
@@ -67,9 +80,14 @@ __all__ = [
     "GradcheckError",
     "GradcheckResult",
     "GraphFreedError",
+    "JitCheckError",
+    "JitError",
+    "JitWarning",
     "Tensor",
     "Value",
     "arange",
+    "as_tensor",
+    "cat",
     "concatenate",
     "detect_anomaly",
     "enable_grad",
@@ -81,6 +99,7 @@ __all__ = [
     "gradcheck",
     "gradcheck_model",
     "is_grad_enabled",
+    "jit",
     "load",
     "manual_seed",
     "maximum",
@@ -97,9 +116,21 @@ __all__ = [
     "set_default_dtype",
     "set_grad_enabled",
     "stack",
+    "tensor",
     "uniform",
     "uniform_like",
     "where",
     "zeros",
     "zeros_like",
+    # issue 17
+    "dropout",
+    "einsum",
+    "empty",
+    "empty_like",
+    "functional",
+    "linspace",
+    "one_hot",
+    "randint",
+    "randint_like",
+    "scaled_dot_product_attention",
 ]

@@ -9,7 +9,11 @@ that names the op, the argument and the value:
 * :func:`check_int`: Python or numpy integers only (``bool`` and floats are refused, as
   ``torch.nn.Linear(2.5, 3)`` refuses them), optionally with a minimum;
 * :func:`check_real`: a finite real number (``bool`` and strings refused), optionally with
-  bounds; ``allow_inf=True`` admits infinities where they mean something.
+  bounds; ``allow_inf=True`` admits infinities where they mean something;
+* :func:`check_instance`, :func:`check_path`, :func:`as_float_array`: an argument of the wrong
+  kind (a string where a Tensor or a model goes, an object where a file path goes, text where
+  numbers go) is a ``TypeError``/``ValueError`` that names the function, not a numpy or
+  ``AttributeError`` from deep inside it.
 
 The bottom floor of the package: it imports nothing from it.
 """
@@ -18,9 +22,13 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from pathlib import Path
 from typing import Any
 
-__all__ = ["check_int", "check_real"]
+import numpy as np
+
+__all__ = ["as_float_array", "check_instance", "check_int", "check_path", "check_real"]
 
 
 def check_int(value: Any, name: str, op: str, minimum: int | None = None) -> int:
@@ -59,3 +67,35 @@ def check_real(
         finite = "" if allow_inf else "finite "
         raise ValueError(f"{op}: {name} must be a {finite}number in {interval}, got {value!r}")
     return number
+
+
+def check_instance(value: Any, kind: type | tuple[type, ...], name: str, op: str, hint: str = "") -> Any:
+    """``value`` itself if it is an instance of ``kind``; else a ``TypeError`` naming ``op`` and ``name``."""
+    if not isinstance(value, kind):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        expected = " or ".join(k.__name__ for k in kinds)
+        raise TypeError(f"{op}: {name} must be a {expected}, got {type(value).__name__}: {_short(value)}{hint}")
+    return value
+
+
+def check_path(value: Any, name: str, op: str) -> Path:
+    """``value`` (a ``str`` or ``os.PathLike``) as a ``Path``; else a ``TypeError`` naming ``op``."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{op}: {name} must be a file path (str or pathlib.Path), got {type(value).__name__}: "
+                        f"{_short(value)}")
+    return Path(value)
+
+
+def as_float_array(value: Any, name: str, op: str) -> np.ndarray:
+    """``value`` as a float numpy array; text, objects or ragged lists are a ``TypeError`` naming ``op``."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{op}: {name} must be numbers (an array, list or Tensor of real numbers), got "
+                        f"{type(value).__name__}: {_short(value)} ({err})") from None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` on one line, cut to ``limit`` characters."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -46,6 +46,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .argcheck import check_path
 from .tensor_class import Tensor
 
 __all__ = ["DEFAULT_MAX_BYTES", "CheckpointError", "load", "save"]
@@ -65,7 +66,7 @@ class CheckpointError(ValueError):
 
 
 def _check_suffix(path: PathLike, op: str) -> Path:
-    p = Path(path)
+    p = check_path(path, "path", op)
     if p.suffix != ".npz":
         raise CheckpointError(f"{op}: checkpoints are .npz files; got path {str(path)!r} (suffix {p.suffix!r})")
     return p
@@ -91,7 +92,8 @@ class _Encoder:
         """A member name from the key path (``model/0.weight``), or ``arrays/<n>`` when that cannot be one."""
         parts = [str(k) for k in path]
         name = "/".join(parts)
-        if not parts or any(not p or "/" in p or "\\" in p or p in (".", "..") for p in parts) or name in self._names:
+        unusable = any(not p or "/" in p or "\\" in p or p in (".", "..") for p in parts)
+        if not parts or unusable or len(name) > 255 or name in self._names:
             name = f"arrays/{len(self.arrays)}"
         self._names.add(name)
         self.arrays.append((name, array))
@@ -136,6 +138,8 @@ class _Encoder:
         if isinstance(obj, Mapping):
             items = []
             for key, value in obj.items():
+                if isinstance(key, np.integer):
+                    key = int(key)
                 if isinstance(key, bool) or not isinstance(key, (str, int)):
                     raise CheckpointError(
                         f"save: the key {key!r} ({type(key).__name__}) at {_key_path(path)} is not a string "
@@ -400,9 +404,18 @@ def load(path: PathLike, into: Any = None, strict: bool = True, max_bytes: int |
                 f"load: into= must have a load_state_dict method (a Module, an optimiser or a schedule), "
                 f"got {type(into).__name__}"
             )
-        # only Module.load_state_dict takes strict=; optimisers and schedules always check their keys
-        if strict:
-            loader(obj)
-        else:
-            loader(obj, strict=False)
+        parts = [k for k, v in obj.items() if isinstance(v, Mapping)] if isinstance(obj, Mapping) else []
+        try:
+            # only Module.load_state_dict takes strict=; optimisers and schedules always check their keys
+            if strict:
+                loader(obj)
+            else:
+                loader(obj, strict=False)
+        except (KeyError, ValueError, TypeError) as err:
+            if not parts:
+                raise
+            raise CheckpointError(
+                f"load: {where} is a nested checkpoint with parts {parts}; load one part into "
+                f"{type(into).__name__}, e.g. obj.load_state_dict(tg.load(path)[{parts[0]!r}]) ({err})"
+            ) from err
     return obj

@@ -35,9 +35,9 @@ import numpy as np
 from . import __version__
 from . import nn as _nn
 from . import optim as _optim
-from .data import DATASETS, load_digits, make_dataset, one_hot, standardize, train_test_split
-from .nn.losses import cross_entropy, l2_penalty, mse_loss
-from .tensor_class import Tensor
+from .data import DATASETS, load_digits, make_dataset, standardize, train_test_split
+from .mlp_checks import check_gradients, checks_ok, checks_text, kink_note, reference_word
+from .nn.losses import cross_entropy, mse_loss
 from .train import fit
 
 __all__ = ["main"]
@@ -46,8 +46,6 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "elu", "selu")
 INITS = ("auto", "he", "xavier", "xavier_uniform", "he_uniform", "normal", "uniform")
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")
 DATASET_CHOICES = tuple(sorted(DATASETS)) + ("digits",)
-# activations the lectures' reference backprop knows (tinygrad_edu.reference)
-_REFERENCE_ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 
 DEMO = {
     "dataset": "flower",
@@ -286,128 +284,6 @@ def _load_data(s: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
     return X, y, DATASETS[s["dataset"]][1]
 
 
-_KINK_ACTIVATIONS = ("relu", "leaky_relu")
-
-
-def _kinks(model: _nn.MLP, X: np.ndarray, activation: str, tol: float = 1e-4) -> int:
-    """How many hidden pre-activations z sit within ``tol`` of a relu's kink at z = 0 (0 for smooth g)."""
-    if activation not in _KINK_ACTIVATIONS:
-        return 0
-    count = 0
-    a: Any = Tensor(X)
-    layers = list(model)
-    for i, layer in enumerate(layers):
-        a = layer(a)
-        if isinstance(layer, _nn.Linear) and i + 1 < len(layers):
-            count += int(np.sum(np.abs(a.data) < tol))
-    return count
-
-
-def _check_gradients(
-    model: _nn.MLP, X: np.ndarray, y: np.ndarray, activation: str, lam: float, eps: float = 1e-6,
-    loss_fn: Any = cross_entropy,
-) -> dict[str, Any]:
-    """Engine gradients of J = loss + (lambda/2m) sum ||W[l]||^2 vs central finite differences and, for
-    softmax cross-entropy, vs the lectures' backprop in plain numpy (:mod:`tinygrad_edu.reference`)."""
-    from . import reference as ref
-    from .model_check import gradcheck_model
-
-    linears = [m for m in model if isinstance(m, _nn.Linear)]
-    classes = linears[-1].out_features
-
-    def cost(m: _nn.MLP) -> Tensor:  # J = loss + (lambda/2m) sum ||W[l]||^2; rows are named "0.weight = W[1]"
-        return loss_fn(m(X), y) + l2_penalty(m, lam, len(y)) if lam else loss_fn(m(X), y)
-
-    start = time.perf_counter()
-    result = gradcheck_model(model, cost, eps=eps)
-    numeric = {
-        "ok": bool(result.ok),
-        "max_abs_error": max(c.max_abs_error for c in result.inputs),
-        "max_rel_error": max(c.max_rel_error for c in result.inputs),
-        "eps": eps,
-        "kinks": _kinks(model, X, activation),
-        "report": result.report(),
-        "seconds": time.perf_counter() - start,
-    }
-    out: dict[str, Any] = {"finite_differences": numeric}
-    if loss_fn is not cross_entropy:
-        out["reference"] = {"ok": None, "skipped": "the reference backprop covers the classification costs only"}
-        return out
-    if activation not in _REFERENCE_ACTIVATIONS:
-        out["reference"] = {"ok": None, "skipped": f"the reference backprop has no {activation!r}"}
-        return out
-    # the engine's gradients of the same cost
-    model.zero_grad()
-    loss = cross_entropy(model(X), y)
-    if lam:
-        loss = loss + l2_penalty(model, lam, len(y))
-    loss.backward()
-    # the lectures' layout: X (n_x, m), Y one-hot (K, m), W[l] (n[l], n[l-1]), b[l] (n[l], 1)
-    J_ref, grads = ref.l_layer_cost_and_grads(
-        X.T, one_hot(y, classes).T, _nn.lecture_params(model), lam=lam, hidden_activation=activation,
-        output_activation="softmax",
-    )
-    layers = []
-    worst = 0.0
-    for l, layer in enumerate(linears, start=1):
-        dW = float(np.max(np.abs(layer.weight.grad.data - grads[f"dW{l}"])))
-        db = float(np.max(np.abs(layer.bias.grad.data - grads[f"db{l}"][:, 0])))
-        scale = max(float(np.max(np.abs(grads[f"dW{l}"]))), float(np.max(np.abs(grads[f"db{l}"]))), 1e-300)
-        layers.append({"layer": l, "max_abs_diff_dW": dW, "max_abs_diff_db": db, "max_abs_grad": scale})
-        worst = max(worst, dW, db)
-    cost_diff = abs(float(loss.item()) - J_ref)
-    model.zero_grad()
-    out["reference"] = {
-        "ok": bool(worst <= 1e-10 and cost_diff <= 1e-10),
-        "max_abs_diff": worst,
-        "cost_engine": float(loss.item()),
-        "cost_reference": J_ref,
-        "layers": layers,
-    }
-    return out
-
-
-def _checks_ok(numeric: dict[str, Any] | None, reference: dict[str, Any] | None) -> bool:
-    """No check ran, or finite differences passed and the reference (unless skipped) agreed."""
-    return (numeric is None or bool(numeric["ok"])) and (reference is None or reference.get("ok") is not False)
-
-
-def _kink_note(numeric: dict[str, Any], activation: str) -> str:
-    """A hint when a relu kink explains a failed check; "" otherwise."""
-    if not numeric.get("kinks"):
-        return ""
-    return (
-        f"note: {numeric['kinks']} hidden pre-activation(s) z lie within 1e-4 of {activation}'s kink at z = 0 "
-        "(e.g. a unit whose inputs are all 0 and whose bias is 0). There g is not differentiable: finite differences "
-        "straddle the kink, the engine uses g'(0) = 0 (as PyTorch) and the lectures' table g'(0) = 1, so the checks "
-        "can disagree there without a bug. Try another --seed or --batch."
-    )
-
-
-def _checks_text(checks: dict[str, Any], activation: str) -> str:
-    """Both gradient checks as text: the finite-difference table, the reference table, a kink note if any."""
-    numeric = checks["finite_differences"]
-    text = numeric["report"] + "\n\n" + _reference_table(checks["reference"]) + "\n"
-    note = "" if _checks_ok(numeric, checks["reference"]) else _kink_note(numeric, activation)
-    return text + (f"\n{note}\n" if note else "")
-
-
-def _reference_table(ref_check: dict[str, Any]) -> str:
-    if ref_check.get("ok") is None:
-        return f"reference backprop: skipped ({ref_check.get('skipped')})"
-    lines = [
-        f"reference backprop (lectures' formulas in numpy) {'agrees' if ref_check['ok'] else 'DISAGREES'}: "
-        f"J engine {ref_check['cost_engine']:.12g} vs reference {ref_check['cost_reference']:.12g}",
-        f"  {'layer':<6}{'max |dW - dW_ref|':>20}{'max |db - db_ref|':>20}{'max |grad|':>14}",
-    ]
-    for row in ref_check["layers"]:
-        lines.append(
-            f"  {row['layer']:<6}{row['max_abs_diff_dW']:>20.3e}{row['max_abs_diff_db']:>20.3e}"
-            f"{row['max_abs_grad']:>14.3e}"
-        )
-    return "\n".join(lines)
-
-
 def _default_out(command: str) -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = Path("runs") / f"{command}-{stamp}"
@@ -496,17 +372,19 @@ def run_training(s: dict[str, Any], out: Path, check: bool, command: str, verbos
     if verbose:
         print(f"tinygrad-edu {command}: {s['dataset']} ({len(ytr)} train / {len(yte)} test), MLP {sizes} "
               f"{s['activation']}, {s['optimizer']} lr={s['lr']}, batch {s['batch_size'] or 'full'}, "
-              f"{s['epochs']} epochs", flush=True)
-    history = fit(model, loss_fn, optimizer, (Xtr, ytr), s["epochs"], validation_data=(Xte, yte),
-                  batch_size=s["batch_size"], verbose=verbose, seed=s["seed"], l2_lambda=s["l2"],
-                  stop_on_interrupt=True)
+              f"{s['epochs']} epochs (val_loss, val_accuracy: on the test set)", flush=True)
+    # fit stops with a clear error at the first non-finite cost: numpy's overflow warnings would only precede it
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        history = fit(model, loss_fn, optimizer, (Xtr, ytr), s["epochs"], validation_data=(Xte, yte),
+                      batch_size=s["batch_size"], verbose=verbose, seed=s["seed"], l2_lambda=s["l2"],
+                      stop_on_interrupt=True)
     checks = None
     if check and not history.interrupted:
         rng = np.random.default_rng(s["seed"])
         idx = rng.choice(len(ytr), size=min(16, len(ytr)), replace=False)
         try:
-            checks = _check_gradients(model, Xtr[idx], ytr[idx], s["activation"], s["l2"], loss_fn=loss_fn)
-            checks["text"] = _checks_text(checks, s["activation"])
+            checks = check_gradients(model, Xtr[idx], ytr[idx], s["activation"], s["l2"], loss_fn=loss_fn)
+            checks["text"] = checks_text(checks, s["activation"])
         except KeyboardInterrupt:
             history.interrupted = True
     report = write_report(history, model, out, loss_fn=loss_fn, train_data=(Xtr, ytr), test_data=(Xte, yte),
@@ -517,19 +395,14 @@ def run_training(s: dict[str, Any], out: Path, check: bool, command: str, verbos
     return metrics
 
 
-def _ref_word(r: dict[str, Any]) -> str:
-    if r.get("ok") is None:
-        return "skipped"
-    return "agrees" if r["ok"] else "DISAGREES"
-
-
 # ============================================================================ commands
 
 
 def _run_command(s: dict[str, Any], out_arg: Path | None, command: str, check: bool, quiet: bool) -> int:
     """demo and train: train, write the run folder, print the summary; 130 after Ctrl-C (results still written)."""
+    existed = out_arg is not None and out_arg.exists()
     out = _prepare_out(out_arg, command)
-    created = not any(out.iterdir())
+    created = not existed
     try:
         m = run_training(s, out, check=check, command=command, verbose=0 if quiet else 1)
     except BaseException:
@@ -539,7 +412,7 @@ def _run_command(s: dict[str, Any], out_arg: Path | None, command: str, check: b
     _print_summary(m, out)
     if m.get("interrupted"):
         return 130
-    return 0 if _checks_ok(m.get("gradcheck"), m.get("reference_check")) else 1
+    return 0 if checks_ok(m.get("gradcheck"), m.get("reference_check")) else 1
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -578,8 +451,8 @@ def _print_summary(m: dict[str, Any], out: Path) -> None:
             extra = f" ({r['skipped']})"
         else:
             extra = f" (max abs difference {r['max_abs_diff']:.2e})"
-        print(f"gradient check vs the lectures' reference backprop: {_ref_word(r)}{extra}")
-        note = "" if _checks_ok(g, r) else _kink_note(g, m["settings"]["activation"])
+        print(f"gradient check vs the lectures' reference backprop: {reference_word(r)}{extra}")
+        note = "" if checks_ok(g, r) else kink_note(g, m["settings"]["activation"])
         if note:
             print(note)
     print(f"wrote {out}/: " + ", ".join(name for name in m["files"].values() if name) + ", index.html")
@@ -606,9 +479,9 @@ def _cmd_gradcheck(args: argparse.Namespace) -> int:
     X, y = _described_data(sizes, args.batch, args.seed)
     print(f"model: MLP {sizes}, {args.activation} hidden layers, softmax cross-entropy on {args.batch} random "
           f"examples (seed {args.seed}), L2 lambda {args.l2}")
-    checks = _check_gradients(model, X, y, args.activation, args.l2, eps=args.eps)
-    print(_checks_text(checks, args.activation), end="")
-    return 0 if _checks_ok(checks["finite_differences"], checks["reference"]) else 1
+    checks = check_gradients(model, X, y, args.activation, args.l2, eps=args.eps)
+    print(checks_text(checks, args.activation), end="")
+    return 0 if checks_ok(checks["finite_differences"], checks["reference"]) else 1
 
 
 def _cmd_graph(args: argparse.Namespace) -> int:

@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -126,6 +127,9 @@ class set_grad_enabled(contextlib.ContextDecorator):
     """
 
     def __init__(self, enabled: bool) -> None:
+        if not isinstance(enabled, bool) and type(enabled).__name__ != "bool_":  # numpy's bool too; "abc" is no mode
+            raise TypeError(f"set_grad_enabled: enabled must be True or False, got {type(enabled).__name__}: "
+                            f"{enabled!r:.40}")
         self.enabled = bool(enabled)
         self._saved = threading.local()  # per thread: a stack of the modes to restore
 
@@ -137,6 +141,38 @@ class set_grad_enabled(contextlib.ContextDecorator):
 
     def __exit__(self, *exc: object) -> None:
         _grad_mode.enabled = self._saved.stack.pop()
+
+    def __call__(self, func: F) -> F:  # type: ignore[override]
+        """Decorate ``func``; a generator function gets the mode in its body, around every resume
+        (as PyTorch), not just while the generator object is created."""
+        if inspect.isgeneratorfunction(func):
+            return self._wrap_generator(func)  # type: ignore[return-value]
+        return super().__call__(func)
+
+    def _wrap_generator(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(func)
+        def generator(*args: Any, **kwargs: Any) -> Any:
+            inner = func(*args, **kwargs)
+            try:
+                with self:
+                    response = inner.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self:
+                            inner.close()
+                        raise
+                    except BaseException as err:  # thrown in by the caller: pass it on, in the mode
+                        with self:
+                            response = inner.throw(err)
+                    else:
+                        with self:
+                            response = inner.send(request)
+            except StopIteration as stop:
+                return stop.value
+
+        return generator
 
 
 class _FixedGradMode(set_grad_enabled):
@@ -296,10 +332,21 @@ def _propagate(
     return order, grads
 
 
-def backward(root: Any, seed: Any, retain_graph: bool = False, create_graph: bool = False) -> list[Any]:
+# Leaf gradients are accumulated under one lock: backward() from several threads into a shared
+# leaf (a model trained by worker threads) must not lose updates (grad = grad + g is a read,
+# an add and a write; two threads interleaving them drop one g). One acquire per backward call.
+_accumulate_lock = threading.Lock()
+
+
+def backward(
+    root: Any, seed: Any, retain_graph: bool = False, create_graph: bool = False,
+    finish_leaves: Callable[[list[Any]], None] | None = None,
+) -> list[Any]:
     """Store dL/d(node) in ``node.grad`` for every node that ``root`` depends on.
 
-    Returns the nodes it reached, parents first (so a node type can post-process its leaves).
+    Returns the nodes it reached, parents first. ``finish_leaves(leaves)``, if given, runs
+    while the leaves' gradients are still locked (a node type post-processes them there, e.g.
+    ``Tensor`` gives each leaf an array of its own), so concurrent calls stay atomic per leaf.
 
     ``seed`` is dL/d(root) (1 for a scalar loss). Leaves accumulate into ``.grad``;
     interior nodes have ``.grad`` overwritten (see the module docstring).
@@ -314,12 +361,17 @@ def backward(root: Any, seed: Any, retain_graph: bool = False, create_graph: boo
             "(and not inside no_grad())."
         )
     order, grads = _propagate(root, seed, retain_graph, create_graph)
-    for node in order:
-        g = grads.get(node)
-        if node._parents:
-            node.grad = g
-        elif g is not None:
-            node.grad = g if node.grad is None else node.grad + g
+    leaves = []
+    with _accumulate_lock:
+        for node in order:
+            g = grads.get(node)
+            if node._parents:
+                node.grad = g
+            elif g is not None:
+                node.grad = g if node.grad is None else node.grad + g
+                leaves.append(node)
+        if finish_leaves is not None:
+            finish_leaves(leaves)
     return order
 
 

@@ -19,20 +19,28 @@ from typing import Any
 
 import numpy as np
 
+from .argcheck import check_real
 from .seeding import Seed, as_generator
-from .tensor_class import Tensor, _to_float_array, get_default_dtype
+from .tensor_class import DTYPES, Tensor, _check_can_require_grad, _infer_array, _to_float_array, get_default_dtype
 
 __all__ = [
     "arange",
+    "as_tensor",
+    "empty",
+    "empty_like",
     "eye",
     "full",
     "full_like",
+    "linspace",
     "ones",
     "ones_like",
     "rand",
     "rand_like",
     "randn",
+    "randint",
+    "randint_like",
     "randn_like",
+    "tensor",
     "uniform",
     "uniform_like",
     "zeros",
@@ -58,6 +66,41 @@ def _leaf(array: np.ndarray, dtype: Any, requires_grad: bool, op: str) -> Tensor
     """A leaf Tensor of ``array`` in ``dtype`` (default: the default float dtype)."""
     array = _to_float_array(array, dtype if dtype is not None else get_default_dtype(), op=op)
     return Tensor(array, requires_grad=requires_grad)
+
+
+# ====================================================================== from data (torch.tensor)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A new leaf tensor holding a copy of ``data``, its dtype inferred as ``torch.tensor`` does.
+
+    Booleans become bool, integers int64, Python floats the default float dtype (float64 unless
+    :func:`~tinygrad_edu.set_default_dtype` says otherwise); numpy arrays of a supported dtype
+    (float32, float64, int32, int64, bool) keep it. ``dtype=`` overrides the inference (a numpy
+    dtype or a name: ``"float32"``, ``"long"``). Only float tensors can require grad.
+
+    Unlike ``Tensor(data)`` -- which always makes a float tensor, as ``torch.Tensor`` does --
+    ``tensor([0, 2, 1])`` is an int64 tensor, e.g. class labels for ``cross_entropy``.
+    """
+    array = _infer_array(data, dtype, "tensor")
+    if requires_grad:
+        _check_can_require_grad(array, "tensor")
+    return Tensor(array, requires_grad=requires_grad, dtype=array.dtype)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """``data`` as a Tensor without copying when it can (``torch.as_tensor``).
+
+    A Tensor is returned as it is (cast if ``dtype`` differs); a numpy array of a supported
+    dtype is wrapped, sharing its memory; anything else is converted as :func:`tensor` does
+    (integers stay integers, so ``Linear(dtype=float32)(int_array)`` computes in float32).
+    """
+    if isinstance(data, Tensor):
+        return data if dtype is None else data.cast(dtype)
+    if isinstance(data, np.ndarray) and dtype is None and data.dtype in DTYPES:
+        return Tensor(data, dtype=data.dtype)
+    array = _infer_array(data, dtype, "as_tensor")
+    return Tensor(array, dtype=array.dtype)
 
 
 # ====================================================================== constants and ranges
@@ -90,6 +133,9 @@ def arange(
     """start, start + step, ... up to but excluding ``stop`` (numpy's ``arange``); ``arange(n)`` is 0, ..., n-1."""
     if step == 0:
         raise ValueError("arange: step must not be 0")
+    for name, number in (("start", start), ("stop", stop), ("step", step)):
+        if number is not None:
+            check_real(number, name, "arange", allow_inf=False)
     values = np.arange(start, stop, step) if stop is not None else np.arange(start)
     return _leaf(values, dtype, requires_grad, "arange")
 
@@ -99,12 +145,12 @@ def arange(
 
 def rand(*shape: Shape, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """x_i ~ U[0, 1), independent uniform samples."""
-    return _leaf(as_generator(seed).random(_shape(shape, "rand")), dtype, requires_grad, "rand")
+    return _leaf(as_generator(seed, "rand").random(_shape(shape, "rand")), dtype, requires_grad, "rand")
 
 
 def randn(*shape: Shape, seed: Seed = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     """x_i ~ N(0, 1), independent standard normal samples (scale them for an initialisation, e.g. * 0.01)."""
-    return _leaf(as_generator(seed).standard_normal(_shape(shape, "randn")), dtype, requires_grad, "randn")
+    return _leaf(as_generator(seed, "randn").standard_normal(_shape(shape, "randn")), dtype, requires_grad, "randn")
 
 
 def uniform(
@@ -114,7 +160,7 @@ def uniform(
     """x_i ~ U[low, high), independent uniform samples."""
     if not low <= high:
         raise ValueError(f"uniform: expected low <= high, got low={low}, high={high}")
-    values = as_generator(seed).uniform(low, high, _shape((shape,), "uniform"))
+    values = as_generator(seed, "uniform").uniform(low, high, _shape((shape,), "uniform"))
     return _leaf(values, dtype, requires_grad, "uniform")
 
 
@@ -163,3 +209,54 @@ def uniform_like(
     """x_i ~ U[low, high) with ``t``'s shape and dtype."""
     shape, dtype = _like(t, dtype, "uniform_like")
     return uniform(shape, low, high, seed=seed, dtype=dtype, requires_grad=requires_grad)
+
+
+# ====================================================================== added for issue 17: linspace, randint, empty
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included (as ``torch.linspace``):
+    x_i = start + i (end - start) / (steps - 1)."""
+    try:
+        count = operator.index(steps)
+    except TypeError:
+        raise TypeError(f"linspace: steps must be an int, got {steps!r}") from None
+    if count < 0:
+        raise ValueError(f"linspace: steps must be >= 0, got {steps}")
+    return _leaf(np.linspace(start, end, count), dtype, requires_grad, "linspace")
+
+
+def randint(
+    low: int, high: int | None = None, size: Shape = (), seed: Seed = None, dtype: Any = None
+) -> Tensor:
+    """x_i uniform on the integers low, ..., high - 1 (``randint(high, size=...)`` starts at 0), as PyTorch.
+
+    The values are whole numbers held in the default float dtype until integer tensors exist.
+    """
+    # TODO(dtypes): PyTorch gives int64; return an integer tensor once the Tensor can hold one
+    lo, hi = (0, low) if high is None else (low, high)
+    try:
+        lo, hi = operator.index(lo), operator.index(hi)
+    except TypeError:
+        raise TypeError(f"randint: low and high must be ints, got {lo!r} and {hi!r}") from None
+    if lo >= hi:
+        raise ValueError(f"randint: expected low < high, got low={lo}, high={hi}")
+    shape = _shape((size,) if isinstance(size, (int, np.integer)) else tuple(size), "randint")
+    return _leaf(as_generator(seed, "randint").integers(lo, hi, shape), dtype, False, "randint")
+
+
+def empty(*shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """A tensor of ``shape`` to be overwritten; here filled with zeros, so it is never garbage."""
+    return _leaf(np.zeros(_shape(shape, "empty")), dtype, requires_grad, "empty")
+
+
+def empty_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """``empty`` with ``t``'s shape and dtype (zeros)."""
+    shape, dtype = _like(t, dtype, "empty_like")
+    return empty(shape, dtype=dtype, requires_grad=requires_grad)
+
+
+def randint_like(t: Tensor, low: int, high: int | None = None, seed: Seed = None, dtype: Any = None) -> Tensor:
+    """``randint`` with ``t``'s shape (and dtype unless given)."""
+    shape, dtype = _like(t, dtype, "randint_like")
+    return randint(low, high, shape, seed=seed, dtype=dtype)

@@ -49,10 +49,12 @@ every primitive's backward is written in Tensor ops, so second derivatives work 
 Function adds the per-call ``ctx`` that user ops with saved intermediates, random masks or
 numpy backwards need.
 
-**Saved arrays are not versioned here.** ``ctx.saved_tensors`` hands back the inputs' arrays as
-they are when backward runs; changing an input in place between forward and backward changes
-what backward sees. (The engine's version counter on tensors is where such edits are caught;
-this module keeps its saved-tensor handling simple.)
+**Saved arrays and in-place changes.** ``ctx.saved_tensors`` hands back the inputs' arrays (and
+the output's) as they are when backward runs. The call tells the engine which inputs it saved
+(and whether it saved its output), so the tensors' version counters (:mod:`tinygrad_edu.versions`)
+catch an in-place change of one of them between forward and backward, as for the library's
+primitives. Other saved arrays are the call's own and are not versioned; this module keeps its
+saved-tensor handling that simple.
 
 After a backward without ``retain_graph`` the graph's saved state is released; explaining
 the op afterwards re-runs its forward on the saved inputs to rebuild ``ctx`` (so explain a
@@ -61,7 +63,6 @@ forward with randomness after ``backward(retain_graph=True)``).
 
 from __future__ import annotations
 
-import weakref
 from typing import Any, ClassVar
 
 import numpy as np
@@ -69,21 +70,16 @@ import numpy as np
 from . import engine
 from .tensor_class import Tensor
 
-__all__ = ["Function", "FunctionCtx", "function_named", "released_call"]
+__all__ = ["Function", "FunctionCtx", "released_call"]
 
-# Function subclasses by op name, so a node whose saved state was released can still be
-# explained (the latest class defined with a name wins; weak, so classes can be collected).
-_BY_NAME: weakref.WeakValueDictionary[str, type[Function]] = weakref.WeakValueDictionary()
-
-
-def function_named(name: str) -> type[Function] | None:
-    """The ``Function`` subclass whose op name is ``name`` (the latest defined), or ``None``."""
-    return _BY_NAME.get(name)
+# The key under which a Function node's parameters record its class: the graph keeps a node's
+# parameters after backward releases its saved state, so the node can still be explained.
+_CLASS_KEY = "_function_class"
 
 
-def released_call(op: str) -> _FunctionCall | None:
-    """What ``explain_backward`` runs for a released node of op ``op``: a call that rebuilds its ctx."""
-    function = function_named(op)
+def released_call(node: Any) -> _FunctionCall | None:
+    """What ``explain_backward`` runs for a released ``tg.Function`` node: a call that rebuilds its ctx."""
+    function = getattr(node, "_params", {}).get(_CLASS_KEY)
     return None if function is None else _FunctionCall(function)
 
 
@@ -128,7 +124,6 @@ class Function:
             cls.name = cls.__name__
         if not isinstance(cls.name, str) or not cls.name:
             raise TypeError(f"Function {cls.__name__}: name must be a non-empty string, got {cls.name!r}")
-        _BY_NAME[cls.name] = cls
 
     @staticmethod
     def forward(ctx: FunctionCtx, *arrays: np.ndarray, **params: Any) -> np.ndarray:
@@ -153,6 +148,8 @@ class Function:
         if not inputs:
             raise TypeError(f"{cls.__name__}.apply: needs at least one input tensor")
         for key, value in params.items():
+            if key == _CLASS_KEY:
+                raise TypeError(f"{cls.__name__}.apply: the keyword {key!r} is reserved")
             if isinstance(value, Tensor):
                 raise TypeError(
                     f"{cls.__name__}.apply: keyword {key!r} is a Tensor; pass tensors positionally "
@@ -161,7 +158,7 @@ class Function:
         tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
         recording = engine.is_grad_enabled()
         needs = tuple(bool(recording and t.requires_grad) for t in tensors)
-        return Tensor._apply(_FunctionCall(cls, needs), *tensors, **params)
+        return Tensor._apply(_FunctionCall(cls, needs), *tensors, **params, **{_CLASS_KEY: cls})
 
 
 class _FunctionCall:
@@ -181,7 +178,16 @@ class _FunctionCall:
         self.needs_input_grad = needs_input_grad
         self.ctx: FunctionCtx | None = None
 
+    @property
+    def saves(self) -> tuple[int | str, ...] | None:
+        """The inputs (positions) and ``"out"`` this call saved, for the engine's in-place check
+        (:mod:`tinygrad_edu.versions`); ``None`` (everything) before forward ran."""
+        if self.ctx is None:
+            return None
+        return tuple(value if kind == "input" else "out" for kind, value in self.ctx._sources if kind != "array")
+
     def forward(self, *arrays: np.ndarray, **params: Any) -> np.ndarray:
+        params.pop(_CLASS_KEY, None)
         needs = self.needs_input_grad if self.needs_input_grad is not None else (False,) * len(arrays)
         out, ctx = _run_forward(self.function, arrays, params, needs)
         if self.ctx is None:
@@ -191,13 +197,14 @@ class _FunctionCall:
     def backward(self, g: Tensor, out: Tensor, *inputs: Tensor, **params: Any) -> tuple[Any, ...]:
         ctx = self.ctx
         if ctx is None:  # explaining a node whose graph was released: rebuild ctx from the inputs
+            params.pop(_CLASS_KEY, None)
             needs = tuple(t.requires_grad for t in inputs)
             _, ctx = _run_forward(self.function, tuple(t.data for t in inputs), params, needs)
         return _run_backward(self.function, ctx, g, out, inputs)
 
 
-def _read_only(a: np.ndarray) -> np.ndarray:
-    view = a.view()
+def _read_only(a: Any) -> np.ndarray:
+    view = np.asarray(a).view()  # (asarray: a 0-d tensor's data may be a numpy scalar)
     view.flags.writeable = False
     return view
 
@@ -216,7 +223,7 @@ def _run_forward(
     function: type[Function], arrays: tuple[np.ndarray, ...], params: dict[str, Any], needs: tuple[bool, ...]
 ) -> tuple[np.ndarray, FunctionCtx]:
     """Run ``function.forward`` on read-only views; return its output (float, owning its data) and ctx."""
-    views = tuple(_read_only(np.asarray(a)) for a in arrays)
+    views = tuple(_read_only(a) for a in arrays)
     ctx = FunctionCtx(needs, views)
     try:
         raw = function.forward(ctx, *views, **params)
@@ -255,6 +262,7 @@ def _run_forward(
         else:
             sources.append(("array", _read_only(np.asarray(item)) if isinstance(item, np.ndarray) else item))
     ctx._sources = tuple(sources)
+    ctx._inputs = ()  # only needed to recognise saved inputs; backward gets the input tensors themselves
     return out, ctx
 
 

@@ -389,6 +389,7 @@ def gradcheck(
     ``locate=True`` also checks each recorded primitive of a failing ``Tensor`` graph on its
     own and lists those that fail as suspects. See the module docstring for the defaults.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line and the table, not this frame
     _check_options(eps, atol, rtol, n_cotangents, jacobian_max_outputs, "gradcheck")
     args, checked = _copy_inputs(inputs, "gradcheck", numbers_are_variables=False)
     names = [_input_name(args[i], i) for i in checked]
@@ -502,7 +503,8 @@ def _run_check(
     compared = [c for c in checks if not c.unused]
     if unused_inputs and not allow_unused:
         notes.append(_unused_message(op, unused_inputs, eps))
-    elif not any(np.any(c.analytic) or np.any(c.numeric) for c in compared):
+    vacuous = not any(np.any(c.analytic) or np.any(c.numeric) for c in compared)
+    if vacuous and not (unused_inputs and not allow_unused):
         notes.append(
             "Vacuous check: "
             + (
@@ -514,7 +516,8 @@ def _run_check(
         )
     ok = all(c.ok for c in checks) and not notes
     result = GradcheckResult(
-        ok=ok, inputs=checks, output_shape=out_array.shape, mode=mode, eps=eps, atol=atol, rtol=rtol, notes=notes
+        ok=ok, inputs=checks, output_shape=out_array.shape, mode=mode, eps=eps, atol=atol, rtol=rtol, notes=notes,
+        vacuous=vacuous,
     )
     mismatch = any(not c.ok and not c.unused for c in checks)
     if mismatch and locate:

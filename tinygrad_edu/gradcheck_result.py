@@ -108,7 +108,9 @@ class GradcheckResult:
     in Jupyter the result displays as an HTML table with the failing rows highlighted.
 
     ``failing_layer`` is set by :func:`gradcheck_model`: the qualified name of the first layer
-    (in backward order) whose gradients are wrong.
+    (in backward order) whose gradients are wrong. ``vacuous`` is true when nothing was
+    compared (every input unused, or every compared gradient exactly 0): such a result is
+    never ok.
     """
 
     ok: bool
@@ -121,6 +123,7 @@ class GradcheckResult:
     suspects: list[OpCheck] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     failing_layer: str = ""
+    vacuous: bool = False
 
     def __bool__(self) -> bool:
         return self.ok

@@ -70,6 +70,7 @@ def gradcheck_model(
     ``failing_layer`` names the first failing layer in backward order; with
     ``raise_on_failure=True`` a failure raises :class:`GradcheckError` with the report.
     """
+    __tracebackhide__ = True  # pytest shows the caller's line and the table, not this frame
     op = "gradcheck_model"
     if not isinstance(model, Module):
         raise TypeError(f"{op}: model must be an nn.Module, got {type(model).__name__}")

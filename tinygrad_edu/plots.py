@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from .argcheck import as_float_array
 from .engine import no_grad
 from .tensor_class import Tensor
 from .train import default_threshold, predict, predict_classes
@@ -159,7 +160,7 @@ def plot_decision_boundary(
     (``threshold`` defaults to 0 for logit losses such as ``binary_cross_entropy_with_logits``
     given as ``loss_fn``, else 0.5).
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = as_float_array(X, "X", "plot_decision_boundary")
     y = np.asarray(y).reshape(-1)
     if X.ndim != 2 or X.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary: needs 2-D inputs X of shape (m, 2), got {X.shape}")
@@ -203,7 +204,7 @@ def _layers(model: Any) -> list[Any]:
         layers = list(iter(model))
     except TypeError:
         raise TypeError(
-            f"layer statistics need a Sequential-like model (iterable over its layers, e.g. nn.MLP), "
+            f"layer_statistics: needs a Sequential-like model (iterable over its layers, e.g. nn.MLP), "
             f"got {type(model).__name__}"
         ) from None
     if not layers:
@@ -231,7 +232,7 @@ def layer_statistics(model: Any, X: Any, y: Any = None, loss_fn: Any = None) -> 
     The parameters' ``.grad`` are left as they were.
     """
     layers = _layers(model)
-    X = np.asarray(X.data if isinstance(X, Tensor) else X, dtype=np.float64)
+    X = X.data.astype(np.float64) if isinstance(X, Tensor) else as_float_array(X, "X", "layer_statistics")
     want_grad = y is not None and loss_fn is not None
     saved = [(p, p.grad) for p in model.parameters()]
     outputs: list[Tensor] = []

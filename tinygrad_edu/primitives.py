@@ -194,6 +194,8 @@ class Relu(Primitive):
 
     @staticmethod
     def backward(g, out, x):
+        if not is_grad_enabled():  # backward not recorded: one numpy pass, g * [x > 0]
+            return (g._apply(ReluGrad, g, x),)
         return (g * (x > 0),)
 
 
@@ -333,7 +335,7 @@ class Maximum(Primitive):
 
     @staticmethod
     def backward(g, out, x, y):
-        x_share = (x > y) + (x == y) * 0.5
+        x_share = (x > y).cast(x.dtype) + (x == y).cast(x.dtype) * 0.5  # comparisons are bool tensors
         return (g * x_share if x.requires_grad else None), (g * (1.0 - x_share) if y.requires_grad else None)
 
 
@@ -404,7 +406,7 @@ class Max(Primitive):
         if not keepdims:
             kshape = _keepdims_shape(x.shape, axis)
             g, out = g.reshape(kshape), out.reshape(kshape)
-        is_max = x == out
+        is_max = (x == out).cast(x.dtype)  # a 0/1 float (comparisons are bool tensors)
         count = is_max.sum(axis=axis, keepdims=True)
         return (g.expand(x.shape) * (is_max / count),)
 
@@ -982,6 +984,13 @@ class Im2col(Primitive):
         return np.ascontiguousarray(patches)  # one copy, in the layout the matmul wants
 
     @staticmethod
+    def forward_into(out, x, kernel, stride):
+        """``forward`` written into ``out`` (what ``tg.jit`` replays)."""
+        sh, sw = stride
+        sn, sc, s_h, s_w = x.strides
+        np.copyto(out, np.lib.stride_tricks.as_strided(x, out.shape, (sc, s_h, s_w, sn, s_h * sh, s_w * sw)))
+
+    @staticmethod
     def backward(g, out, x, kernel, stride):
         return (g._apply(Col2im, g, kernel=kernel, stride=stride, shape=x.shape),)
 
@@ -1080,16 +1089,40 @@ class MaxPool2d(Primitive):
 
     @staticmethod
     def backward(g, out, x, kernel, stride, padding):
-        xp = _pad_minus_inf(x.data, padding)
-        out_hw = out.shape[2:]
-        is_max = np.stack([xp[_window(u, v, stride, out_hw)] == out.data for u, v in np.ndindex(*kernel)])
-        with _errstate():  # a window of NaN has no maximum: 0/0 = nan weights, as max
-            weights = is_max / is_max.sum(axis=0)
-        dx = g._apply(WindowScatter, g, kernel=kernel, stride=stride, weights=weights.astype(g.dtype), shape=xp.shape)
+        if not is_grad_enabled():  # backward not recorded: one primitive, no weight array
+            grad = g._apply(MaxPool2dGrad, g, x.detach(), out.detach(), kernel=kernel, stride=stride, padding=padding)
+            return (grad,)
+        # the weights are a constant made by a primitive (not by numpy here), so that
+        # tg.jit's trace recomputes them on every replay
+        weights = x._apply(MaxPoolWeights, x.detach(), out.detach(), kernel=kernel, stride=stride, padding=padding)
+        xp_shape = x.shape[:2] + tuple(n + 2 * p for n, p in zip(x.shape[2:], padding))
+        dx = g._apply(WindowScatter, g, kernel=kernel, stride=stride, weights=weights.data, shape=xp_shape)
         (ph, pw), (h, w) = padding, x.shape[2:]
         if ph or pw:
             dx = dx[:, :, ph : ph + h, pw : pw + w]
         return (dx,)
+
+
+class MaxPoolWeights(Primitive):
+    """w[u*kW + v, n, c, i, j] = [x_pad at offset (u, v) is the window's maximum z] / (number of maxima).
+
+    A constant (the derivative of an indicator is 0 almost everywhere): how :class:`MaxPool2d`'s
+    VJP shares g within each window.
+    """
+
+    name = "max_pool_weights"
+
+    @staticmethod
+    def forward(x, out, kernel, stride, padding):
+        xp = _pad_minus_inf(x, padding)
+        out_hw = out.shape[2:]
+        is_max = np.stack([xp[_window(u, v, stride, out_hw)] == out for u, v in np.ndindex(*kernel)])
+        with _errstate():  # a window of NaN has no maximum: 0/0 = nan weights, as max
+            return (is_max / is_max.sum(axis=0)).astype(x.dtype)
+
+    @staticmethod
+    def backward(g, out, x, z, kernel, stride, padding):
+        return None, None
 
 
 def _pad_minus_inf(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
@@ -1098,3 +1131,74 @@ def _pad_minus_inf(x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
     if ph == pw == 0:
         return x
     return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+
+
+# ====================================================================== backward-only primitives
+# Used by VJPs when the backward pass is not recorded (no create_graph): one numpy pass
+# instead of several Tensor ops. With create_graph the VJPs use Tensor ops instead, so
+# these never need a derivative of their own. ``forward_into`` writes into a given array
+# (what ``tg.jit`` replays).
+
+
+class _BackwardOnly(Primitive):
+    @staticmethod
+    def backward(g, out, *inputs, **params):
+        raise NotImplementedError(
+            "a backward-only primitive has no derivative of its own; differentiate through "
+            "backward(create_graph=True), which records the VJP in Tensor ops"
+        )
+
+
+class ReluGrad(_BackwardOnly):
+    """dL/dz = g * [z > 0]: :class:`Relu`'s VJP (relu'(0) = 0), the mask never stored as floats."""
+
+    name = "relu_grad"
+
+    @staticmethod
+    def forward(g, x):
+        return np.multiply(g, x > 0)
+
+    @staticmethod
+    def forward_into(out, g, x):
+        np.multiply(g, x > 0, out=out)
+
+
+class MaxPool2dGrad(_BackwardOnly):
+    """dL/dx of :class:`MaxPool2d`: each window's g to its maximum, split evenly between tied maxima."""
+
+    name = "max_pool2d_grad"
+
+    @staticmethod
+    def forward(g, x, out, kernel, stride, padding):
+        xp = _pad_minus_inf(x, padding)
+        dx = np.zeros(xp.shape, dtype=g.dtype)
+        MaxPool2dGrad._scatter(dx, xp, g, out, kernel, stride)
+        return MaxPool2dGrad._crop(dx, x.shape, padding)
+
+    @staticmethod
+    def forward_into(result, g, x, out, kernel, stride, padding):
+        if padding != (0, 0):  # (the padded gradient is an extra array: not worth a special case)
+            np.copyto(result, MaxPool2dGrad.forward(g, x, out, kernel, stride, padding))
+            return
+        result.fill(0.0)
+        MaxPool2dGrad._scatter(result, x, g, out, kernel, stride)
+
+    @staticmethod
+    def _scatter(dx, xp, g, out, kernel, stride):
+        out_hw = out.shape[2:]
+        windows = [_window(u, v, stride, out_hw) for u, v in np.ndindex(*kernel)]
+        is_max = [xp[w] == out for w in windows]
+        count = sum(is_max)  # how many maxima share each window's gradient
+        with _errstate():  # a window of NaN has no maximum: 0/0 = nan, as max
+            share = g / count
+        disjoint = stride[0] >= kernel[0] and stride[1] >= kernel[1]
+        for w, mask in zip(windows, is_max):
+            if disjoint:  # each input in at most one window: write, no read-modify-write
+                np.multiply(mask, share, out=dx[w])
+            else:
+                dx[w] += mask * share
+
+    @staticmethod
+    def _crop(dx, shape, padding):
+        (ph, pw), (h, w) = padding, shape[2:]
+        return dx[:, :, ph : ph + h, pw : pw + w] if ph or pw else dx

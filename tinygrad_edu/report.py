@@ -41,6 +41,8 @@ from typing import Any
 import numpy as np
 
 from . import __version__
+from .argcheck import check_path
+from .mlp_checks import reference_word
 from .tensor_class import Tensor
 from .train import History, evaluate
 
@@ -120,7 +122,9 @@ def draw_model_graph(model: Any, X: Any, y: Any = None, loss_fn: Any = None, *, 
     draws every op with the layers framed. The parameters' ``.grad`` are left as they were."""
     from .viz import draw_graph
 
-    params = list(model.parameters()) if hasattr(model, "parameters") else []
+    if not hasattr(model, "parameters"):
+        raise TypeError(f"draw_model_graph: model must be an nn.Module, got {type(model).__name__}")
+    params = list(model.parameters())
     saved = [(p, p.grad) for p in params]
     try:
         root = model(Tensor(np.asarray(X)))
@@ -146,6 +150,9 @@ def save_graph(graph: Any, path: Path, overwrite_fallback: bool = False) -> Path
     """
     from .viz import GraphvizNotFoundError
 
+    path = check_path(path, "path", "save_graph")
+    if not hasattr(graph, "source"):
+        raise TypeError(f"save_graph: graph must be a drawn graph (viz.draw_graph), got {type(graph).__name__}")
     suffix = path.suffix.lower().lstrip(".") or "svg"
     if suffix in ("dot", "gv"):
         write_atomic(path, graph.source)
@@ -195,7 +202,9 @@ def write_report(
     makes them (``finite_differences``, ``reference``, ``text``). ``notes`` are shown on the page.
     """
     start = time.perf_counter()
-    folder = Path(out)
+    if not hasattr(history, "as_dict"):
+        raise TypeError(f"write_report: history must be the History that fit returned, got {type(history).__name__}")
+    folder = check_path(out, "out", "write_report")
     folder.mkdir(parents=True, exist_ok=True)
     s = dict(settings or {})
     metrics: dict[str, Any] = {
@@ -337,7 +346,7 @@ def _checks_section(m: dict[str, Any], files: dict[str, str], text: str) -> list
         return []
     e = html.escape
     g, r = m["gradcheck"], m["reference_check"]
-    word = "skipped" if r.get("ok") is None else ("agrees" if r["ok"] else "DISAGREES")
+    word = reference_word(r)
     detail = f" (max abs difference {r['max_abs_diff']:.2e})" if r.get("ok") is not None else \
         f" ({e(str(r.get('skipped')))})"
     return [

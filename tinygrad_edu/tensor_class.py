@@ -16,23 +16,38 @@ Broadcasting is explicit: a binary op expands every operand that needs a gradien
 the common shape with the ``expand`` primitive (whose VJP is a sum), so the gradient
 of an input always has the input's shape. Constants are left to numpy's broadcasting.
 
-**Dtype policy.** A Tensor holds float32 or float64.
+**Dtype policy.** A Tensor holds float32, float64, int64, int32 or bool. Only float tensors
+take part in differentiation: ``requires_grad`` on an integer or bool tensor is an error (as
+PyTorch); integers and bools are labels, counts, indices and masks.
 
-* Construction: float32 and float64 arrays (and numpy scalars) keep their dtype.
-  Python numbers and lists, and integer or boolean arrays, become the default float
-  dtype: float64 unless changed with :func:`set_default_dtype` (float64 makes gradient
-  checks exact to ~1e-10; use float32 for speed). float16 arrays become float32. Other
-  float types (long double), complex, object and string data raise a ``TypeError``;
-  ragged nested lists a ``ValueError``. ``dtype=`` (float32 or float64) overrides all this.
-* In an expression, Python numbers and lists, and integer or boolean arrays, take the
-  tensor's dtype (``x32 * 2.0`` and ``x32 + [1.0, 2.0]`` stay float32). Float arrays and
-  tensors keep theirs, so float32 with float64 promotes to float64, as numpy does.
+* ``Tensor(data)`` makes a *float* tensor, as ``torch.Tensor`` does: float32 and float64
+  arrays (and numpy scalars) keep their dtype; Python numbers and lists, and integer or
+  boolean arrays, become the default float dtype: float64 unless changed with
+  :func:`set_default_dtype` (float64 makes gradient checks exact to ~1e-10; use float32 for
+  speed). float16 arrays become float32. Other float types (long double), complex, object
+  and string data raise a ``TypeError``; ragged nested lists a ``ValueError``. ``dtype=``
+  (any of the five, or a name: ``"float32"``, ``"long"``) overrides all this.
+* ``tg.tensor(data)`` (:func:`tinygrad_edu.factories.tensor`) infers like ``torch.tensor``:
+  bools -> bool, integers -> int64, Python floats -> the default float dtype.
+* In an expression (PyTorch's promotion; see :func:`_result_dtype` and :func:`_promote`):
+  categories rank bool < integer < float, and the higher category wins. Python numbers and
+  lists, and numpy scalars, are *weak*: they take the tensor's dtype when their category is
+  not higher (``x32 * 2.0``, ``x32 + np.int64(2)`` and ``x32 + [1, 2]`` stay float32;
+  ``int_t * 0.5`` is the default float). Tensors and numpy arrays of one category combine to
+  the wider type (float32 with float64 -> float64), and int64 with float32 gives float32.
+  True division of integers and ``exp``/``log``/... of integers give the default float.
 * A gradient always has the dtype of its input (a ``cast`` passes it back).
 * The factories (:mod:`tinygrad_edu.factories`) make the default float dtype unless given ``dtype=``.
 
-**Comparisons** (``<``, ``==``, ...) return constant tensors of 0.0/1.0 in the
-operand's dtype, usable as factors (``x * (x > 0)``), as ``where`` conditions and as
-boolean masks (``x[x > 0]``: a comparison result indexes like a boolean array).
+**Comparisons** (``<``, ``==``, ...) return bool tensors (constants), as in PyTorch: masks for
+indexing (``x[(x > 0) & (x < 6)]``; the mask's shape must match) and for ``where``, and 0/1
+factors in arithmetic (``x * (x > 0)`` promotes the mask to x's dtype). ``&``, ``|``, ``^``
+and ``~`` combine them. A float tensor is not an index (an ``IndexError``, as in PyTorch): a
+0/1 float mask would otherwise silently pick elements 0 and 1.
+
+**In-place ops** (``+=``, ``add_``, ``zero_``, ``t[i] = v``, ...) are in
+:mod:`tinygrad_edu.tensor_inplace`, with PyTorch's leaf rules and the version counter of
+:mod:`tinygrad_edu.versions`.
 """
 
 from __future__ import annotations
@@ -47,15 +62,17 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
+from .constants import SELU_ALPHA, SELU_SCALE
 from .ops.elementwise import ElementwiseOps
 from .ops.movement import MovementOps
 from .ops.reductions import ReductionOps
 from .tensor_inplace import InplaceOps
-from .value import SELU_ALPHA, SELU_SCALE
+from .torch_names import accepts_torch_names
 from .versions import CLOCK, check_saved, version_of
 
 __all__ = [
     "Tensor",
+    "cat",
     "concatenate",
     "get_default_dtype",
     "grad",
@@ -70,6 +87,14 @@ ArrayLike = Union["Tensor", np.ndarray, float, int, Sequence[Any]]
 Axis = int | Sequence[int] | None
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_INT_DTYPES = (np.dtype(np.int32), np.dtype(np.int64))
+_BOOL = np.dtype(np.bool_)
+DTYPES = _FLOAT_DTYPES + _INT_DTYPES + (_BOOL,)  # every dtype a Tensor may hold
+# PyTorch's spellings (``.to("long")``); other strings and types go through numpy ("float32", np.int64, int, ...)
+_TORCH_DTYPE_NAMES = {
+    "float": np.dtype(np.float32), "double": np.dtype(np.float64), "long": np.dtype(np.int64),
+    "int": np.dtype(np.int32), "bool": _BOOL,
+}
 _REPR_THRESHOLD = 50  # repr shows at most this many elements, then summarises with "..."
 _default_dtype = np.dtype(np.float64)
 
@@ -77,7 +102,10 @@ _default_dtype = np.dtype(np.float64)
 def set_default_dtype(dtype: Any) -> None:
     """Set the float dtype that Python data and integer arrays become (float32 or float64)."""
     global _default_dtype
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"set_default_dtype: expected float32 or float64, got {dtype!r:.60}") from None
     if dtype not in _FLOAT_DTYPES:
         raise TypeError(f"set_default_dtype: expected float32 or float64, got {dtype}")
     _default_dtype = dtype
@@ -88,8 +116,24 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
+def as_dtype(dtype: Any, op: str = "dtype") -> np.dtype:
+    """``dtype`` (a numpy dtype or type, ``int``/``float``/``bool``, a name such as ``"float32"`` or
+    PyTorch's ``"long"``) as one of the numpy dtypes a Tensor holds, else a ``TypeError`` naming ``op``."""
+    if isinstance(dtype, str) and dtype.removeprefix("torch.") in _TORCH_DTYPE_NAMES:
+        return _TORCH_DTYPE_NAMES[dtype.removeprefix("torch.")]
+    try:
+        resolved = np.dtype(dtype.removeprefix("torch.") if isinstance(dtype, str) else dtype)
+    except TypeError:
+        resolved = None
+    if resolved is None or resolved not in DTYPES:  # (None == float64 for numpy: test it first)
+        raise TypeError(
+            f"{op}: unknown or unsupported dtype {dtype!r}; expected one of float32, float64, int32, int64, bool"
+        )
+    return resolved
+
+
 def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndarray:
-    """Apply the dtype policy (see the module docstring) to ``data``."""
+    """Apply the dtype policy of ``Tensor(...)`` (see the module docstring) to ``data``."""
     if isinstance(data, Tensor):
         array = data.data
     elif type(data).__name__ == "Value":
@@ -105,9 +149,7 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
         if not isinstance(data, (np.ndarray, np.generic)) and array.dtype.kind == "f":
             array = array.astype(_default_dtype, copy=False)  # Python floats: the default dtype
     if dtype is not None:
-        target = np.dtype(dtype)
-        if target not in _FLOAT_DTYPES:
-            raise TypeError(f"{op}: dtype must be float32 or float64, got {target}")
+        target = as_dtype(dtype, op)
     elif array.dtype in _FLOAT_DTYPES:
         return array
     elif array.dtype == np.float16:
@@ -128,6 +170,77 @@ def _to_float_array(data: Any, dtype: Any = None, op: str = "Tensor") -> np.ndar
     if array.dtype.kind not in "iubf":
         raise TypeError(f"{op}: cannot convert {array.dtype} data to {target}; expected real numbers.")
     return array.astype(target, copy=False)
+
+
+def _infer_array(data: Any, dtype: Any = None, op: str = "tensor") -> np.ndarray:
+    """The dtype inference of ``tg.tensor(data)`` (as ``torch.tensor``): a copy of ``data`` as
+
+    * bool for booleans, int64 for integers (int32 arrays stay int32; other integer arrays become int64),
+    * the default float dtype for Python floats, float32/float64 arrays keep theirs (float16 -> float32),
+
+    or ``dtype`` when given. Complex, object and string data raise a ``TypeError``.
+    """
+    source = data.data if isinstance(data, Tensor) else data
+    if dtype is not None or isinstance(source, np.ndarray) and source.dtype in DTYPES:
+        return np.array(_to_float_array(source, dtype, op) if dtype is not None else source)  # a copy
+    try:
+        array = np.asarray(source)
+    except ValueError as err:  # ragged nested lists
+        raise ValueError(f"{op}: cannot make an array from this {type(data).__name__}: {err}") from None
+    kind = array.dtype.kind
+    if kind == "b":
+        return np.array(array, dtype=_BOOL)
+    if kind in "iu":
+        return np.array(array, dtype=np.int64)
+    if kind == "f" and array.dtype.itemsize <= 8:
+        python_floats = not isinstance(source, (np.ndarray, np.generic))
+        return np.array(array, dtype=_default_dtype if python_floats or array.dtype == np.float16 else array.dtype)
+    return np.array(_to_float_array(array, None, op))  # raises the policy's TypeError for the rest
+
+
+def _result_dtype(tensor_dtype: np.dtype, other: Any) -> np.dtype:
+    """The dtype of ``tensor <op> other`` for a non-Tensor ``other``, by PyTorch's promotion rules.
+
+    Categories rank bool < integer < float. A Python number or list, or a numpy scalar, is a
+    *weak* operand: it takes the tensor's dtype unless its category is higher (then the default
+    float dtype for a float, int64 for an integer). A numpy array is an ordinary operand: the
+    higher category wins, and within a category numpy's ``result_type`` (float32 with float64 ->
+    float64). So ``x32 * 2.0``, ``x32 + np.int64(2)`` and ``x32 + [1, 2]`` stay float32.
+    """
+    if isinstance(other, np.ndarray) and other.ndim:
+        theirs = other.dtype
+        mine_rank, their_rank = _RANK.get(tensor_dtype.kind, 3), _RANK.get(theirs.kind, 3)
+        if mine_rank != their_rank:
+            return tensor_dtype if mine_rank > their_rank else _canonical(theirs)
+        return np.result_type(tensor_dtype, _canonical(theirs))
+    kind = _weak_kind(other)
+    if _RANK.get(kind, 3) <= _RANK[tensor_dtype.kind]:
+        return tensor_dtype
+    return _default_dtype if kind == "f" else np.dtype(np.int64)
+
+
+_RANK = {"b": 0, "i": 1, "u": 1, "f": 2}
+
+
+def _canonical(dtype: np.dtype) -> np.dtype:
+    """A numpy dtype as the nearest Tensor dtype (float16 -> float32, other integers -> int64)."""
+    if dtype in DTYPES:
+        return dtype
+    if dtype.kind in "iu":
+        return np.dtype(np.int64)
+    return np.dtype(np.float32) if dtype == np.float16 else dtype  # others fail in the policy with a clear error
+
+
+def _weak_kind(other: Any) -> str:
+    """The category ('b', 'i' or 'f') of a Python number, a numpy scalar or 0-d array, or a (nested) list."""
+    if isinstance(other, bool):
+        return "b"
+    if isinstance(other, int):
+        return "i"
+    if isinstance(other, float):
+        return "f"
+    kind = np.asarray(other).dtype.kind
+    return "i" if kind == "u" else kind
 
 
 def _as_ints(values: Any, op: str, what: str) -> tuple[int, ...]:
@@ -183,6 +296,24 @@ _current_scope = engine.current_scope
 _new_tensor = object.__new__
 
 
+def _promote(a: np.dtype, b: np.dtype) -> np.dtype:
+    """The common dtype of two tensors (PyTorch): the higher category of bool < int < float wins;
+    within a category the wider type (numpy's ``result_type``). int64 + float32 -> float32."""
+    rank_a, rank_b = _RANK[a.kind], _RANK[b.kind]
+    if rank_a != rank_b:
+        return a if rank_a > rank_b else b
+    return np.result_type(a, b)
+
+
+def _check_can_require_grad(array: np.ndarray, op: str) -> None:
+    if array.dtype.kind != "f":
+        raise RuntimeError(
+            f"{op}: only float tensors can require gradients, got a tensor of dtype {array.dtype} and shape "
+            f"{array.shape} (integer and bool tensors are labels, counts and masks; as PyTorch). "
+            "Cast it first: t.float() or t.double()"
+        )
+
+
 @functools.lru_cache(maxsize=1024)  # a model broadcasts the same few pairs of shapes on every step
 def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[int, ...]:
     """numpy's broadcasting rule, with an error that names the op and both shapes."""
@@ -221,8 +352,10 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     def __init__(self, data: ArrayLike, requires_grad: bool = False, dtype: Any = None, label: str = "") -> None:
         self.data: np.ndarray = _to_float_array(data, dtype)
-        if requires_grad and isinstance(data, (np.ndarray, Tensor)) and np.may_share_memory(self.data, data):
-            self.data = self.data.copy()  # a trainable leaf owns its array: optimisers update it in place
+        if requires_grad:
+            _check_can_require_grad(self.data, "Tensor")
+            if isinstance(data, (np.ndarray, Tensor)) and np.may_share_memory(self.data, data):
+                self.data = self.data.copy()  # a trainable leaf owns its array: optimisers update it in place
         self.grad: Tensor | None = None
         self.requires_grad = bool(requires_grad)
         self.label = label
@@ -294,13 +427,19 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         """
         if isinstance(data, Tensor):
             return data
-        if isinstance(data, (int, float)) and not isinstance(data, bool):
-            return _wrap(np.asarray(data, dtype=self.data.dtype))
-        if isinstance(data, (np.ndarray, list, tuple)):
-            array = np.asarray(data) if isinstance(data, np.ndarray) else _to_float_array(data, op=op)
-            if array.dtype.kind in "iub" or not isinstance(data, np.ndarray):
-                return Tensor(array, dtype=self.data.dtype)
-        return Tensor(_to_float_array(data, op=op))
+        mine = self.data.dtype
+        if type(data) is float or type(data) is int:  # the common case: a number of the tensor's category
+            if mine.kind == "f" or type(data) is int and mine.kind == "i":
+                return _wrap(np.asarray(data, dtype=mine))
+        elif type(data).__name__ == "Value" or isinstance(data, (str, bytes)):
+            _to_float_array(data, op=op)  # raises the policy's error
+        try:
+            array = np.asarray(data)
+        except ValueError as err:
+            raise ValueError(f"{op}: cannot make an array from this {type(data).__name__}: {err}") from None
+        if array.dtype.kind not in "biuf":
+            _to_float_array(array, op=op)  # raises the policy's TypeError (complex, object, ...)
+        return _wrap(np.asarray(array, dtype=_result_dtype(mine, data)))
 
     def _binary(self, fn: type[P.Primitive], other: ArrayLike, reverse: bool = False) -> Tensor:
         """Apply a binary primitive with explicit broadcasting (see the module docstring)."""
@@ -316,7 +455,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
                 if y.requires_grad and yd.shape != shape:
                     y = Tensor._apply(P.Expand, y, shape=shape)
         if xd.dtype != yd.dtype:
-            common = np.result_type(xd.dtype, yd.dtype)
+            common = _promote(xd.dtype, yd.dtype)
             x, y = x.cast(common), y.cast(common)
         return Tensor._apply(fn, x, y)
 
@@ -341,9 +480,11 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         since they accumulate.
         """
         seed = self._seed(gradient, "backward")
-        order = engine.backward(self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph)
-        if not create_graph:  # with create_graph the gradients are graph nodes: keep them
-            _own_leaf_grads(order)
+        engine.backward(
+            self, seed, retain_graph=retain_graph or create_graph, create_graph=create_graph,
+            # with create_graph the gradients are graph nodes: keep them
+            finish_leaves=None if create_graph else _own_leaf_grads,
+        )
 
     def _seed(self, gradient: ArrayLike | None, op: str) -> Tensor:
         if not self.requires_grad:
@@ -359,7 +500,18 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
                     "first, e.g. out.sum() or out.mean()."
                 )
             return _wrap(np.ones_like(self.data))
-        seed = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=self.dtype)  # a copy
+        try:
+            raw = np.asarray(gradient.data if isinstance(gradient, Tensor) else gradient)
+        except ValueError as err:  # ragged nested lists
+            raise ValueError(f"{op}: gradient is not an array of the output's shape {self.shape}: {err}") from None
+        if raw.dtype.kind not in "biuf":
+            what = "complex numbers (the imaginary part would be dropped)" if raw.dtype.kind == "c" else (
+                f"{raw.dtype} data (e.g. None values)" if raw.dtype.kind == "O" else f"{raw.dtype} data")
+            raise TypeError(
+                f"{op}: gradient must hold real numbers, dL/d(output) of shape {self.shape} and dtype {self.dtype}; "
+                f"got {what}"
+            )
+        seed = np.array(raw, dtype=self.dtype)  # a copy
         if seed.shape != self.shape:
             raise ValueError(f"{op}: gradient has shape {seed.shape} but the output has shape {self.shape}")
         return Tensor(seed)
@@ -372,9 +524,24 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         return out
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        """Mark this leaf as needing gradients (in place); returns self."""
+        """Mark this leaf as needing gradients (in place); returns self.
+
+        As PyTorch: on a tensor in the graph (not a leaf) ``True`` is a no-op and ``False`` an
+        error. A leaf that starts requiring grad takes a copy of its array, so an optimiser's
+        in-place updates never write into the array the caller made it from (or fail on a
+        read-only one), as with ``Tensor(a, requires_grad=True)``.
+        """
+        requires_grad = bool(requires_grad)
         if self._parents:
-            raise RuntimeError("requires_grad_: only leaf tensors can change requires_grad; use detach() first")
+            if requires_grad:
+                return self
+            raise RuntimeError(
+                "requires_grad_: this tensor is the result of an op in the graph, not a leaf, so it cannot stop "
+                "requiring grad; use t.detach() for a constant copy"
+            )
+        if requires_grad and not self.requires_grad:
+            _check_can_require_grad(self.data, "requires_grad_")
+            self.data = self.data.copy()  # a trainable leaf owns its array (issue: optimisers update it in place)
         self.requires_grad = requires_grad
         return self
 
@@ -403,8 +570,17 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         return self.data.ndim
 
     @property
-    def size(self) -> int:
+    def size(self) -> _Size:
+        """The number of elements (numpy's ``t.size``); called, the shape (PyTorch's ``t.size()``, ``t.size(dim)``)."""
+        return _Size(self.data.size, self.data.shape)
+
+    def numel(self) -> int:
+        """The number of elements (PyTorch's ``numel()``; numpy's ``size``)."""
         return self.data.size
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's ``dim()``; also ``ndim``)."""
+        return self.data.ndim
 
     def numpy(self) -> np.ndarray:
         """The data as a numpy array (shared, not copied)."""
@@ -413,18 +589,48 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
         return self.data if dtype is None else self.data.astype(dtype)
 
-    def item(self) -> float:
-        """The value of a one-element tensor as a Python float."""
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number (float, int or bool, as its dtype)."""
         if self.data.size != 1:
-            raise ValueError(f"item: only one-element tensors convert to a Python float, got shape {self.shape}")
-        return float(self.data.reshape(()))
+            raise ValueError(f"item: only one-element tensors convert to a Python number, got shape {self.shape}")
+        return self.data.reshape(()).item()
 
     def tolist(self) -> Any:
         """The data as nested Python lists of floats."""
         return self.data.tolist()
 
+    def _scalar(self, op: str) -> Any:
+        if self.data.size != 1:
+            raise TypeError(
+                f"{op}: only one-element tensors convert to a Python number, got shape {self.shape}; "
+                "reduce it first (e.g. .sum(), .mean()) or use .tolist()"
+            )
+        return self.data.reshape(()).item()
+
     def __float__(self) -> float:
-        return self.item()
+        """``float(t)`` for a one-element tensor."""
+        return float(self._scalar("float()"))
+
+    def __int__(self) -> int:
+        """``int(t)`` for a one-element tensor (truncates a float toward 0, as PyTorch)."""
+        return int(self._scalar("int()"))
+
+    def __index__(self) -> int:
+        """A one-element integer tensor as an index (``range(t)``, ``list[t]``), as PyTorch."""
+        if self.data.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors of one element can be used as an index, got {self.dtype}")
+        return int(self._scalar("__index__"))
+
+    def __format__(self, spec: str) -> str:
+        """``f"{loss:.4f}"`` formats a one-element tensor's value; with no spec, the repr."""
+        if not spec:
+            return repr(self)
+        if self.data.size != 1:
+            raise TypeError(
+                f"format: the spec {spec!r} needs a one-element tensor, got shape {self.shape}; "
+                "format t.item() of a reduction, or t.tolist()"
+            )
+        return format(self.data.reshape(()).item(), spec)
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -485,12 +691,14 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         return self._binary(P.Mul, other, reverse=True)
 
     def __truediv__(self, other: ArrayLike) -> Tensor:
-        """z = x / y (primitive ``div``);  dL/dx = g / y, dL/dy = -g x / y^2."""
+        """z = x / y (primitive ``div``);  dL/dx = g / y, dL/dy = -g x / y^2. Integers divide to floats."""
+        if self.data.dtype.kind != "f":
+            return self._floating()._binary(P.Div, other)
         return self._binary(P.Div, other)
 
     def __rtruediv__(self, other: ArrayLike) -> Tensor:
         """z = c / x for a number or array c (reflected ``div``);  dL/dx = -g c / x^2."""
-        return self._binary(P.Div, other, reverse=True)
+        return self._floating()._binary(P.Div, other, reverse=True)
 
     def __pow__(self, exponent: ArrayLike) -> Tensor:
         """z = x^c for a number c (primitive ``PowConst``;  dL/dx = g c x^(c-1)) or z = x^y for a
@@ -549,7 +757,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
                 if y.requires_grad and y.shape[:-2] != batch:
                     y = y.expand(batch + y.shape[-2:])
         if x.dtype != y.dtype:
-            common = np.result_type(x.dtype, y.dtype)
+            common = _promote(x.dtype, y.dtype)
             x, y = x.cast(common), y.cast(common)
         out = Tensor._apply(P.MatMul, x, y)
         if squeeze_first:
@@ -565,15 +773,26 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         return self.matmul(other)
 
     def cast(self, dtype: Any) -> Tensor:
-        """This tensor as float32 or float64 (primitive ``cast``; no-op if already that dtype)."""
-        dtype = np.dtype(dtype)
-        if dtype == self.dtype:
+        """This tensor in another dtype (no-op if already that dtype).
+
+        Between float dtypes it is the primitive ``cast`` (dL/dx = g cast back). To an integer
+        or bool dtype the result is a constant (no gradient; floats are truncated toward 0),
+        as PyTorch's ``x.long()``. ``dtype`` may be a numpy dtype or a name ("float32", "long").
+        """
+        dtype = dtype if dtype.__class__ is np.dtype and dtype in DTYPES else as_dtype(dtype, "cast")
+        if dtype == self.data.dtype:
             return self
-        if dtype not in _FLOAT_DTYPES:
-            raise TypeError(f"cast: dtype must be float32 or float64, got {dtype}")
+        if dtype.kind != "f" or not self.requires_grad:
+            return _wrap(self.data.astype(dtype))
         return Tensor._apply(P.Cast, self, dtype=dtype)
 
     astype = cast
+
+    def to(self, dtype: Any) -> Tensor:
+        """``cast`` (``t.to("float32")``, ``t.to(np.int64)``). ``t.to("cpu")`` returns ``t``: there is one device."""
+        if isinstance(dtype, str) and dtype in ("cpu", "cpu:0"):
+            return self
+        return self.cast(dtype)
 
     def float(self) -> Tensor:
         """This tensor as float32 (``cast``)."""
@@ -583,16 +802,74 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         """This tensor as float64 (``cast``)."""
         return self.cast(np.float64)
 
-    # ------------------------------------------------------------------ comparisons (no gradient)
+    def long(self) -> Tensor:
+        """This tensor as int64, a constant (floats truncated toward 0)."""
+        return self.cast(np.int64)
+
+    def int(self) -> Tensor:
+        """This tensor as int32, a constant (floats truncated toward 0)."""
+        return self.cast(np.int32)
+
+    def bool(self) -> Tensor:
+        """This tensor as bool (nonzero -> True), a constant."""
+        return self.cast(_BOOL)
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is float32 or float64 (only those can require grad)."""
+        return self.data.dtype.kind == "f"
+
+    def _floating(self) -> Tensor:
+        """This tensor, or a constant of it in the default float dtype if it is int/bool (exp, log, ... of ints)."""
+        return self if self.data.dtype.kind == "f" else _wrap(self.data.astype(_default_dtype))
+
+    # ------------------------------------------------------------------ comparisons and logic (no gradient)
 
     def _compare(self, other: ArrayLike, op: Any, name: str) -> Tensor:
-        if isinstance(other, (int, float)) and not isinstance(other, bool):
+        """A bool tensor (as PyTorch): a mask for indexing and ``where``, a 0/1 factor in arithmetic."""
+        if isinstance(other, (int, float)):
             other_data: Any = other  # a number: numpy compares directly
         else:
             other_data = self._constant(other, name).data
             if self.data.shape != other_data.shape:
                 _broadcast_shape(self.data.shape, other_data.shape, name)
-        return _wrap(op(self.data, other_data).astype(self.data.dtype), _Mask)
+        return _wrap(op(self.data, other_data))
+
+    def _logical(self, other: ArrayLike | None, op: Any, name: str) -> Tensor:
+        """Bitwise ``& | ^ ~`` on bool (logical and, or, xor, not) and integer tensors, as PyTorch."""
+        operands = [self] if other is None else [self, self._constant(other, name)]
+        for t in operands:
+            if t.data.dtype.kind not in "biu":
+                raise TypeError(
+                    f"{name}: needs bool or integer tensors, got {t.dtype} (shape {t.shape}); for masks "
+                    "combine comparisons, e.g. (x > 0) & (x < 6)"
+                )
+        if other is None:
+            return _wrap(op(self.data))
+        if self.data.shape != operands[1].data.shape:
+            _broadcast_shape(self.data.shape, operands[1].data.shape, name)
+        return _wrap(op(self.data, operands[1].data).astype(_promote(self.dtype, operands[1].dtype)))
+
+    def __and__(self, other: ArrayLike) -> Tensor:
+        """x & y: logical and of bool tensors (bitwise for integers)."""
+        return self._logical(other, np.bitwise_and, "and (&)")
+
+    __rand__ = __and__
+
+    def __or__(self, other: ArrayLike) -> Tensor:
+        """x | y: logical or of bool tensors (bitwise for integers)."""
+        return self._logical(other, np.bitwise_or, "or (|)")
+
+    __ror__ = __or__
+
+    def __xor__(self, other: ArrayLike) -> Tensor:
+        """x ^ y: logical xor of bool tensors (bitwise for integers)."""
+        return self._logical(other, np.bitwise_xor, "xor (^)")
+
+    __rxor__ = __xor__
+
+    def __invert__(self) -> Tensor:
+        """~x: logical not of a bool tensor (bitwise not for integers)."""
+        return self._logical(None, np.invert, "invert (~)")
 
     def __lt__(self, other: ArrayLike) -> Tensor:
         return self._compare(other, np.less, "lt")
@@ -624,15 +901,15 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     def exp(self) -> Tensor:
         """z = e^x (primitive);  dz/dx = e^x = z."""
-        return Tensor._apply(P.Exp, self)
+        return Tensor._apply(P.Exp, self._floating())
 
     def log(self) -> Tensor:
         """z = ln x (primitive);  dz/dx = 1/x. ln 0 = -inf, ln of a negative number = nan."""
-        return Tensor._apply(P.Log, self)
+        return Tensor._apply(P.Log, self._floating())
 
     def sqrt(self) -> Tensor:
         """z = sqrt(x) (primitive);  dz/dx = 1 / (2 sqrt(x)), inf at 0."""
-        return Tensor._apply(P.Sqrt, self)
+        return Tensor._apply(P.Sqrt, self._floating())
 
     def abs(self) -> Tensor:
         """z = |x| (primitive);  dz/dx = sign(x), 0 at 0."""
@@ -642,11 +919,11 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     def tanh(self) -> Tensor:
         """a = tanh(z) (primitive);  da/dz = 1 - tanh(z)^2 = 1 - a^2."""
-        return Tensor._apply(P.Tanh, self)
+        return Tensor._apply(P.Tanh, self._floating())
 
     def sigmoid(self) -> Tensor:
         """a = sigma(z) = 1 / (1 + e^-z) (primitive, stable);  da/dz = sigma(z)(1 - sigma(z)) = a(1 - a)."""
-        return Tensor._apply(P.Sigmoid, self)
+        return Tensor._apply(P.Sigmoid, self._floating())
 
     def relu(self) -> Tensor:
         """a = max(0, z) (primitive);  da/dz = 1 if z > 0 else 0 (relu'(0) = 0)."""
@@ -670,15 +947,21 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         return self.elu(SELU_ALPHA) * SELU_SCALE
 
     def softplus(self) -> Tensor:
-        """ln(1 + e^z) (composed, stable): z + log1p(e^-z) for z > 0, log1p(e^z) otherwise.
+        """ln(1 + e^z) (composed, stable): max(z, 0) + log1p(e^(z - 2 max(z, 0))).
 
-        Each branch only sees the inputs it is used for, so no exponential overflows and
-        softplus(inf) = inf with gradient 1; the derivative is sigma(z) everywhere (1/2 at 0),
-        and so are the higher ones (the z <= 0 branch is smooth through 0).
+        z - 2 max(z, 0) = -|z|, so the exponential never overflows. The derivative is sigma(z)
+        everywhere (1/2 at 0, where relu'(0) = 0 leaves d(z - 2 max(z, 0))/dz = 1), and the
+        second derivative is sigma'(z) there too. At z = +-inf, z - 2 max(z, 0) would be
+        inf - inf, so tensors holding an infinity take the branchwise form
+        where(z > 0, z + log1p(e^-z), log1p(e^z)) instead (slower: three where ops):
+        softplus(inf) = inf with gradient 1, softplus(-inf) = 0 with gradient 0.
         """
-        positive = self.data > 0
-        above, below = where(positive, self, 0.0), where(positive, 0.0, self)
-        return where(positive, above + (-above).exp().log1p(), below.exp().log1p())
+        if not np.isinf(self.data).any():
+            positive = self.relu()
+            return positive + (self - positive * 2.0).exp().log1p()
+        is_positive = self.data > 0
+        above, below = where(is_positive, self, 0.0), where(is_positive, 0.0, self)
+        return where(is_positive, above + (-above).exp().log1p(), below.exp().log1p())
 
     def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
         """min(max(x, low), high) (composed: where);  derivative 1 inside [low, high], 0 outside."""
@@ -695,18 +978,21 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     # ------------------------------------------------------------------ reductions
 
+    @accepts_torch_names
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """z = sum_i x_i over ``axis`` (int, tuple or None for all) (primitive);  dL/dx_i = g (broadcast back)."""
         axes = _normalize_axis(axis, self.ndim, "sum")
         return Tensor._apply(P.Sum, self, axis=axes, keepdims=keepdims)
 
+    @accepts_torch_names
     def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """max of x over ``axis`` (primitive); ties split the gradient evenly."""
         axes = _normalize_axis(axis, self.ndim, "max")
-        if self.size == 0:
+        if self.data.size == 0:
             raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
         return Tensor._apply(P.Max, self, axis=axes, keepdims=keepdims)
 
+    @accepts_torch_names
     def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """min x = -max(-x) (composed); ties split the gradient evenly."""
         return -((-self).max(axis=axis, keepdims=keepdims))
@@ -715,6 +1001,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         """n, the number of elements a reduction over ``axis`` combines."""
         return math.prod(self.shape[a] for a in _normalize_axis(axis, self.ndim, op))
 
+    @accepts_torch_names
     def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """mean x = (1/n) sum_i x_i over ``axis`` (composed: sum, then a constant factor)."""
         n = self._count(axis, "mean")
@@ -722,6 +1009,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
             raise ValueError(f"mean: cannot average 0 elements (axis={axis} of a tensor of shape {self.shape})")
         return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
 
+    @accepts_torch_names
     def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, correction: int | None = None) -> Tensor:
         """(1/(n - ddof)) sum (x - mean)^2 (composed).
 
@@ -738,6 +1026,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         centred = self - self.mean(axis=axis, keepdims=True)
         return (centred * centred).sum(axis=axis, keepdims=keepdims) * (1.0 / (n - ddof))
 
+    @accepts_torch_names
     def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, correction: int | None = None) -> Tensor:
         """sqrt(var) with the same ``ddof`` / ``correction`` (composed; default ddof=0, see ``var``).
 
@@ -751,6 +1040,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         safe = where(flat, 1.0, v)  # sqrt sees 1 where var = 0, and that branch is then discarded
         return where(flat, 0.0, safe.sqrt())
 
+    @accepts_torch_names
     def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """ln sum e^x = m + ln sum e^(x - m) with m = max x held constant (composed, stable)."""
         m = self._stable_shift(axis, "logsumexp")
@@ -765,7 +1055,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         so it is computed in numpy without recording any ops.
         """
         axes = _normalize_axis(axis, self.ndim, op)
-        if self.size == 0:
+        if self.data.size == 0:
             raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
         m = self.data.max(axis=axes, keepdims=True)
         infinite = np.isinf(m)
@@ -778,6 +1068,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         axes = _normalize_axis(axis, self.ndim, "logsumexp")
         return tuple(n for i, n in enumerate(self.shape) if i not in axes)
 
+    @accepts_torch_names
     def softmax(self, axis: int = -1) -> Tensor:
         """a_i = softmax(z)_i = e^(z_i) / sum_j e^(z_j), shifted by max z for stability (composed).
 
@@ -787,6 +1078,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         e = (self - self._stable_shift(axis, "softmax")).exp()
         return e / e.sum(axis=axis, keepdims=True)
 
+    @accepts_torch_names
     def log_softmax(self, axis: int = -1) -> Tensor:
         """ln softmax(z)_i = z_i - logsumexp(z) (composed, stable).
 
@@ -806,7 +1098,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         if new == self.data.shape:  # fast path (VJPs reshape to known shapes often)
             return self
         try:
-            resolved = _resolve_shape(new, self.size)
+            resolved = _resolve_shape(new, self.data.size)
         except ValueError as err:
             raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} to {new}: {err}") from None
         if resolved == self.shape:
@@ -815,6 +1107,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     view = reshape
 
+    @accepts_torch_names
     def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
         """Merge axes start_axis..end_axis into one (composed: reshape)."""
         if self.ndim == 0:
@@ -827,6 +1120,8 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
         """Reorder the axes (primitive)."""
         order = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
+        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in order):
+            raise TypeError(f"permute: axes must be integers, got {order!r:.60} for shape {self.shape}")
         if sorted(a % max(self.ndim, 1) for a in order) != list(range(self.ndim)):
             raise ValueError(f"permute: {order} is not a permutation of the {self.ndim} axes of shape {self.shape}")
         order = tuple(int(a) % self.ndim for a in order)
@@ -834,11 +1129,22 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
             return self
         return Tensor._apply(P.Permute, self, axes=order)
 
-    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
-        """Permute the axes as numpy does: no arguments reverse them (composed: permute)."""
-        if not axes:
+    def transpose(self, dim0: int | None = None, dim1: int | None = None) -> Tensor:
+        """Swap two dimensions, as PyTorch's ``transpose(dim0, dim1)`` (composed: permute).
+
+        With no arguments a tensor of at most 2 dimensions is transposed (``.T``). numpy's
+        ``transpose(*axes)`` with a full permutation is :meth:`permute` here.
+        """
+        if dim0 is None and dim1 is None:
+            if self.ndim > 2:
+                raise TypeError(
+                    f"transpose: give the two dimensions to swap for a {self.ndim}-d tensor (shape {self.shape}), "
+                    "e.g. transpose(0, 1); for numpy's full reordering use permute(*dims)"
+                )
             return self.permute(*reversed(range(self.ndim)))
-        return self.permute(*axes)
+        if dim0 is None or dim1 is None:
+            raise TypeError("transpose: give both dimensions to swap, e.g. transpose(0, 1)")
+        return self.swapaxes(dim0, dim1)
 
     def swapaxes(self, axis1: int, axis2: int) -> Tensor:
         """Exchange two axes (composed: permute)."""
@@ -850,7 +1156,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
     @property
     def T(self) -> Tensor:
         """All axes reversed (the matrix transpose for 2-d)."""
-        return self.transpose()
+        return self.permute(*reversed(range(self.ndim)))
 
     @property
     def mT(self) -> Tensor:
@@ -874,6 +1180,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     broadcast_to = expand
 
+    @accepts_torch_names
     def squeeze(self, axis: Axis = None) -> Tensor:
         """Remove size-1 axes (all, or the given ones) (composed: reshape)."""
         if axis is None:
@@ -885,6 +1192,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
                     raise ValueError(f"squeeze: axis {a} has size {self.shape[a]}, not 1 (shape {self.shape})")
         return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
 
+    @accepts_torch_names
     def unsqueeze(self, axis: int) -> Tensor:
         """Insert a size-1 axis at ``axis`` (composed: reshape)."""
         if not -self.ndim - 1 <= axis <= self.ndim:
@@ -910,6 +1218,24 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 # ====================================================================== helpers used above
 
 
+class _Size(int):
+    """``t.size``: the element count (an int, as numpy's ``size``) that, called, gives the shape
+    (``t.size()``) or one dimension (``t.size(dim)``), as PyTorch's ``size()``."""
+
+    shape: tuple[int, ...]
+
+    def __new__(cls, count: int, shape: tuple[int, ...]) -> _Size:
+        out = super().__new__(cls, count)
+        out.shape = shape
+        return out
+
+    def __call__(self, dim: int | None = None) -> Any:
+        if dim is None:
+            return self.shape
+        (axis,) = _normalize_axis(dim, len(self.shape), "size")
+        return self.shape[axis]
+
+
 _NO_PARAMS: dict[str, Any] = {}  # shared by constants; never mutated
 
 
@@ -922,13 +1248,6 @@ def _wrap(array: np.ndarray, cls: type[Tensor] = Tensor) -> Tensor:
     out.data, out.grad, out.requires_grad, out.label = array, None, False, ""
     out._parents, out._op, out._fn, out._params, out._scope, out._born = (), "", None, _NO_PARAMS, (), 0
     return out
-
-
-class _Mask(Tensor):
-    """The 0.0/1.0 result of a comparison: an ordinary constant Tensor, except that as an
-    index it selects like a boolean array (``x[x > 0]``)."""
-
-    __slots__ = ()
 
 
 def _own_gradients(grads: Sequence[Tensor | None]) -> list[Tensor | None]:
@@ -955,9 +1274,9 @@ def _own_gradients(grads: Sequence[Tensor | None]) -> list[Tensor | None]:
     return owned
 
 
-def _own_leaf_grads(order: Sequence[Tensor]) -> None:
+def _own_leaf_grads(leaves: Sequence[Tensor]) -> None:
     """Give every leaf reached by a backward pass a gradient it owns (see :func:`_own_gradients`)."""
-    leaves = [node for node in order if not node._parents and node.grad is not None]
+    leaves = [node for node in leaves if node.grad is not None]
     for node, g in zip(leaves, _own_gradients([node.grad for node in leaves])):
         node.grad = g
 
@@ -983,64 +1302,95 @@ def _resolve_shape_cached(shape: tuple[int, ...], size: int) -> tuple[int, ...]:
 
 
 def _normalize_index(index: Any, shape: tuple[int, ...], op: str = "getitem") -> Any:
-    """Tensors and lists in an index become numpy arrays; they carry no gradient."""
+    """Tensors and lists in an index become numpy arrays (they carry no gradient), checked against ``shape``.
+
+    As PyTorch: integer tensors index as integer arrays, bool tensors (comparisons, ``&``, ``|``)
+    as masks whose shape must match the axes they cover, and a float tensor is an error -- a 0/1
+    float mask would otherwise silently pick elements 0 and 1.
+    """
     items = index if isinstance(index, tuple) else (index,)
     out = []
+    axis = 0  # the axis of ``shape`` the next item indexes (for the mask check; numpy checks after an Ellipsis)
     for item in items:
-        if isinstance(item, _Mask):
-            item = item.data.astype(bool)
-        elif isinstance(item, Tensor):
+        if isinstance(item, Tensor):
             item = item.data
-            if item.dtype.kind == "f":
-                if not np.all(item == np.round(item)):
-                    raise IndexError("getitem: a float tensor used as an index must hold whole numbers")
-                item = item.astype(np.intp)
         elif isinstance(item, list):
             item = np.asarray(item)
-        if isinstance(item, np.ndarray) and item.dtype.kind not in "iub":
-            raise IndexError(f"getitem: index arrays must be integer or boolean, got {item.dtype}")
+        if isinstance(item, np.ndarray):
+            if item.dtype.kind == "f" or item.dtype.kind not in "iub":
+                raise IndexError(
+                    f"{op}: tensors used as indices must be integer or bool (as PyTorch), got {item.dtype}. "
+                    "For a mask use a comparison, (x > 0) & (x < 6), or t.bool(); for indices t.long()"
+                )
+            if item.dtype.kind == "b" and axis >= 0:
+                covered = shape[axis : axis + item.ndim]
+                if item.shape != covered:
+                    raise IndexError(
+                        f"{op}: a boolean mask of shape {item.shape} does not match the shape {covered} of the "
+                        f"axes it indexes (tensor shape {shape}); a mask needs the shape of what it selects from"
+                    )
+                axis += item.ndim
+            else:
+                axis += 1
+        elif item is Ellipsis:
+            axis = -len(shape) - 1  # unknown from here on
+        elif item is not None:
+            axis += 1
         out.append(item)
     normalized = tuple(out)
     try:
         np.empty(shape, dtype=np.bool_)[normalized]  # validate cheaply (1 byte per element view)
     except (IndexError, ValueError) as err:
-        raise IndexError(f"getitem: index {index!r} is invalid for shape {shape}: {err}") from None
+        raise IndexError(f"{op}: index {index!r} is invalid for shape {shape}: {err}") from None
     return normalized
 
 
 # ====================================================================== module-level ops
 
 
+def _operand(x: ArrayLike, op: str) -> Tensor:
+    """``x`` as a Tensor operand of ``op`` (the Tensor policy; a bad ``x`` is an error naming ``op``)."""
+    return x if isinstance(x, Tensor) else Tensor(_to_float_array(x, op=op))
+
+
+def _sequence(items: Any, op: str) -> Sequence[Any]:
+    """``items`` if it is a list or tuple (of tensors), else a ``TypeError`` naming ``op``."""
+    if not isinstance(items, (list, tuple)):
+        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(items).__name__}: {items!r:.60}")
+    return items
+
+
 def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
     """x where cond is true (nonzero) else y, broadcasting all three (primitive ``where``)."""
-    cond_array = np.asarray(cond.data if isinstance(cond, Tensor) else cond).astype(bool)
-    anchor = x if isinstance(x, Tensor) else (y if isinstance(y, Tensor) else Tensor(x))
-    tx, ty = anchor._constant(x), anchor._constant(y)
+    cond_array = (cond.data if isinstance(cond, Tensor) else _to_float_array(cond, op="where")).astype(bool)
+    anchor = x if isinstance(x, Tensor) else (y if isinstance(y, Tensor) else _operand(x, "where"))
+    tx, ty = anchor._constant(x, "where"), anchor._constant(y, "where")
     shape = _broadcast_shape(_broadcast_shape(cond_array.shape, tx.shape, "where"), ty.shape, "where")
     if engine.is_grad_enabled():
         tx = tx.expand(shape) if tx.requires_grad else tx
         ty = ty.expand(shape) if ty.requires_grad else ty
     if tx.dtype != ty.dtype:
-        common = np.result_type(tx.dtype, ty.dtype)
+        common = _promote(tx.dtype, ty.dtype)
         tx, ty = tx.cast(common), ty.cast(common)
     return Tensor._apply(P.Where, tx, ty, cond=np.broadcast_to(cond_array, shape))
 
 
 def maximum(x: ArrayLike, y: ArrayLike) -> Tensor:
     """Elementwise max(x, y) (primitive); ties split the gradient evenly."""
-    tx = x if isinstance(x, Tensor) else Tensor(x)
+    tx = _operand(x, "maximum")
     return tx._binary(P.Maximum, y)
 
 
 def minimum(x: ArrayLike, y: ArrayLike) -> Tensor:
     """Elementwise min(x, y) = -max(-x, -y) (composed)."""
-    tx = x if isinstance(x, Tensor) else Tensor(x)
-    return -maximum(-tx, -tx._constant(y))
+    tx = _operand(x, "minimum")
+    return -maximum(-tx, -tx._constant(y, "minimum"))
 
 
+@accepts_torch_names
 def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along ``axis`` (primitive ``concatenate``;  dL/dx_i = the slice of g where x_i lies)."""
-    parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    parts = [_operand(t, "concatenate") for t in _sequence(tensors, "concatenate")]
     if not parts:
         raise ValueError("concatenate: needs at least one tensor")
     first = parts[0]
@@ -1058,9 +1408,13 @@ def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     return Tensor._apply(P.Concatenate, *parts, axis=axis)
 
 
+cat = concatenate  # PyTorch's name (tg.cat(tensors, dim=0))
+
+
+@accepts_torch_names
 def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
     """Join tensors along a new axis (composed: unsqueeze + concatenate)."""
-    parts = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    parts = [_operand(t, "stack") for t in _sequence(tensors, "stack")]
     if not parts:
         raise ValueError("stack: needs at least one tensor")
     for t in parts[1:]:
@@ -1092,7 +1446,9 @@ def grad(
     * Every input must require grad. An input the output does not depend on raises
       unless ``allow_unused=True`` (then its entry is ``None``).
     """
-    seq = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if not isinstance(output, Tensor):
+        raise TypeError(f"grad: output must be a Tensor (the result of a computation), got {type(output).__name__}")
+    seq = [inputs] if isinstance(inputs, Tensor) else list(_sequence(inputs, "grad"))
     for i, t in enumerate(seq):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__} for input {i}")

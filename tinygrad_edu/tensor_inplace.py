@@ -25,8 +25,10 @@ takes is PyTorch's rule:
 
 Every write bumps the memory's version counter; an op that saved the array for its VJP then
 refuses to run backward ("modified by an inplace operation"). Cost of the bookkeeping: one
-dictionary look-up and a lock per in-place op (~1 us), nothing per ordinary op except storing
-the clock (``_born``) on each recorded result.
+dictionary look-up and a lock per in-place op (``record_write`` ~0.7 us; ``w.sub_(g)`` on an
+8x8 array takes ~1.3 us against numpy's 0.46 us for ``np.subtract(w, g, out=w)``, timeit on
+the development machine), nothing per ordinary op except storing the clock (``_born``) on each
+recorded result, and one integer comparison per node in backward.
 
 Here the mixin only needs ``Tensor`` methods (``_constant``, ``_binary``, ``_apply``,
 ``_index``); :mod:`tinygrad_edu.tensor_class` builds ``Tensor`` on it.
@@ -75,6 +77,8 @@ class InplaceOps:
 
     def _writable(self: Tensor, op: str) -> np.ndarray:
         array = self.data
+        if not isinstance(array, np.ndarray):  # a numpy scalar (what a full reduction gives): immutable
+            array = self.data = np.array(array)  # a 0-d array of its own (the version check still sees it)
         if not array.flags.writeable:
             raise ValueError(
                 f"{op}: this tensor's array (shape {self.shape}) is read-only (a broadcast view, or a "
@@ -212,6 +216,12 @@ class InplaceOps:
         return self
 
     clip_ = clamp_
+
+    def _bump_version(self: Tensor, op: str = "optimizer step") -> None:
+        """Record that ``op`` changed ``self.data`` in place by itself (an optimiser's numpy update
+        under ``no_grad``), so the version check sees it as it sees the in-place methods."""
+        if isinstance(self.data, np.ndarray):
+            record_write(self.data, op)
 
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
         """``x[index] = value`` in place (numpy's indexing; value broadcast to ``x[index]``'s shape).

@@ -1,6 +1,6 @@
 """A property-testing kit for gradients: the hypothesis strategies and assertion our own tests use.
 
-Needs the ``dev`` extra (``pip install tinygrad-edu[dev]``), because it imports
+Needs the ``testing`` extra (``pip install tinygrad-edu[testing]``; the ``dev`` extra has it too), because it imports
 `hypothesis <https://hypothesis.readthedocs.io>`_; ``import tinygrad_edu`` never imports this
 module, so the core stays numpy-only.
 
@@ -18,7 +18,9 @@ Domains are built **constructively**: "away from 0 by 1e-3" draws from the inter
 "nice" values very often and filtering them trips its health check.
 
 :func:`assert_grad_close` runs :func:`tinygrad_edu.gradcheck.gradcheck` and fails with its
-report table. A typical test::
+report table; :func:`check_function` property-tests a custom op (a :class:`tinygrad_edu.Function`):
+forward against a numpy reference, backward against finite differences, gradient shapes and
+dtypes. A typical test::
 
     from hypothesis import given
     from tinygrad_edu.testing import assert_grad_close, tensors
@@ -30,16 +32,28 @@ report table. A typical test::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
-from .gradcheck import GradcheckResult, gradcheck
+try:
+    import hypothesis
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+except ImportError as err:  # the core never needs hypothesis; this kit does
+    raise ImportError(
+        "tinygrad_edu.testing needs hypothesis, which is not installed: pip install \"tinygrad-edu[testing]\" "
+        "(or the dev extra, \"tinygrad-edu[dev]\")"
+    ) from err
+
+from .argcheck import check_real
+from .function import Function
+from .gradcheck import DEFAULT_ATOL, DEFAULT_EPS, DEFAULT_RTOL, GradcheckError, GradcheckResult, gradcheck
 from .tensor_class import Tensor
+from .tensor_class import grad as tensor_grad
 from .value import Value
 
 __all__ = [
@@ -49,6 +63,7 @@ __all__ = [
     "arrays",
     "assert_grad_close",
     "broadcastable_shapes",
+    "check_function",
     "floats",
     "intervals",
     "matmul_shapes",
@@ -67,6 +82,15 @@ OUTPUT_ACTIVATIONS = ("sigmoid", "softmax")
 # ====================================================================== floats
 
 
+def _check_bounds(low: Any, high: Any, margin: Any, op: str) -> None:
+    """low <= high and margin >= 0, all real numbers (infinite bounds allowed); else an error naming ``op``."""
+    low = check_real(low, "low", op, allow_inf=True)
+    high = check_real(high, "high", op, allow_inf=True)
+    if not low <= high:
+        raise ValueError(f"{op}: need low <= high, got low={low}, high={high}")
+    check_real(margin, "margin", op, minimum=0.0)
+
+
 def intervals(
     low: float, high: float, *, positive: bool = False, away_from: Sequence[float] = (), margin: float = 1e-3
 ) -> list[tuple[float, float]]:
@@ -75,10 +99,7 @@ def intervals(
     ``positive=True`` also removes everything below ``margin`` (so x >= margin > 0). Raises
     ``ValueError`` when nothing is left.
     """
-    if not low <= high:
-        raise ValueError(f"floats: need low <= high, got low={low}, high={high}")
-    if margin < 0:
-        raise ValueError(f"floats: margin must be >= 0, got {margin}")
+    _check_bounds(low, high, margin, "intervals")
     if positive:
         low = max(low, margin)
     pieces = [(float(low), float(high))] if low <= high else []
@@ -131,6 +152,7 @@ def floats(
     """
     if width not in (32, 64):
         raise ValueError(f"floats: width must be 32 or 64, got {width}")
+    _check_bounds(low, high, margin, "floats")
     parts = []
     for a, b in intervals(low, high, positive=positive, away_from=away_from, margin=margin):
         a32, b32 = _representable(a, width, b), _representable(b, width, a)
@@ -228,6 +250,7 @@ def values(
     label: str = "",
 ) -> st.SearchStrategy[Value]:
     """Scalar ``Value``s with data from :func:`floats`."""
+    _check_bounds(low, high, margin, "values")
     return floats(low, high, positive=positive, away_from=away_from, margin=margin).map(
         lambda x: Value(x, label=label)
     )
@@ -292,9 +315,177 @@ def assert_grad_close(fn: Callable[..., Any], *inputs: Any, **gradcheck_options:
     """Assert that autograd's gradients of ``fn(*inputs)`` match central finite differences.
 
     Runs :func:`tinygrad_edu.gradcheck.gradcheck` (options such as ``eps``, ``atol``, ``rtol``,
-    ``seed`` are passed on) and on failure raises :class:`~tinygrad_edu.GradcheckError` (an
-    ``AssertionError``) whose message is the gradcheck table, so pytest and hypothesis print it.
-    Returns the result when the gradients agree.
+    ``seed``, ``allow_unused`` are passed on) and on failure raises
+    :class:`~tinygrad_edu.GradcheckError` (an ``AssertionError``) whose message is the gradcheck
+    table, so pytest and hypothesis print it first; the kit's own frames are hidden from
+    pytest's traceback. An input ``fn`` does not use fails (unless ``allow_unused=True``).
+    Inside a hypothesis test, an example where every gradient is exactly 0 on both sides
+    (a dead relu, a stationary point) is *rejected* -- it would check nothing -- so hypothesis
+    draws another; outside one it fails as vacuous. Returns the result when the gradients agree.
     """
-    gradcheck_options["raise_on_failure"] = True
-    return gradcheck(fn, *inputs, **gradcheck_options)
+    __tracebackhide__ = True
+    gradcheck_options["raise_on_failure"] = False
+    result = gradcheck(fn, *inputs, **gradcheck_options)
+    if not result.ok:
+        _reject_if_vacuous_here(result)
+        raise GradcheckError(result)
+    return result
+
+
+def _reject_if_vacuous_here(result: GradcheckResult) -> None:
+    """Inside a hypothesis test, discard an example whose gradients are all exactly 0 (not unused ones)."""
+    vacuous_only = result.vacuous and all(c.ok and not c.unused for c in result.inputs)
+    if vacuous_only and hypothesis.currently_in_test_context():
+        hypothesis.reject()
+
+
+# ====================================================================== custom Functions
+
+
+ShapeSpec = Any  # a shape tuple, or a strategy of shape tuples
+DomainSpec = Any  # keyword arguments of arrays(): low, high, positive, away_from, margin, unique
+
+
+def check_function(
+    function: type[Function] | Callable[..., Tensor],
+    *,
+    shapes: Sequence[ShapeSpec] | st.SearchStrategy[tuple[tuple[int, ...], ...]] | None = None,
+    domain: DomainSpec | Sequence[DomainSpec] | None = None,
+    reference: Callable[..., Any] | None = None,
+    params: dict[str, Any] | None = None,
+    max_examples: int | None = None,
+    eps: float = DEFAULT_EPS,
+    atol: float = DEFAULT_ATOL,
+    rtol: float = DEFAULT_RTOL,
+    forward_rtol: float = 1e-10,
+    forward_atol: float = 1e-12,
+    allow_unused: bool = False,
+) -> None:
+    """Property-test a custom op (a :class:`tinygrad_edu.Function`) with hypothesis; raise on the first bug.
+
+    For every drawn example (float64 arrays of the given ``shapes``, with elements from
+    ``domain``) it checks, in this order:
+
+    1. forward against ``reference(*arrays, **params)`` (plain numpy), when given;
+    2. backward against central finite differences (:func:`assert_grad_close`: the full
+       Jacobian or random cotangents, never only ``out.sum()``), an unused input included;
+    3. the gradients' shapes and dtypes equal the inputs', in float64 and float32;
+    4. forward and backward leave the input arrays unchanged.
+
+    ``shapes``: one entry per input, each a tuple or a strategy of tuples (e.g. :func:`shapes`),
+    or one strategy drawing a tuple of shapes for all inputs (e.g.
+    ``broadcastable_shapes(2).map(lambda s: s.input_shapes)``); by default one input of any small
+    shape. ``domain``: keyword arguments of :func:`arrays` (``low``, ``high``, ``positive``,
+    ``away_from``, ``margin``, ``unique``), one dict for all inputs or one per input -- keep
+    inputs away from kinks and poles. ``params`` are passed to ``apply`` and ``reference``.
+    ``max_examples`` overrides the hypothesis profile's count (the suite's default profile, or
+    ``thorough``). A failure is shrunk by hypothesis to a small example, and the error message
+    starts with the gradcheck table (or the forward's mismatch); the kit's frames are hidden
+    from pytest's traceback. Call it inside a test function::
+
+        def test_cube():
+            check_function(Cube, shapes=[shapes()], reference=lambda x: x**3)
+    """
+    __tracebackhide__ = True
+    op = _as_op(function)
+    name = getattr(function, "__name__", "fn")
+    options = dict(params or {})
+    strategy = _input_arrays(shapes, domain)
+    # no "explain" phase: its list of library lines would bury the table under noise
+    overrides: dict[str, Any] = {
+        "deadline": None,
+        "phases": tuple(p for p in hypothesis.settings().phases if p is not hypothesis.Phase.explain),
+    }
+    if max_examples is not None:
+        overrides["max_examples"] = int(max_examples)
+
+    def check_example(arrays: tuple[np.ndarray, ...]) -> None:
+        __tracebackhide__ = True
+        before = [a.copy() for a in arrays]
+        tensors = [Tensor(a, requires_grad=True, label=f"x{k}") for k, a in enumerate(arrays)]
+        if reference is not None:
+            out = op(*tensors, **options).data
+            expected = np.asarray(reference(*arrays, **options))
+            _assert_forward(name, out, expected, forward_rtol, forward_atol)
+        assert_grad_close(
+            lambda *ts: op(*ts, **options), *tensors, eps=eps, atol=atol, rtol=rtol, allow_unused=allow_unused
+        )
+        for dtype in (np.float64, np.float32):
+            _assert_gradient_shapes_and_dtypes(name, op, options, arrays, dtype)
+        for k, (a, b) in enumerate(zip(arrays, before)):
+            if not np.array_equal(a, b, equal_nan=True):
+                raise AssertionError(f"{name} changed its input x{k} in place: {b} became {a}")
+
+    # named after the op, so hypothesis prints "check_Cube(arrays=...)" and keeps its examples apart
+    check_example.__name__ = check_example.__qualname__ = "check_" + re.sub(r"\W", "_", name)
+    hypothesis.settings(**overrides)(hypothesis.given(strategy)(check_example))()
+
+
+def _as_op(function: Any) -> Callable[..., Tensor]:
+    if isinstance(function, type) and issubclass(function, Function):
+        return function.apply
+    if callable(function):
+        return function
+    raise TypeError(f"check_function: expected a tg.Function subclass or a callable, got {type(function).__name__}")
+
+
+def _input_arrays(shapes_spec: Any, domain: Any) -> st.SearchStrategy[tuple[np.ndarray, ...]]:
+    """A strategy of tuples of float64 arrays, one per input, with shapes and domains as specified."""
+    if shapes_spec is None:
+        shapes_spec = [shapes()]
+    if isinstance(shapes_spec, st.SearchStrategy):
+        shape_tuples = shapes_spec
+    else:
+        specs = list(shapes_spec)
+        if not specs:
+            raise ValueError("check_function: shapes is empty; give one shape (or strategy) per input")
+        shape_tuples = st.tuples(*(s if isinstance(s, st.SearchStrategy) else st.just(tuple(s)) for s in specs))
+
+    def arrays_for(shape_list: tuple[tuple[int, ...], ...]) -> st.SearchStrategy[tuple[np.ndarray, ...]]:
+        domains = _domains(domain, len(shape_list))
+        return st.tuples(*(arrays(tuple(shape), **d) for shape, d in zip(shape_list, domains)))
+
+    return shape_tuples.flatmap(arrays_for)
+
+
+def _domains(domain: Any, n: int) -> list[dict[str, Any]]:
+    if domain is None:
+        return [{}] * n
+    if isinstance(domain, dict):
+        return [domain] * n
+    domains = list(domain)
+    if len(domains) != n or not all(isinstance(d, dict) for d in domains):
+        raise ValueError(
+            f"check_function: domain must be one dict of arrays() options or one per input ({n}), got {domain!r}"
+        )
+    return domains
+
+
+def _assert_forward(name: str, out: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> None:
+    __tracebackhide__ = True
+    if out.shape != expected.shape:
+        raise AssertionError(f"{name}.forward returned shape {out.shape}, the numpy reference shape {expected.shape}")
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isclose(out, expected, rtol=rtol, atol=atol, equal_nan=True)
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise AssertionError(
+            f"{name}.forward differs from the numpy reference at {where}: {out[where]!r} vs {expected[where]!r} "
+            f"({int(bad.sum())} of {bad.size} elements outside rtol={rtol:g}, atol={atol:g})"
+        )
+
+
+def _assert_gradient_shapes_and_dtypes(
+    name: str, op: Callable[..., Tensor], options: dict[str, Any], arrays: tuple[np.ndarray, ...], dtype: Any
+) -> None:
+    __tracebackhide__ = True
+    tensors = [Tensor(np.array(a, dtype=dtype), requires_grad=True) for a in arrays]
+    out = op(*tensors, **options)
+    u = np.random.default_rng(0).standard_normal(out.shape).astype(out.dtype)  # never all ones
+    grads = tensor_grad((out * Tensor(u)).sum(), tensors, allow_unused=True)
+    for k, (t, g) in enumerate(zip(tensors, grads)):
+        if g is not None and (g.shape != t.shape or g.dtype != t.dtype):
+            raise AssertionError(
+                f"{name}: the gradient of input x{k} has shape {g.shape} and dtype {g.dtype}, "
+                f"but x{k} has shape {t.shape} and dtype {t.dtype}"
+            )

@@ -27,14 +27,11 @@ import operator
 from collections.abc import Callable, Iterable, Sequence
 
 from . import engine
+from .constants import SELU_ALPHA, SELU_SCALE  # re-exported: tinygrad_edu.value.SELU_ALPHA
 
 __all__ = ["Value", "SELU_ALPHA", "SELU_SCALE"]
 
 Number = int | float
-
-#: Constants of SELU (Klambauer et al., 2017), as in PyTorch.
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _stable_sigmoid(z: float) -> float:
@@ -187,7 +184,11 @@ class Value:
 
     def __float__(self) -> float:
         """``float(v)``: the value, without its graph."""
-        return self.data
+        return float(self.data)
+
+    def __format__(self, spec: str) -> str:
+        """``f"{v:.4f}"`` formats the value; with no spec, the repr."""
+        return format(self.data, spec) if spec else repr(self)
 
     def __repr__(self) -> str:
         parts = [f"data={self.data:.6g}"]

@@ -50,7 +50,9 @@ class _Clock:
 
 
 CLOCK = _Clock()
-_lock = threading.Lock()
+# Re-entrant: the garbage collector can run inside record_write (any allocation may trigger it) and
+# call _forget for an array that just died, in the same thread, while the lock is held.
+_lock = threading.RLock()
 
 
 class _MemoryVersion:
@@ -136,7 +138,7 @@ def check_saved(node: Any) -> None:
                 "Use an out-of-place op (y = y * 2 instead of y *= 2), or do the in-place change "
                 "before using the tensor."
             )
-    saves = node._fn.saves
+    saves = getattr(node._fn, "saves", None)  # None (all) for an fn without a declaration
     positions = range(len(parents)) if saves is None else [s for s in saves if s != "out"]
     checks = [(f"its input {i}", parents[i]) for i in positions]
     if saves is None or "out" in saves:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..argcheck import as_float_array
 from ..seeding import Seed, as_generator
 from ..tensor_class import get_default_dtype
 
@@ -92,7 +93,7 @@ class Standardizer:
 
     def fit(self, X: Any) -> Standardizer:
         """Learn ``mu`` and ``sigma`` (per feature) from the training set ``X`` of shape ``(m, ...)``."""
-        X = np.asarray(X, dtype=np.float64)
+        X = as_float_array(X, "X", "Standardizer.fit").astype(np.float64, copy=False)
         if X.ndim < 1 or len(X) == 0:
             raise ValueError(f"Standardizer.fit: need at least one example (row), got shape {X.shape}")
         self.mean = X.mean(axis=0)
@@ -104,7 +105,7 @@ class Standardizer:
         """``(X - mu) / sigma`` with the fitted training statistics."""
         if self.mean is None or self.std is None:
             raise RuntimeError("Standardizer.transform: call fit(X_train) first")
-        X = np.asarray(X, dtype=np.float64)
+        X = as_float_array(X, "X", "Standardizer.transform").astype(np.float64, copy=False)
         if X.shape[1:] != self.mean.shape:
             raise ValueError(
                 f"Standardizer.transform: examples of shape {X.shape[1:]}, but it was fitted on shape {self.mean.shape}"
@@ -127,6 +128,7 @@ def standardize(X_train: Any, *others: Any) -> tuple[np.ndarray, ...]:
 
     ``Xtr, Xte = standardize(X_train, X_test)``; returns a tuple even for one array.
     """
+    as_float_array(X_train, "X_train", "standardize")
     scaler = Standardizer().fit(X_train)
     return (scaler.transform(X_train),) + tuple(scaler.transform(X) for X in others)
 

@@ -112,6 +112,31 @@ class Builder:
         return self.node("Concat", parts, axis=0)
 
 
+# ====================================================================== shared pieces
+
+
+def _windows(b: Builder, name: str, kernel: tuple[int, int], stride: tuple[int, int], out: tuple[int, int],
+             axes: tuple[int, int]) -> list[tuple[int, int, str]]:
+    """For each kernel offset (u, v): the strided slice x[.., u::s, v::s] of size out along ``axes``."""
+    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out
+    steps = b.ints([sh, sw])
+    return [
+        (u, v, b.node("Slice", [name, b.ints([u, v]), b.ints([u + sh * (oh - 1) + 1, v + sw * (ow - 1) + 1]),
+                                b.ints(list(axes)), steps]))
+        for u in range(kh) for v in range(kw)
+    ]
+
+
+def _pad_hw(b: Builder, name: str, padding: tuple[int, int], axes: tuple[int, int], rank: int = 4) -> str:
+    (ph, pw) = padding
+    if ph == pw == 0:
+        return name
+    pads = [0] * (2 * rank)
+    pads[axes[0]], pads[axes[1]], pads[rank + axes[0]], pads[rank + axes[1]] = ph, pw, ph, pw
+    return b.node("Pad", [name, b.ints(pads)], mode="constant")
+
+
+
 # ====================================================================== primitive emitters
 
 Emitter = Callable[[Builder, Tensor, Tensor, list[str]], str]
@@ -199,6 +224,83 @@ def _getitem(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
     return out if out != ins[0] else b.node("Identity", [out])
 
 
+def _linear_fused(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
+    return b.node("Gemm", ins, transB=1)  # z = x W^T + b; the fused primitive only takes 2-d x
+
+
+def _concatenate(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
+    return b.node("Concat", ins, axis=int(t._params["axis"]))
+
+
+def _cumsum(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
+    return b.node("CumSum", [ins[0], b.const(np.int64(t._params["axis"]), dtype=np.int64)])
+
+
+def _log1p(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
+    """ln(1 + x) without losing small x (ONNX has no Log1p): ln(u) x / (u - 1) with u = 1 + x, or x where u = 1."""
+    x = ins[0]
+    u = b.node("Add", [x, b.const(1.0, dtype=t.data.dtype)])
+    d = b.node("Sub", [u, b.const(1.0, dtype=t.data.dtype)])
+    ratio = b.node("Div", [b.node("Mul", [b.node("Log", [u]), x]), d])
+    return b.node("Where", [b.node("Equal", [d, b.const(0.0, dtype=t.data.dtype)]), x, ratio])
+
+
+def _expm1(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
+    """e^x - 1 without losing small x (ONNX has no Expm1): (u - 1) x / ln u with u = e^x (Kahan);
+    x where u = 1, u - 1 where u is 0 or inf."""
+    x, one = ins[0], b.const(1.0, dtype=t.data.dtype)
+    u = b.node("Exp", [x])
+    u_minus_1 = b.node("Sub", [u, one])
+    ratio = b.node("Div", [b.node("Mul", [u_minus_1, x]), b.node("Log", [u])])
+    edge = b.node("Or", [b.node("Equal", [u, b.const(0.0, dtype=t.data.dtype)]), b.node("IsInf", [u])])
+    return b.node("Where", [b.node("Equal", [u, one]), x, b.node("Where", [edge, u_minus_1, ratio])])
+
+
+def _float32_only(op_type: str) -> Emitter:
+    """An op ONNX Runtime implements only in float32: float64 models are refused, not silently rounded."""
+
+    def emit(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
+        if t.data.dtype != np.float32:
+            raise ExportError(
+                f"to_onnx: {t._op} {b.where(t)}: ONNX Runtime has no {t.data.dtype} kernel for {op_type}; "
+                "export the model in float32"
+            )
+        return b.node(op_type, ins)
+
+    return emit
+
+
+def _im2col(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
+    """cols[c, u, v, n, i, j] = x[n, c, s*i + u, s*j + v]: the kH*kW strided windows, stacked and transposed."""
+    kernel, stride = t._params["kernel"], t._params["stride"]
+    (c, kh, kw, _, oh, ow) = t.shape
+    windows = [
+        b.node("Unsqueeze", [w, b.ints([0])]) for _, _, w in _windows(b, ins[0], kernel, stride, (oh, ow), (2, 3))
+    ]
+    stacked = b.node("Concat", windows, axis=0)  # (kH*kW, N, C, H', W')
+    grid = b.node("Reshape", [stacked, b.ints([kh, kw, -1, c, oh, ow])])
+    return b.node("Transpose", [grid], perm=[3, 0, 1, 2, 4, 5])
+
+
+def _window_sum(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
+    """z = sum_{u,v} w x[:, :, s*i + u, s*j + v] for one weight w (1/(kH*kW): average pooling)."""
+    weights = t._params["weights"]
+    if np.ndim(weights) != 0:
+        raise ExportError(f"to_onnx: {t._op} {b.where(t)} with one weight per window cannot be exported")
+    w = b.const(weights, dtype=t.data.dtype)
+    total = None
+    for _, _, window in _windows(b, ins[0], t._params["kernel"], t._params["stride"], t.shape[2:], (2, 3)):
+        term = b.node("Mul", [window, w])
+        total = term if total is None else b.node("Add", [total, term])
+    return total  # type: ignore[return-value]
+
+
+def _max_pool(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
+    (ph, pw) = t._params["padding"]
+    return b.node("MaxPool", ins, kernel_shape=list(t._params["kernel"]), strides=list(t._params["stride"]),
+                  pads=[ph, pw, ph, pw])
+
+
 ONNX_PRIMITIVES: dict[type[P.Primitive], Emitter] = {
     P.Neg: _same("Neg"),
     P.Exp: _same("Exp"),
@@ -225,6 +327,22 @@ ONNX_PRIMITIVES: dict[type[P.Primitive], Emitter] = {
     P.Getitem: _getitem,
     P.Pad: _pad,
     P.MatMul: _same("MatMul"),
+    # added with the ops of issues 16 and 17 (the backward-only primitives Col2im, WindowScatter,
+    # ScatterAdd and SoftmaxCrossEntropyGrad, and Cumprod, have no ONNX form here)
+    P.Sin: _same("Sin"),
+    P.Cos: _same("Cos"),
+    P.Asin: _float32_only("Asin"),
+    P.Atan: _float32_only("Atan"),
+    P.Erf: _float32_only("Erf"),
+    P.Log1p: _log1p,
+    P.Expm1: _expm1,
+    P.Cumsum: _cumsum,
+    P.Concatenate: _concatenate,
+    P.Linear: _linear_fused,
+    P.Im2col: _im2col,
+    P.WindowSum: _window_sum,
+    P.AvgPool2d: _window_sum,
+    P.MaxPool2d: _max_pool,
 }
 """Primitive class -> emitter(builder, tensor, same tensor in the second trace, input names) -> output name."""
 
@@ -249,27 +367,6 @@ def _linear(b: Builder, m: nn.Linear, x: Tensor, name: str) -> str:
         return b.node("Gemm", [name, w] + ([bias] if bias else []), transB=1)
     z = b.node("MatMul", [name, b.node("Transpose", [w], perm=[1, 0])])
     return b.node("Add", [z, bias]) if bias else z
-
-
-def _windows(b: Builder, name: str, kernel: tuple[int, int], stride: tuple[int, int], out: tuple[int, int],
-             axes: tuple[int, int]) -> list[tuple[int, int, str]]:
-    """For each kernel offset (u, v): the strided slice x[.., u::s, v::s] of size out along ``axes``."""
-    (kh, kw), (sh, sw), (oh, ow) = kernel, stride, out
-    steps = b.ints([sh, sw])
-    return [
-        (u, v, b.node("Slice", [name, b.ints([u, v]), b.ints([u + sh * (oh - 1) + 1, v + sw * (ow - 1) + 1]),
-                                b.ints(list(axes)), steps]))
-        for u in range(kh) for v in range(kw)
-    ]
-
-
-def _pad_hw(b: Builder, name: str, padding: tuple[int, int], axes: tuple[int, int], rank: int = 4) -> str:
-    (ph, pw) = padding
-    if ph == pw == 0:
-        return name
-    pads = [0] * (2 * rank)
-    pads[axes[0]], pads[axes[1]], pads[rank + axes[0]], pads[rank + axes[1]] = ph, pw, ph, pw
-    return b.node("Pad", [name, b.ints(pads)], mode="constant")
 
 
 def _out_hw(x: Tensor, m: Any) -> tuple[int, int]:

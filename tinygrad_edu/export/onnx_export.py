@@ -27,7 +27,9 @@ Slice, MatMul, Add and Exp (see :mod:`.onnx_emitters`).
 
 from __future__ import annotations
 
+import linecache
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import engine
+from .. import engine, tensor_class
 from .. import primitives as P
 from ..checkpoint import atomic_write
 from ..nn.module import Module
@@ -92,8 +94,25 @@ class _Trace:
                 stack.extend((p, False) for p in reversed(self.inputs_of(t)) if id(p) not in seen)
 
 
-def _run(model: Module, x_data: np.ndarray, dtype: np.dtype) -> _Trace:
-    """Run ``model`` on ``x_data``, recording known layers as single steps."""
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+
+
+def _call_site() -> str:
+    """``file:line in function`` of the innermost caller outside tinygrad_edu (the user's forward)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+    if frame is None:
+        return ""
+    source = linecache.getline(frame.f_code.co_filename, frame.f_lineno).strip()
+    return f"{Path(frame.f_code.co_filename).name}:{frame.f_lineno} in {frame.f_code.co_name}" + (
+        f" ({source})" if source else ""
+    )
+
+
+def _run(model: Module, x_data: np.ndarray, dtype: np.dtype, sites: dict[int, str] | None = None) -> _Trace:
+    """Run ``model`` on ``x_data``, recording known layers as single steps (and, into ``sites``,
+    where each op was called)."""
     layers: dict[int, tuple[Module, Tensor, Tensor]] = {}
     patched = []
     for m in model.modules():
@@ -110,10 +129,18 @@ def _run(model: Module, x_data: np.ndarray, dtype: np.dtype) -> _Trace:
         object.__setattr__(m, "forward", forward)  # an instance attribute shadows the class's forward
         patched.append(m)
     x = Tensor(x_data, requires_grad=True)
+
+    def remember(out: Tensor, fn: Any, inputs: Any) -> None:
+        sites[id(out)] = _call_site()  # type: ignore[index]
+
+    if sites is not None:  # the hook detect_anomaly uses: called after every primitive
+        tensor_class._anomaly_hooks.append(remember)
     try:
         with engine.enable_grad():
             out = model(x)
     finally:
+        if sites is not None:
+            tensor_class._anomaly_hooks.remove(remember)
         for m in patched:
             object.__delattr__(m, "forward")
     if not isinstance(out, Tensor):
@@ -211,7 +238,8 @@ def to_onnx(
     flags = [(m, m.training) for m in model.modules()]
     model.eval()
     try:
-        first, second = _run(model, x1, dtype), _run(model, x2, dtype)
+        sites: dict[int, str] = {}  # id(tensor) -> the user's line that made it (for error messages)
+        first, second = _run(model, x1, dtype, sites), _run(model, x2, dtype)
     finally:
         for m, flag in flags:
             object.__setattr__(m, "training", flag)
@@ -220,7 +248,8 @@ def to_onnx(
 
     def where(t: Tensor) -> str:
         scope = [f"{names.get(id(m), '?') or 'the model'} ({type(m).__name__})" for m in t._scope]
-        return "in " + " > ".join(scope) if scope else "in the model's forward"
+        text = "in " + " > ".join(scope) if scope else "in the model's forward"
+        return text + (f", called at {sites[id(t)]}" if sites.get(id(t)) else "")
 
     def kind(trace: _Trace, t: Tensor) -> Any:
         layer = trace.layers.get(id(t))

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from ..argcheck import check_path
 from ..checkpoint import DEFAULT_MAX_BYTES, CheckpointError, atomic_write
 from ..tensor_class import Tensor
 
@@ -40,7 +41,7 @@ _MAX_HEADER = 100 * 2**20  # the reference implementation's limit
 
 
 def _check_suffix(path: str | os.PathLike, op: str) -> Path:
-    p = Path(path)
+    p = check_path(path, "path", op)
     if p.suffix != ".safetensors":
         raise CheckpointError(f"{op}: expected a .safetensors path, got {str(path)!r}")
     return p

@@ -68,6 +68,8 @@ class ModuleList(Module):
         """Append every module of ``modules``; returns self."""
         if isinstance(modules, Module) and not isinstance(modules, ModuleList):
             raise TypeError("ModuleList.extend: expected an iterable of Modules, got a single Module; use append")
+        if not isinstance(modules, Iterable):
+            raise TypeError(f"ModuleList: expected an iterable of Modules, got {type(modules).__name__}")
         for i, module in enumerate(list(modules)):
             _check_module(module, "ModuleList", f"element {i}")
         for module in list(modules):
@@ -177,6 +179,8 @@ class ModuleDict(Module):
 
     def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         """Add or replace modules from a mapping or from ``(key, module)`` pairs."""
+        if not isinstance(modules, (Mapping, Iterable)):
+            raise TypeError(f"ModuleDict: expected a mapping or (key, module) pairs, got {type(modules).__name__}")
         pairs = list(modules.items()) if isinstance(modules, Mapping) else list(modules)
         for pair in pairs:
             if not (isinstance(pair, tuple) and len(pair) == 2):

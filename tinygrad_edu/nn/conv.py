@@ -44,9 +44,9 @@ from typing import Any
 import numpy as np
 
 from .. import primitives as P
-from ..argcheck import check_int, check_real
+from ..argcheck import check_instance, check_int, check_real
 from ..seeding import Seed, as_generator
-from ..tensor_class import Tensor, get_default_dtype
+from ..tensor_class import Tensor, _operand, get_default_dtype
 from . import init as _init
 from .module import Module, Parameter
 
@@ -65,7 +65,7 @@ def _pair(v: Pair, name: str, op: str, minimum: int) -> tuple[int, int]:
 
 
 def _check_image(x: Any, op: str, channels: int | None = None) -> Tensor:
-    x = x if isinstance(x, Tensor) else Tensor(x)
+    x = _operand(x, op)
     if x.ndim != 4:
         hint = " (one image? add a batch axis: x.reshape(1, *x.shape))" if x.ndim == 3 else ""
         raise ValueError(f"{op}: expected an input of shape (N, C, H, W), got {x.shape}{hint}")
@@ -119,9 +119,13 @@ def conv2d(
     Returns shape (N, C_out, H', W'), H' = floor((H + 2p - kH)/s) + 1.
     """
     op = "conv2d"
+    check_instance(weight, Tensor, "weight", op)
     if weight.ndim != 4:
         raise ValueError(f"{op}: weight must have shape (C_out, C_in, kH, kW), got {weight.shape}")
     c_out, c_in, kh, kw = weight.shape
+    if bias is not None and check_instance(bias, Tensor, "bias", op).shape != (c_out,):
+        raise ValueError(f"{op}: bias must have shape (C_out,) = ({c_out},) for weight {weight.shape}, "
+                         f"got {bias.shape}")
     x = _check_image(x, op, c_in)
     s, p = _pair(stride, "stride", op, 1), _pair(padding, "padding", op, 0)
     n, _, h, w = x.shape

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from ..argcheck import check_real
+from ..argcheck import check_int, check_real
 from ..seeding import Seed, as_generator
 from ..tensor_class import Tensor
 from ..versions import record_write
@@ -72,9 +72,15 @@ __all__ = [
 
 
 
-def _fill(t: Tensor, values: np.ndarray | float, op: str) -> Tensor:
+def _target(t: Any, op: str) -> Tensor:
+    """``t`` if it is a Tensor (what an initialiser fills in place), else a ``TypeError`` naming ``op``."""
     if not isinstance(t, Tensor):
         raise TypeError(f"init.{op}: expected a Tensor (e.g. layer.weight), got {type(t).__name__}")
+    return t
+
+
+def _fill(t: Tensor, values: np.ndarray | float, op: str) -> Tensor:
+    _target(t, op)
     t.data[...] = values
     record_write(t.data, f"init.{op}")  # an in-place write: bump the version counter
     return t
@@ -82,6 +88,9 @@ def _fill(t: Tensor, values: np.ndarray | float, op: str) -> Tensor:
 
 def calculate_fans(shape: tuple[int, ...], op: str = "calculate_fans") -> tuple[int, int]:
     """(fan_in, fan_out) of a weight: (n[l-1], n[l]) for (n[l], n[l-1]); times kH*kW for a conv kernel."""
+    if not isinstance(shape, (tuple, list)):
+        raise TypeError(f"init.{op}: expected a shape (a tuple of ints, e.g. weight.shape), got {type(shape).__name__}")
+    shape = tuple(check_int(n, "shape", f"init.{op}", minimum=0) for n in shape)
     if len(shape) < 2:
         raise ValueError(
             f"init.{op}: needs a weight with at least 2 dimensions (out, in, ...) to know its fans, "
@@ -101,7 +110,7 @@ def zeros_(t: Tensor, seed: Seed = None) -> Tensor:
 
 def constant_(t: Tensor, value: float, seed: Seed = None) -> Tensor:
     """W = value in place (``seed`` unused, accepted for a uniform signature)."""
-    return _fill(t, float(value), "constant_")
+    return _fill(t, check_real(value, "value", "init.constant_", allow_inf=True), "constant_")
 
 
 def small_positive_(t: Tensor, value: float = 0.01, seed: Seed = None) -> Tensor:
@@ -122,6 +131,7 @@ def uniform_(t: Tensor, eps: float = 0.12, seed: Seed = None) -> Tensor:
     The default 0.12 is sqrt(6) / sqrt(n_in + n_out) for a 400 -> 25 layer; to get that
     rule for any layer use :func:`xavier_uniform_`.
     """
+    _target(t, "uniform_")
     eps = check_real(eps, "eps", "init.uniform_", minimum=0.0)
     return _fill(t, as_generator(seed, "init.uniform_").uniform(-eps, eps, t.shape), "uniform_")
 
@@ -132,6 +142,7 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 0.01, seed: Seed = None) 
     The arguments come in ``torch.nn.init.normal_``'s order, so ``normal_(w, 0.0, 0.02)`` means
     mean 0, std 0.02 in both; only the default std differs (PyTorch: 1).
     """
+    _target(t, "normal_")
     std = check_real(std, "std", "init.normal_", minimum=0.0)
     mean = check_real(mean, "mean", "init.normal_")
     return _fill(t, mean + std * as_generator(seed, "init.normal_").standard_normal(t.shape), "normal_")
@@ -146,6 +157,7 @@ def xavier_normal_(t: Tensor, gain: float = 1.0, seed: Seed = None, mode: str = 
 
     The two agree when n[l] = n[l-1].
     """
+    _target(t, "xavier_normal_")
     gain = check_real(gain, "gain", "init.xavier_normal_", minimum=0.0)
     fan_in, fan_out = calculate_fans(t.shape, "xavier_normal_")
     if mode == "fan_avg":
@@ -169,6 +181,7 @@ def xavier_uniform_(t: Tensor, gain: float = 1.0, seed: Seed = None) -> Tensor:
     The variance eps^2 / 3 = 2 / (n[l] + n[l-1]) equals :func:`xavier_normal_`'s. With gain 1
     this is the lectures' uniform [-eps, eps] rule with eps = sqrt(6) / sqrt(n_in + n_out).
     """
+    _target(t, "xavier_uniform_")
     gain = check_real(gain, "gain", "init.xavier_uniform_", minimum=0.0)
     fan_in, fan_out = calculate_fans(t.shape, "xavier_uniform_")
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
@@ -177,6 +190,7 @@ def xavier_uniform_(t: Tensor, gain: float = 1.0, seed: Seed = None) -> Tensor:
 
 def he_normal_(t: Tensor, seed: Seed = None) -> Tensor:
     """He/Kaiming: W ~ N(0, sigma^2) with sigma = sqrt(2 / n[l-1]) (fan_in) in place; for ReLU layers."""
+    _target(t, "he_normal_")
     fan_in, _ = calculate_fans(t.shape, "he_normal_")
     draw = as_generator(seed, "init.he_normal_").standard_normal(t.shape)
     return _fill(t, math.sqrt(2.0 / fan_in) * draw, "he_normal_")
@@ -184,6 +198,7 @@ def he_normal_(t: Tensor, seed: Seed = None) -> Tensor:
 
 def he_uniform_(t: Tensor, seed: Seed = None) -> Tensor:
     """He/Kaiming uniform: W ~ U[-a, a], a = sqrt(6 / n[l-1]) (variance 2 / n[l-1]) in place."""
+    _target(t, "he_uniform_")
     fan_in, _ = calculate_fans(t.shape, "he_uniform_")
     a = math.sqrt(6.0 / fan_in)
     return _fill(t, as_generator(seed, "init.he_uniform_").uniform(-a, a, t.shape), "he_uniform_")

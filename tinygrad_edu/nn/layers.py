@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 
 from .. import primitives as P
-from ..argcheck import check_int, check_real
+from ..argcheck import check_instance, check_int, check_real
+from ..factories import as_tensor
 from ..seeding import Seed, as_generator
 from ..tensor_class import Tensor, get_default_dtype
 from . import init as _init
@@ -46,8 +47,14 @@ __all__ = [
 ]
 
 
-def _as_tensor(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else Tensor(x)
+def _as_tensor(x: Any, op: str = "linear") -> Tensor:
+    """``x`` as a Tensor (int arrays stay int: they take the layer's dtype); bad data is an error naming ``op``."""
+    if isinstance(x, Tensor):
+        return x
+    try:
+        return as_tensor(x)
+    except TypeError as err:  # "as_tensor: cannot make ..." -> "<op>: cannot make ..."
+        raise TypeError(f"{op}: {str(err).partition(': ')[2] or err}") from None
 
 
 def _torch_alias(value: Any, default: Any, alias_value: Any, name: str, alias: str, op: str) -> Any:
@@ -72,6 +79,9 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     composed reference ``x @ W.T + b``, which gives the same values and gradients.
     """
     x = _as_tensor(x)
+    check_instance(weight, Tensor, "weight", "linear")
+    if bias is not None:
+        check_instance(bias, Tensor, "bias", "linear")
     if x.ndim == 2 and x.shape[1] == weight.shape[-1] and weight.ndim == 2 and x.dtype == weight.dtype and (
         bias is None or (bias.shape == weight.shape[:1] and bias.dtype == x.dtype)
     ):
@@ -434,6 +444,7 @@ def lecture_params(model: Module) -> dict[str, np.ndarray]:
     Layers are numbered l = 1, 2, ... in the order ``named_modules()`` visits them. The arrays
     are copies: the reference never changes the model, and a later update never changes them.
     """
+    check_instance(model, Module, "model", "lecture_params")
     linears = [module for _, module in model.named_modules() if isinstance(module, Linear)]
     if not linears:
         raise ValueError(f"lecture_params: {type(model).__name__} has no Linear layers")

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from .. import primitives as P
-from ..argcheck import check_int, check_real
+from ..argcheck import check_instance, check_int, check_real
 from ..tensor_class import Tensor
 from .module import Module
 
@@ -69,17 +69,28 @@ _REDUCTIONS = ("mean", "sum", "none")
 # ====================================================================== helpers
 
 
-def _as_tensor(x: Any, op: str, name: str) -> Tensor:
-    """A Tensor from a Tensor, numpy array, list or number (targets are constants)."""
+def _as_tensor(x: Any, op: str, name: str, like: Tensor | None = None) -> Tensor:
+    """A Tensor from a Tensor, numpy array, list or number (targets are constants).
+
+    With ``like`` (the prediction), numbers, lists, integer arrays and int/bool tensors take its
+    float dtype (the dtype policy: ``mse_loss(x32, [0, 1, 0])`` stays float32).
+    """
     if isinstance(x, Tensor):
-        return x
+        return x.cast(like.dtype) if isinstance(like, Tensor) and not x.is_floating_point() else x
     try:
-        return Tensor(x)
+        return like._constant(x, op) if isinstance(like, Tensor) else Tensor(x)
     except TypeError as err:
         raise TypeError(f"{op}: {name} must be a Tensor, numpy array, list or number: {err}") from None
 
 
+def _prediction(pred: Any, op: str, name: str = "input") -> Tensor:
+    """The model's output must be a Tensor (a list or numpy array has no graph to differentiate)."""
+    return check_instance(pred, Tensor, name, op, hint=" (the model's output; a constant prediction has no "
+                          "gradient: wrap data with tg.Tensor(...) only if that is what you mean)")
+
+
 def _same_shape(pred: Tensor, target: Tensor, op: str, names: tuple[str, str] = ("input", "target")) -> None:
+    _prediction(pred, op, names[0])
     if pred.shape != target.shape:
         hint = ""
         if pred.shape[:1] == target.shape[:1] and sorted((pred.ndim, target.ndim)) == [1, 2]:
@@ -131,6 +142,7 @@ def _labels(target: Any, n: int, n_classes: int, op: str) -> np.ndarray:
 
 
 def _check_2d(x: Tensor, op: str, name: str) -> None:
+    _prediction(x, op, name)
     if x.ndim != 2:
         raise ValueError(f"{op}: {name} must have shape (N, C) (one row of class scores per example), got {x.shape}")
 
@@ -144,7 +156,7 @@ def mse_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     Gradient: dJ/dy_hat^(i) = (2/m) (y_hat^(i) - y^(i)). ``pred`` and ``target`` must
     have the same shape.
     """
-    target = _as_tensor(target, "mse_loss", "target")
+    target = _as_tensor(target, "mse_loss", "target", like=pred)
     _same_shape(pred, target, "mse_loss")
     diff = pred - target
     return _reduce(diff * diff, reduction, "mse_loss")
@@ -156,7 +168,7 @@ def l1_loss(pred: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     Gradient: dJ/dy_hat^(i) = sign(y_hat^(i) - y^(i)) / m, and 0 where they are equal
     (abs'(0) = 0, as PyTorch).
     """
-    target = _as_tensor(target, "l1_loss", "target")
+    target = _as_tensor(target, "l1_loss", "target", like=pred)
     _same_shape(pred, target, "l1_loss")
     return _reduce((pred - target).abs(), reduction, "l1_loss")
 
@@ -179,7 +191,7 @@ def binary_cross_entropy(prob: Tensor, target: Any, eps: float = 1e-12, reductio
     on the pre-sigmoid z: it needs no clipping and is exact for every z.
     """
     op = "binary_cross_entropy"
-    target = _as_tensor(target, op, "target")
+    target = _as_tensor(target, op, "target", like=prob)
     _same_shape(prob, target, op)
     if not 0.0 < eps < 0.5:
         raise ValueError(f"{op}: eps must be in (0, 0.5), got {eps}")
@@ -208,7 +220,7 @@ def binary_cross_entropy_with_logits(logits: Tensor, target: Any, reduction: str
     dJ/dz^(i) = (sigma(z^(i)) - y^(i)) / m.
     """
     op = "binary_cross_entropy_with_logits"
-    target = _as_tensor(target, op, "target")
+    target = _as_tensor(target, op, "target", like=logits)
     _same_shape(logits, target, op)
     # z = +-inf: softplus(z) - z y would be inf - inf. Clipping z to a quarter of the largest
     # float (a margin so that no intermediate such as 2 max(z, 0) overflows) changes no
@@ -237,7 +249,7 @@ def neural_network_cost(output: Tensor, target: Any, model: Any = None, lam: flo
     Gradient: dJ/dz_k(i) = (h_k(i) - y_k(i)) / m, and d/dW[l] of the penalty = (lambda/m) W[l].
     """
     op = "neural_network_cost"
-    if output.ndim != 2:
+    if _prediction(output, op, "output").ndim != 2:
         raise ValueError(f"{op}: output must have shape (m, K) (one row per example), got {output.shape}")
     m = output.shape[0]
     loss = binary_cross_entropy_with_logits if from_logits else binary_cross_entropy
@@ -251,20 +263,25 @@ def neural_network_cost(output: Tensor, target: Any, model: Any = None, lam: flo
 # ====================================================================== multi-class classification
 
 
-def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def nll_loss(log_probs: Tensor, target: Any, reduction: str = "mean", *, weight: Any = None,
+             ignore_index: int = -100) -> Tensor:
     """Negative log-likelihood of log-probabilities (e.g. from ``log_softmax``), shape (N, C):
 
         L^(i) = -sum_k y_k^(i) log(a_k^(i)) = -log a_{y^(i)}^(i),   J = (1/N) sum_i L^(i).
 
     ``target`` is either integer class labels of shape (N,) (numpy array, list or
     Tensor of whole numbers in [0, C)) or one-hot / probability rows of shape (N, C).
+    ``weight=``, ``ignore_index=`` and inputs (N, C, d1, ...): see :func:`_class_loss_with_options`.
     """
     op = "nll_loss"
+    if _needs_options(log_probs, target, weight, ignore_index, 0.0):
+        return _class_loss_with_options(log_probs, target, reduction, op, weight, ignore_index, 0.0)
     _check_2d(log_probs, op, "log_probs")
     return _class_loss(log_probs, target, reduction, op)
 
 
-def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean", *, weight: Any = None,
+                  ignore_index: int = -100, label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy on logits z of shape (N, C) (the softmax output layer's loss):
 
         a^(i) = softmax(z^(i)),   L^(i) = -sum_k y_k^(i) log a_k^(i),   J = (1/N) sum_i L^(i).
@@ -277,8 +294,13 @@ def cross_entropy(logits: Tensor, target: Any, reduction: str = "mean") -> Tenso
 
     ``target``: integer labels of shape (N,) (numpy array, list or Tensor of whole
     numbers in [0, C)) or one-hot / probability rows of shape (N, C).
+    ``weight=``, ``ignore_index=``, ``label_smoothing=`` and logits (N, C, d1, ...), as PyTorch:
+    see :func:`_class_loss_with_options`.
     """
     op = "cross_entropy"
+    if _needs_options(logits, target, weight, ignore_index, label_smoothing):
+        log_probs = _as_tensor(logits, op, "logits").log_softmax(axis=1) if logits.ndim >= 2 else logits
+        return _class_loss_with_options(log_probs, target, reduction, op, weight, ignore_index, label_smoothing)
     _check_2d(logits, op, "logits")
     return _softmax_cross_entropy(logits, target, reduction, op)
 
@@ -324,6 +346,88 @@ def _class_loss(log_probs: Tensor, target: Any, reduction: str, op: str) -> Tens
             f"one-hot / probability rows of shape ({n}, {n_classes}), got shape {tuple(target_shape)}"
         )
     return _reduce(losses, reduction, op, count=n)
+
+
+def _needs_options(x: Any, target: Any, weight: Any, ignore_index: int, label_smoothing: float) -> bool:
+    """Whether a class loss needs :func:`_class_loss_with_options` (else the plain (N, C) path)."""
+    if weight is not None or label_smoothing != 0.0 or getattr(x, "ndim", 2) > 2:
+        return True
+    raw = target.data if isinstance(target, Tensor) else np.asarray(target)
+    return raw.ndim == 1 and raw.dtype.kind in "iuf" and bool((raw == ignore_index).any())
+
+
+def _class_loss_with_options(log_probs: Tensor, target: Any, reduction: str, op: str, weight: Any,
+                             ignore_index: int, label_smoothing: float) -> Tensor:
+    """The class losses with PyTorch's options, on log-probabilities of shape (N, C) or (N, C, d1, ...).
+
+    The class axis is 1; every other position (i, d1, ...) is one example j. With labels y_j
+    and class weights w (ones by default), smoothing eps and q_j = (1 - eps) onehot(y_j) + eps / C:
+
+        L_j = -sum_c w_c q_jc log p_jc,  J = sum_j L_j / sum_j w_(y_j)   (reduction "mean")
+
+    (the mean is weighted: it divides by the weights of the examples' labels, as PyTorch).
+    Labels equal to ``ignore_index`` give L_j = 0 and leave the denominator. With
+    probability targets (the shape of the input) q_j = (1 - eps) y_j + eps / C and the mean
+    divides by the number of examples. Composed (gather, where, sum): gradients flow to the
+    log-probabilities only.
+    """
+    if log_probs.ndim < 2:
+        raise ValueError(f"{op}: input must have shape (N, C) or (N, C, d1, ...), got {log_probs.shape}")
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    n_classes = log_probs.shape[1]
+    w = None
+    if weight is not None:
+        w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=log_probs.dtype)
+        if w.shape != (n_classes,):
+            raise ValueError(f"{op}: weight must have shape ({n_classes},) (one per class), got {w.shape}")
+    # one example per row: move the class axis last and flatten the rest
+    example_shape = (log_probs.shape[0],) + log_probs.shape[2:]
+    rows = log_probs.permute(0, *range(2, log_probs.ndim), 1).reshape(-1, n_classes)
+    target_data = target.data if isinstance(target, Tensor) else np.asarray(target)
+    class_weights = 1.0 if w is None else Tensor(w)
+    if target_data.shape == log_probs.shape:  # probabilities (or one-hot), class axis 1
+        q = np.moveaxis(target_data, 1, -1).reshape(-1, n_classes)
+        q = q * (1.0 - label_smoothing) + label_smoothing / n_classes
+        losses = -(rows * Tensor(q, dtype=rows.dtype) * class_weights).sum(axis=1)
+        return _reduce(losses.reshape(example_shape), reduction, op)
+    if target_data.shape != example_shape:
+        raise ValueError(
+            f"{op}: input has shape {log_probs.shape}; target must be labels of shape {example_shape} or "
+            f"probabilities of shape {log_probs.shape}, got {target_data.shape}"
+        )
+    labels = _labels_or_ignored(target_data.reshape(-1), n_classes, ignore_index, op)
+    kept = labels != ignore_index
+    safe = np.where(kept, labels, 0)
+    label_weight = (np.ones(len(safe)) if w is None else w[safe]) * kept
+    picked = rows[np.arange(len(safe)), safe]
+    losses = -(picked * Tensor(label_weight, dtype=rows.dtype)) * (1.0 - label_smoothing)
+    if label_smoothing:
+        spread = -(rows * class_weights).sum(axis=1) * Tensor(kept.astype(rows.dtype))
+        losses = losses + spread * (label_smoothing / n_classes)
+    losses = losses.reshape(example_shape)
+    if reduction == "mean":
+        return losses.sum() / float(label_weight.sum())
+    return _reduce(losses, reduction, op)
+
+
+def _labels_or_ignored(raw: np.ndarray, n_classes: int, ignore_index: int, op: str) -> np.ndarray:
+    """Whole-number class labels in [0, C), or equal to ``ignore_index``, as intp."""
+    if raw.dtype.kind == "b" or raw.dtype.kind not in "iuf":
+        raise TypeError(f"{op}: class labels must be integers, got dtype {raw.dtype}")
+    if raw.dtype.kind == "f" and not np.all(np.isfinite(raw) & (raw == np.round(raw))):
+        raise ValueError(f"{op}: class labels must be whole numbers")
+    labels = raw.astype(np.intp)
+    bad = ((labels < 0) | (labels >= n_classes)) & (labels != ignore_index)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"{op}: label {labels[i]} at position {i} is out of range for {n_classes} classes "
+            f"(and is not ignore_index={ignore_index})"
+        )
+    return labels
 
 
 # ====================================================================== regularisation penalties
@@ -434,14 +538,33 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """Module form of :func:`cross_entropy`: J = -(1/N) sum_i sum_k y_k^(i) log softmax(z^(i))_k."""
+    """Module form of :func:`cross_entropy`: J = -(1/N) sum_i sum_k y_k^(i) log softmax(z^(i))_k.
+
+    ``weight``, ``ignore_index`` and ``label_smoothing`` as in :func:`cross_entropy` (PyTorch's).
+    """
+
+    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
+        super().__init__(reduction)
+        self.weight = None if weight is None else np.array(weight.data if isinstance(weight, Tensor) else weight)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, logits: Tensor, target: Any) -> Tensor:
-        return cross_entropy(logits, target, reduction=self.reduction)
+        return cross_entropy(logits, target, reduction=self.reduction, weight=self.weight,
+                             ignore_index=self.ignore_index, label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(_Loss):
-    """Module form of :func:`nll_loss`: J = -(1/N) sum_i log a_{y^(i)}^(i) on log-probabilities."""
+    """Module form of :func:`nll_loss`: J = -(1/N) sum_i log a_{y^(i)}^(i) on log-probabilities.
+
+    ``weight`` and ``ignore_index`` as in :func:`nll_loss` (PyTorch's).
+    """
+
+    def __init__(self, weight: Any = None, ignore_index: int = -100, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.weight = None if weight is None else np.array(weight.data if isinstance(weight, Tensor) else weight)
+        self.ignore_index = ignore_index
 
     def forward(self, log_probs: Tensor, target: Any) -> Tensor:
-        return nll_loss(log_probs, target, reduction=self.reduction)
+        return nll_loss(log_probs, target, reduction=self.reduction, weight=self.weight,
+                        ignore_index=self.ignore_index)

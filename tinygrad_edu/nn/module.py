@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .. import engine
-from ..tensor_class import Tensor, get_default_dtype
+from ..tensor_class import Tensor, _to_float_array, get_default_dtype
 from ..versions import record_write
 
 __all__ = ["Module", "Parameter", "StateDictError", "LoadResult"]
@@ -54,6 +54,8 @@ class Parameter(Tensor):
     __slots__ = ()
 
     def __init__(self, data: Any, requires_grad: bool = True, *, dtype: Any = None, label: str = "") -> None:
+        if not isinstance(data, (Tensor, np.ndarray)):
+            data = _to_float_array(data, dtype, op="Parameter")  # bad data: an error naming Parameter
         super().__init__(data, requires_grad=requires_grad, dtype=dtype, label=label)
 
     def __repr__(self) -> str:

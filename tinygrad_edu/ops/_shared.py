@@ -33,6 +33,21 @@ def one_axis(axis: Any, ndim: int, op: str) -> int:
     return a % n
 
 
+def integer(value: Any, op: str, what: str) -> int:
+    """``value`` as a Python int (numpy integers too), else a TypeError naming the op."""
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be an int, got {value!r}") from None
+
+
+def real(value: Any, op: str, what: str) -> float:
+    """``value`` as a Python float (ints, floats, numpy scalars; not bools or strings), else a TypeError."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{op}: {what} must be a real number, got {value!r}")
+    return float(value)
+
+
 def select(cond: np.ndarray, x: Tensor, y: Tensor | float) -> Tensor:
     """x where ``cond`` (a boolean array) else y, broadcasting the three; gradients flow to the chosen side."""
     if not isinstance(y, type(x)):
@@ -69,7 +84,9 @@ def boolean(x: Tensor, values: np.ndarray) -> Tensor:
     return x._constant(np.asarray(values).astype(x.dtype)) != 0
 
 
-def truth(x: Any) -> np.ndarray:
+def truth(x: Any, op: str) -> np.ndarray:
     """The truth values of a Tensor, array or number: nonzero is true (as PyTorch's logical ops)."""
     data = x.data if hasattr(x, "data") and not isinstance(x, np.ndarray) else np.asarray(x)
+    if data.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: expected a Tensor, array or number, got {type(x).__name__} of dtype {data.dtype}")
     return data != 0

@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import primitives as P
-from ._shared import boolean, piecewise_constant, select, truth
+from ._shared import boolean, piecewise_constant, real, select, truth
 
 if TYPE_CHECKING:
     from ..tensor_class import Tensor
+
+__all__ = ["ElementwiseOps"]
 
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
@@ -138,6 +140,7 @@ class ElementwiseOps:
 
     def hardtanh(self: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
         """a = min(max(z, min_val), max_val) (composed: where);  da/dz = 1 strictly inside, 0 elsewhere (as PyTorch)."""
+        min_val, max_val = real(min_val, "hardtanh", "min_val"), real(max_val, "hardtanh", "max_val")
         if not min_val < max_val:
             raise ValueError(f"hardtanh: expected min_val < max_val, got min_val={min_val}, max_val={max_val}")
         inside = (self.data > min_val) & (self.data < max_val)
@@ -160,7 +163,7 @@ class ElementwiseOps:
 
         The exponential only sees min(z, 0), so large z never overflows.
         """
-        if alpha == 0:
+        if real(alpha, "celu", "alpha") == 0:
             raise ValueError("celu: alpha must not be 0 (it divides z)")
         positive = self.data > 0
         negative_part = select(positive, self._constant(np.zeros((), dtype=self.dtype)), self)
@@ -177,7 +180,7 @@ class ElementwiseOps:
         return piecewise_constant(self, np.ceil(self.data))
 
     def round(self: Tensor, decimals: int = 0) -> Tensor:
-        """z = x rounded to ``decimals`` places, halves to even (numpy and PyTorch);  dz/dx = 0."""
+        """z = x rounded to ``decimals`` places, halves to even (numpy and PyTorch; piecewise constant);  dz/dx = 0."""
         return piecewise_constant(self, np.round(self.data, decimals))
 
     def trunc(self: Tensor) -> Tensor:
@@ -205,9 +208,11 @@ class ElementwiseOps:
         return (self / other).floor()
 
     def __floordiv__(self: Tensor, other: Any) -> Tensor:
+        """x // y = floor(x / y) (piecewise constant);  gradient 0."""
         return self.floor_divide(other)
 
     def __rfloordiv__(self: Tensor, other: Any) -> Tensor:
+        """c // x = floor(c / x) for a number or array c (piecewise constant);  gradient 0."""
         return (other / self).floor()
 
     def remainder(self: Tensor, other: Any) -> Tensor:
@@ -216,26 +221,28 @@ class ElementwiseOps:
         return self - (self / other).floor() * other
 
     def __mod__(self: Tensor, other: Any) -> Tensor:
+        """x % y = x - y floor(x / y) (composed: see ``remainder``)."""
         return self.remainder(other)
 
     def __rmod__(self: Tensor, other: Any) -> Tensor:
+        """c % x = c - x floor(c / x) for a number or array c (composed);  dz/dx = -floor(c / x)."""
         other = self._constant(other)
         return other - (other / self).floor() * self
 
     # ------------------------------------------------------------------ logic (nonzero is true; no gradient)
 
     def logical_not(self: Tensor) -> Tensor:
-        """True where x == 0."""
-        return boolean(self, ~truth(self))
+        """True where x == 0 (no gradient)."""
+        return boolean(self, ~truth(self, "logical_not"))
 
     def logical_and(self: Tensor, other: Any) -> Tensor:
-        """True where both x and y are nonzero (broadcasting)."""
-        return boolean(self, truth(self) & truth(other))
+        """True where both x and y are nonzero (broadcasting; no gradient)."""
+        return boolean(self, truth(self, "logical_and") & truth(other, "logical_and"))
 
     def logical_or(self: Tensor, other: Any) -> Tensor:
-        """True where x or y (or both) is nonzero (broadcasting)."""
-        return boolean(self, truth(self) | truth(other))
+        """True where x or y (or both) is nonzero (broadcasting; no gradient)."""
+        return boolean(self, truth(self, "logical_or") | truth(other, "logical_or"))
 
     def logical_xor(self: Tensor, other: Any) -> Tensor:
-        """True where exactly one of x and y is nonzero (broadcasting)."""
-        return boolean(self, truth(self) ^ truth(other))
+        """True where exactly one of x and y is nonzero (broadcasting; no gradient)."""
+        return boolean(self, truth(self, "logical_xor") ^ truth(other, "logical_xor"))

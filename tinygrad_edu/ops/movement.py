@@ -20,10 +20,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import primitives as P
-from ._shared import one_axis, select
+from ..torch_names import accepts_torch_names
+from ._shared import integer, one_axis, real, select
 
 if TYPE_CHECKING:
     from ..tensor_class import Tensor
+
+__all__ = ["MovementOps"]
 
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
@@ -98,6 +101,7 @@ class MovementOps:
 
     # ------------------------------------------------------------------ gather and scatter
 
+    @accepts_torch_names
     def gather(self: Tensor, axis: int, index: Any) -> Tensor:
         """z[i][j][k] = x[index[i][j][k]][j][k] for axis 0 (likewise for other axes), as ``torch.gather``.
 
@@ -110,6 +114,7 @@ class MovementOps:
 
     take_along_axis = gather  # numpy's name (argument order differs: numpy takes (indices, axis))
 
+    @accepts_torch_names
     def scatter_add(self: Tensor, axis: int, index: Any, src: Any) -> Tensor:
         """z = x, then z[index[i][j][k]][j][k] += src[i][j][k] for axis 0 (likewise others), as PyTorch.
 
@@ -121,6 +126,7 @@ class MovementOps:
         part = _source(self, src, idx.shape, "scatter_add")
         return self + part._apply(P.ScatterAdd, part, shape=self.shape, index=places)
 
+    @accepts_torch_names
     def scatter(self: Tensor, axis: int, index: Any, src: Any) -> Tensor:
         """z = x with z[index[i][j][k]][j][k] = src[i][j][k] (axis 0; likewise others), as ``torch.scatter``.
 
@@ -136,6 +142,7 @@ class MovementOps:
         written[places] = True
         return select(written, part._apply(P.ScatterAdd, part, shape=self.shape, index=places), self)
 
+    @accepts_torch_names
     def index_select(self: Tensor, axis: int, index: Any) -> Tensor:
         """z = x with only the entries ``index`` (1-d) along ``axis`` (composed: getitem);  repeats add gradients."""
         a = one_axis(axis, self.ndim, "index_select")
@@ -165,7 +172,7 @@ class MovementOps:
             shape = None
         if shape != self.shape:
             raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the input shape {self.shape}")
-        return select(~np.broadcast_to(m, self.shape), self, float(value))
+        return select(~np.broadcast_to(m, self.shape), self, real(value, "masked_fill", "value"))
 
     def tril(self: Tensor, diagonal: int = 0) -> Tensor:
         """Lower triangle of the last two axes: z_ij = x_ij if j - i <= diagonal else 0 (composed: where)."""
@@ -177,6 +184,7 @@ class MovementOps:
 
     # ------------------------------------------------------------------ reordering
 
+    @accepts_torch_names
     def flip(self: Tensor, axis: int | Sequence[int] | None = None) -> Tensor:
         """x reversed along ``axis`` (an int, several, or None for all) (composed: getitem with step -1)."""
         listed = range(self.ndim) if axis is None else ([axis] if isinstance(axis, (int, np.integer)) else axis)
@@ -186,17 +194,20 @@ class MovementOps:
         index = tuple(slice(None, None, -1) if d in axes else slice(None) for d in range(self.ndim))
         return self._apply(P.Getitem, self, index=index)
 
+    @accepts_torch_names
     def roll(self: Tensor, shifts: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Tensor:
         """z = x shifted cyclically by ``shifts`` along ``axis`` (None: the flattened tensor) (composed: getitem).
 
         z_i = x_((i - shift) mod n), as numpy and PyTorch.
         """
         if axis is None:
-            if not isinstance(shifts, (int, np.integer)):
+            if isinstance(shifts, (tuple, list)):
                 raise TypeError(f"roll: with axis=None, shifts must be one int, got {shifts!r}")
+            integer(shifts, "roll", "shifts")
             return self.reshape(-1).roll(shifts, 0).reshape(self.shape)
-        shift_list = [shifts] if isinstance(shifts, (int, np.integer)) else list(shifts)
-        axis_list = [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+        shift_list = [shifts] if not isinstance(shifts, (tuple, list)) else list(shifts)
+        axis_list = [axis] if not isinstance(axis, (tuple, list)) else list(axis)
+        shift_list = [integer(s, "roll", "shifts") for s in shift_list]
         if len(shift_list) != len(axis_list):
             raise ValueError(f"roll: {len(shift_list)} shifts for {len(axis_list)} axes; give one shift per axis")
         out = self
@@ -231,6 +242,7 @@ class MovementOps:
         counts = _ints([reps] if isinstance(reps, (int, np.integer)) else reps, "tile")
         return self.repeat((1,) * (self.ndim - len(counts)) + counts)
 
+    @accepts_torch_names
     def repeat_interleave(self: Tensor, repeats: Any, axis: int | None = None) -> Tensor:
         """Each element repeated ``repeats`` times along ``axis`` (None: the flattened tensor), as PyTorch.
 
@@ -250,17 +262,20 @@ class MovementOps:
 
     # ------------------------------------------------------------------ splitting
 
+    @accepts_torch_names
     def narrow(self: Tensor, axis: int, start: int, length: int) -> Tensor:
         """z = x[..., start : start + length, ...] along ``axis`` (composed: getitem; start may be negative)."""
         a = one_axis(axis, self.ndim, "narrow")
+        start, length = integer(start, "narrow", "start"), integer(length, "narrow", "length")
         n = self.shape[a]
-        begin = operator.index(start) + (n if start < 0 else 0)
+        begin = start + (n if start < 0 else 0)
         if not (0 <= begin <= n and 0 <= length and begin + length <= n):
             raise IndexError(
                 f"narrow: start {start} and length {length} do not fit axis {a} of size {n} (shape {self.shape})"
             )
         return self._apply(P.Getitem, self, index=(slice(None),) * a + (slice(begin, begin + length),))
 
+    @accepts_torch_names
     def split(self: Tensor, split_size_or_sections: int | Sequence[int], axis: int = 0) -> tuple[Tensor, ...]:
         """Pieces along ``axis``, as ``torch.split``: of size ``split_size`` (the last may be smaller)
         or of the listed sizes (they must add up to the axis length). Each piece is a narrow."""
@@ -278,13 +293,15 @@ class MovementOps:
         starts = np.cumsum([0, *sizes[:-1]])
         return tuple(self.narrow(a, int(s), k) for s, k in zip(starts, sizes))
 
+    @accepts_torch_names
     def chunk(self: Tensor, chunks: int, axis: int = 0) -> tuple[Tensor, ...]:
         """About ``chunks`` equal pieces along ``axis``, as ``torch.chunk``: size ceil(n / chunks), maybe fewer."""
-        if chunks <= 0:
+        if integer(chunks, "chunk", "chunks") <= 0:
             raise ValueError(f"chunk: chunks must be > 0, got {chunks}")
         n = self.shape[one_axis(axis, self.ndim, "chunk")]
         return self.split(max(math.ceil(n / chunks), 1), axis)
 
+    @accepts_torch_names
     def unbind(self: Tensor, axis: int = 0) -> tuple[Tensor, ...]:
         """The slices x[..., i, ...] along ``axis``, each without that axis (composed: getitem)."""
         a = one_axis(axis, self.ndim, "unbind")
@@ -337,12 +354,14 @@ class MovementOps:
 
     # ------------------------------------------------------------------ diagonals
 
+    @accepts_torch_names
     def diagonal(self: Tensor, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
         """The diagonal z_i = x[i, i + offset] of axes (axis1, axis2), appended as the last axis
         (numpy and PyTorch) (composed: permute, getitem);  dL/dx = g placed on that diagonal."""
         if self.ndim < 2:
             raise ValueError(f"diagonal: needs at least 2 dimensions, got shape {self.shape}")
         a, b = one_axis(axis1, self.ndim, "diagonal"), one_axis(axis2, self.ndim, "diagonal")
+        offset = integer(offset, "diagonal", "offset")
         if a == b:
             raise ValueError(f"diagonal: axis1 and axis2 must differ, got {axis1} and {axis2}")
         rest = [d for d in range(self.ndim) if d not in (a, b)]
@@ -355,6 +374,7 @@ class MovementOps:
     def diag(self: Tensor, diagonal: int = 0) -> Tensor:
         """As ``torch.diag``: for a 1-d x the square matrix with x on diagonal ``diagonal`` (composed:
         scatter_add primitive); for a 2-d x its diagonal as 1-d (composed: ``diagonal``)."""
+        diagonal = integer(diagonal, "diag", "diagonal")
         if self.ndim == 2:
             return self.diagonal(diagonal)
         if self.ndim != 1:
@@ -374,8 +394,10 @@ def _ints(values: Any, op: str) -> tuple[int, ...]:
 
 def _source(x: Tensor, src: Any, shape: tuple[int, ...], op: str) -> Tensor:
     """The part of ``src`` (a Tensor, array or number) that scatter uses: its leading ``shape`` block."""
-    if isinstance(src, (int, float)) and not isinstance(src, bool):
+    if isinstance(src, (int, float, np.integer, np.floating)) and not isinstance(src, bool):
         return x._constant(np.full(shape, src, dtype=x.dtype))
+    if not isinstance(src, (type(x), np.ndarray, list, tuple)):
+        raise TypeError(f"{op}: src must be a Tensor, an array or a number, got {type(src).__name__}")
     src = src if isinstance(src, type(x)) else x._constant(src)
     if src.ndim != len(shape) or any(m > n for m, n in zip(shape, src.shape)):
         raise ValueError(f"{op}: src of shape {src.shape} is smaller than the index shape {shape}")
@@ -386,6 +408,7 @@ def _source(x: Tensor, src: Any, shape: tuple[int, ...], op: str) -> Tensor:
 
 def _triangle(x: Tensor, diagonal: int, lower: bool) -> Tensor:
     op = "tril" if lower else "triu"
+    diagonal = integer(diagonal, op, "diagonal")
     if x.ndim < 2:
         raise ValueError(f"{op}: needs at least 2 dimensions, got shape {x.shape}")
     rows, cols = x.shape[-2:]

@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import primitives as P
-from ._shared import boolean, one_axis, select
+from ..torch_names import accepts_torch_names
+from ._shared import boolean, integer, one_axis, select
 
 if TYPE_CHECKING:
     from ..tensor_class import Tensor
+
+__all__ = ["ReductionOps"]
 
 Axis = int | tuple[int, ...] | list[int] | None
 
@@ -50,6 +53,7 @@ class ReductionOps:
 
     # ------------------------------------------------------------------ scans
 
+    @accepts_torch_names
     def cumsum(self: Tensor, axis: int | None = None) -> Tensor:
         """z_i = sum_{j <= i} x_j along ``axis`` (primitive);  dL/dx_i = sum_{j >= i} g_j.
 
@@ -59,6 +63,7 @@ class ReductionOps:
         out = x._apply(P.Cumsum, x, axis=a)
         return out.reshape(self.shape) if self.ndim == 0 else out
 
+    @accepts_torch_names
     def cumprod(self: Tensor, axis: int | None = None) -> Tensor:
         """z_i = prod_{j <= i} x_j along ``axis`` (primitive);  dL/dx_i = sum_{j >= i} g_j prod_{k <= j, k != i} x_k.
 
@@ -68,6 +73,7 @@ class ReductionOps:
         out = x._apply(P.Cumprod, x, axis=a)
         return out.reshape(self.shape) if self.ndim == 0 else out
 
+    @accepts_torch_names
     def prod(self: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """z = prod_i x_i over ``axis`` (composed: the last element of a cumprod);  dz/dx_i = prod_{k != i} x_k.
 
@@ -88,21 +94,25 @@ class ReductionOps:
 
     # ------------------------------------------------------------------ index reductions (no gradient)
 
+    @accepts_torch_names
     def argmax(self: Tensor, axis: int | None = None, keepdims: bool = False) -> Any:
         """The index of the (first) maximum over ``axis`` (None: of the flattened tensor). No gradient."""
         return _arg_reduce(self, np.argmax, axis, keepdims, "argmax")
 
+    @accepts_torch_names
     def argmin(self: Tensor, axis: int | None = None, keepdims: bool = False) -> Any:
         """The index of the (first) minimum over ``axis`` (None: of the flattened tensor). No gradient."""
         return _arg_reduce(self, np.argmin, axis, keepdims, "argmin")
 
     # ------------------------------------------------------------------ truth reductions (no gradient)
 
+    @accepts_torch_names
     def any(self: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """True where some element over ``axis`` is nonzero (all axes by default). No gradient."""
         axes = _axes(axis, self.ndim, "any")
         return boolean(self, np.any(self.data != 0, axis=axes, keepdims=keepdims))
 
+    @accepts_torch_names
     def all(self: Tensor, axis: Axis = None, keepdims: bool = False) -> Tensor:
         """True where every element over ``axis`` is nonzero (all axes by default). No gradient."""
         axes = _axes(axis, self.ndim, "all")
@@ -110,6 +120,7 @@ class ReductionOps:
 
     # ------------------------------------------------------------------ sorting
 
+    @accepts_torch_names
     def sort(self: Tensor, axis: int = -1, descending: bool = False) -> tuple[Tensor, Tensor]:
         """(values, indices): x sorted along ``axis`` (stable), as ``torch.sort``.
 
@@ -119,6 +130,7 @@ class ReductionOps:
         indices = self.argsort(axis, descending)
         return self.gather(_scan_axis(self, axis, "sort"), indices), indices
 
+    @accepts_torch_names
     def argsort(self: Tensor, axis: int = -1, descending: bool = False) -> Tensor:
         """The indices that sort x along ``axis`` (stable: ties keep their order). No gradient."""
         a = _scan_axis(self, axis, "argsort")
@@ -126,9 +138,11 @@ class ReductionOps:
         order = np.argsort(-data if descending else data, axis=a, kind="stable")
         return self._constant(order.reshape(self.shape).astype(self.dtype))
 
+    @accepts_torch_names
     def topk(self: Tensor, k: int, axis: int = -1, largest: bool = True, sorted: bool = True) -> tuple[Tensor, Tensor]:
         """(values, indices) of the k largest (``largest=False``: smallest) along ``axis`` (composed: sort, narrow)."""
         a = _scan_axis(self, axis, "topk")
+        k = integer(k, "topk", "k")
         n = self.shape[a] if self.ndim else 1
         if not 0 <= k <= n:
             raise ValueError(f"topk: k={k} is out of range for {n} elements along axis {a} (shape {self.shape})")
@@ -137,6 +151,7 @@ class ReductionOps:
 
     # ------------------------------------------------------------------ norms
 
+    @accepts_torch_names
     def norm(self: Tensor, p: float | str = "fro", axis: Axis = None, keepdims: bool = False) -> Tensor:
         """||x||_p over ``axis`` (all elements by default) (composed).
 

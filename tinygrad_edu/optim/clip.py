@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..argcheck import check_real
 from ..tensor_class import Tensor
 from .optimizer import _collect, _grad
 
@@ -27,7 +28,7 @@ def clip_grad_norm(params: Any, max_norm: float) -> float:
     the same 1e-6), which scales in place and returns a tensor.
     Call it between ``loss.backward()`` and ``optimizer.step()``.
     """
-    if not (max_norm > 0):
+    if not (check_real(max_norm, "max_norm", "clip_grad_norm", allow_inf=True) > 0):
         raise ValueError(f"clip_grad_norm: max_norm must be positive, got {max_norm!r}")
     plist = _collect(params, "clip_grad_norm")
     grads = [(p, _grad(p)) for p in plist]

@@ -30,21 +30,13 @@ __all__ = ["explain_parameter"]
 
 
 def _labelled_loss(pg: Any) -> tuple[Tensor, list[Tensor]]:
-    """J on the training set with every tensor named as in the lectures (X, Z[l], A[l], W[l], b[l], J)."""
+    """J on the training set with every tensor named as in the lectures (A[0], Z[l], A[l], W[l], b[l], Y, J)."""
     for l, layer in enumerate(pg.layers, start=1):
         layer.weight.label, layer.bias.label = f"W[{l}]", f"b[{l}]"
         layer.weight.grad = layer.bias.grad = None
     x = Tensor(pg._train_x.data, label="A[0]")
-    y = Tensor(pg._train_y.data, label="Y")
-    a, acts = x, [x]
-    for l, layer in enumerate(pg.layers, start=1):
-        z = layer(a)
-        z.label = f"Z[{l}]"
-        a = (pg.output_activation if l == len(pg.layers) else pg.hidden_activation)(z)
-        a.label = f"A[{l}]"
-        acts.append(a)
-    diff = a - y
-    J = 0.5 * (diff * diff).mean()
+    acts = [x]
+    J = pg.loss(x, Tensor(pg._train_y.data, label="Y"), keep=acts)
     J.label = "J"
     return J, acts
 
@@ -59,6 +51,8 @@ def _depends_on(root: Tensor, param: Tensor) -> set[int]:
 
 
 def _check_index(pg: Any, layer: int, neuron: int, source: int | None) -> None:
+    if not hasattr(pg, "layers") or not hasattr(pg, "step"):
+        raise TypeError(f"explain_parameter: pg must be a Playground, got {type(pg).__name__}")
     n_layers = len(pg.layers)
     if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 1 <= layer <= n_layers:
         raise ValueError(f"explain_parameter: layer must be an integer in 1..{n_layers} (1 = first hidden layer, "

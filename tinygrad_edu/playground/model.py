@@ -32,6 +32,7 @@ import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
+from urllib.parse import parse_qsl, quote
 
 import numpy as np
 
@@ -294,18 +295,20 @@ class Playground:
     # ------------------------------------------------------------------ forward, loss, training
 
     def forward(self, x: Tensor, keep: list[Tensor] | None = None) -> Tensor:
-        """a[L] for the feature rows ``x``; ``keep`` (a list) collects every layer's activations A[l]."""
+        """a[L] for the feature rows ``x``; ``keep`` (a list) collects every layer's activations A[l]
+        and names the tensors as the lectures do (Z[l], A[l]) for drawings and explanations."""
         a = x
-        for i, layer in enumerate(self.layers):
-            last = i == len(self.layers) - 1
-            a = (self.output_activation if last else self.hidden_activation)(layer(a))
+        for l, layer in enumerate(self.layers, start=1):
+            z = layer(a)
+            a = (self.output_activation if l == len(self.layers) else self.hidden_activation)(z)
             if keep is not None:
+                z.label, a.label = f"Z[{l}]", f"A[{l}]"
                 keep.append(a)
         return a
 
-    def loss(self, x: Tensor, y: Tensor) -> Tensor:
-        """J = (1/m) sum_i 1/2 (a[L](i) - y(i))^2."""
-        return 0.5 * nn.mse_loss(self.forward(x), y)
+    def loss(self, x: Tensor, y: Tensor, keep: list[Tensor] | None = None) -> Tensor:
+        """J = (1/m) sum_i 1/2 (a[L](i) - y(i))^2 (``keep`` as in :meth:`forward`)."""
+        return 0.5 * nn.mse_loss(self.forward(x, keep), y)
 
     def _record_losses(self) -> None:
         with no_grad():
@@ -441,6 +444,38 @@ class Playground:
         self.epoch = int(epoch)
         self.history = []
         self._record_losses()
+
+    def url_hash(self) -> str:
+        """The settings as the page's URL fragment, e.g. ``#dataset=xor&features=x1*x2&hidden=...``."""
+        parts = []
+        for key, value in self.settings().items():
+            text = ",".join(str(v) for v in value) if isinstance(value, list) else str(value)
+            parts.append(f"{key}={quote(text, safe='*^(),')}")
+        return "#" + "&".join(parts)
+
+    @classmethod
+    def from_url(cls, url: str) -> Playground:
+        """A Playground with the settings of a page's URL (or just its ``#...`` fragment)."""
+        if not isinstance(url, str):
+            raise ValueError(f"Playground.from_url: expected a URL string, got {type(url).__name__}")
+        settings: dict[str, Any] = {}
+        for key, text in parse_qsl(url.split("#", 1)[-1], keep_blank_values=True):
+            if key in ("features", "hidden"):
+                items = [t for t in text.split(",") if t]
+                settings[key] = [int(t) for t in items if t.isdigit()] if key == "hidden" else items
+                if key == "hidden" and len(settings[key]) != len(items):
+                    raise ValueError(f"Playground.from_url: hidden must be sizes such as 4,2, got {text!r}")
+            elif key in ("dataset", "activation", "problem", "regularization"):
+                settings[key] = None if key == "regularization" and text in ("None", "none", "null") else text
+            elif key in _DEFAULTS:
+                try:
+                    number = float(text)
+                except ValueError:
+                    raise ValueError(f"Playground.from_url: {key} must be a number, got {text!r}") from None
+                settings[key] = int(number) if key in ("batch_size", "seed") and number.is_integer() else number
+            else:
+                raise ValueError(f"Playground.from_url: unknown setting {key!r}; the settings are {sorted(_DEFAULTS)}")
+        return cls(**settings)
 
     def code(self) -> str:
         """Python that reproduces the current setup (the page's "show code")."""

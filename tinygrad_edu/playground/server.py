@@ -26,6 +26,7 @@ from __future__ import annotations
 import errno
 import json
 import secrets
+import select
 import socket
 import sys
 import threading
@@ -63,7 +64,10 @@ def _rounded(a: np.ndarray, digits: int = 4) -> Any:
 
 
 class Session:
-    """One browser tab (or one notebook ``show()``): a Playground, play/pause and its stream."""
+    """One browser tab (or one notebook ``show()``): a Playground, play/pause and its streams.
+
+    Several pages may watch one session (a notebook's ``show()`` opened twice): every stream sends
+    the frames, and while playing the newest open stream is the one that trains."""
 
     def __init__(self, playground: Playground) -> None:
         self.id = secrets.token_hex(8)
@@ -71,8 +75,8 @@ class Session:
         self.playing = False
         self.lock = playground.lock  # shared with the notebook's calls to pg.step()
         self.changed = threading.Condition(self.lock)
-        self.stream = 0  # the newest stream wins; an older one (a reconnected tab) stops
-        self.open_streams = 0
+        self.streams: set[int] = set()  # ids of the open streams
+        self.next_stream = 0
         self.last_seen = time.monotonic()
 
     def notify(self) -> None:
@@ -138,7 +142,7 @@ class PlaygroundServer(ThreadingHTTPServer):
         session = Session(playground)
         now = time.monotonic()
         with self.sessions_lock:
-            for key in [k for k, s in self.sessions.items() if not s.open_streams and now - s.last_seen > SESSION_TTL]:
+            for key in [k for k, s in self.sessions.items() if not s.streams and now - s.last_seen > SESSION_TTL]:
                 del self.sessions[key]  # closed tabs
             self.sessions[session.id] = session
         return session
@@ -233,20 +237,19 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
         self.end_headers()
         self.close_connection = True
         with session.lock:
-            session.stream += 1
-            session.open_streams += 1
-            stream = session.stream
+            session.next_stream += 1
+            stream = session.next_stream
+            session.streams.add(stream)
         sent_version, sent_data, last_write = -1, None, time.monotonic()
         try:
             while not self.server.stopping.is_set():
                 frame = None
                 with session.changed:
-                    if session.stream != stream:
-                        return  # a newer stream (the tab reconnected) took over
-                    if session.playing:
+                    if session.playing and stream == max(session.streams):  # one trainer per session
                         start = time.monotonic()
                         while time.monotonic() - start < FRAME_SECONDS:
                             session.pg.step(1)
+                        session.changed.notify_all()  # other pages watching this session draw it too
                     elif session.pg.version == sent_version:
                         session.changed.wait(timeout=0.25)  # the timeout also catches pg.step() from a notebook
                     if session.pg.version != sent_version:
@@ -255,6 +258,8 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
                         sent_version, sent_data = session.pg.version, data_key
                 if frame is not None:
                     self.wfile.write(b"event: frame\ndata: " + json.dumps(frame).encode("utf-8") + b"\n\n")
+                elif self._peer_closed():
+                    return  # the tab closed while nothing was sent
                 elif time.monotonic() - last_write > 15:
                     self.wfile.write(b": keep-alive\n\n")  # a comment line: proxies keep the stream open
                 else:
@@ -267,8 +272,18 @@ class PlaygroundHandler(BaseHTTPRequestHandler):
             return  # the tab went away; the session stays for a reconnect
         finally:
             with session.lock:
-                session.open_streams -= 1
+                session.streams.discard(stream)
                 session.last_seen = time.monotonic()
+
+    def _peer_closed(self) -> bool:
+        """Whether the browser closed this stream's connection (it sends nothing else on it)."""
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return False
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
 
     # ------------------------------------------------------------------ POST
 
@@ -355,6 +370,8 @@ def find_free_port(host: str = "127.0.0.1", start: int = 8765, tries: int = 50) 
 
 def make_server(host: str = "127.0.0.1", port: int = 8765, quiet: bool = True) -> PlaygroundServer:
     """A :class:`PlaygroundServer` bound to ``host:port``; a port in use raises ``OSError`` that says so."""
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"playground: port must be an integer in 0..65535 (0: any free port), got {port!r}")
     try:
         return PlaygroundServer(host, port, quiet=quiet)
     except OSError as e:
@@ -370,7 +387,7 @@ def serve(host: str = "127.0.0.1", port: int = 8765, open_browser: bool = True) 
     try:
         server = make_server(host, port)
     except OSError as e:
-        print(f"tinygrad-edu playground: {e.strerror or e}", file=sys.stderr)
+        print(f"tinygrad-edu playground: {e.strerror or e} ({host}:{port})", file=sys.stderr)
         return 1
     local = host in ("127.0.0.1", "localhost", "::1")
     where = "this computer only" if local else f"every computer that can reach {host}"

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..argcheck import check_instance, check_path
 from .history import History
 
 __all__ = ["CSVLogger", "Callback", "EarlyStopping", "LearningRateScheduler", "ModelCheckpoint"]
@@ -99,6 +100,8 @@ class EarlyStopping(Callback):
     lowest). Unlike Keras, restoring is on by default and ``patience`` defaults to 10.
 
     ``mode``: ``"min"`` or ``"max"``; ``"auto"`` is ``"max"`` for accuracies, else ``"min"``.
+    ``baseline``: a value to beat; epochs that do not beat it count as epochs without
+    improvement. ``verbose=1`` prints a line when training stops.
     After training, ``best_epoch`` and ``stopped_epoch`` count from 0 (as in Keras);
     ``History.best_epoch`` counts from 1, like ``History.epochs``.
     """
@@ -106,6 +109,7 @@ class EarlyStopping(Callback):
     def __init__(
         self, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0, mode: str = "auto",
         restore_best: bool | None = None, *, restore_best_weights: bool | None = None,
+        baseline: float | None = None, verbose: int = 0,
     ) -> None:
         if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
             raise ValueError(f"EarlyStopping: patience must be an int >= 0, got {patience!r}")
@@ -113,10 +117,14 @@ class EarlyStopping(Callback):
             raise ValueError(f"EarlyStopping: min_delta must be a finite number, got {min_delta!r}")
         if restore_best is not None and restore_best_weights is not None and restore_best != restore_best_weights:
             raise ValueError("EarlyStopping: restore_best and restore_best_weights are the same setting; give one")
+        check_instance(monitor, str, "monitor", "EarlyStopping", hint=" (e.g. 'val_loss')")
         self.monitor, self.patience, self.min_delta = monitor, int(patience), abs(float(min_delta))
         self.mode = _resolve_mode("EarlyStopping", mode, monitor)
         chosen = restore_best if restore_best is not None else restore_best_weights
         self.restore_best_weights = True if chosen is None else bool(chosen)
+        if baseline is not None and not (isinstance(baseline, (int, float)) and math.isfinite(baseline)):
+            raise ValueError(f"EarlyStopping: baseline must be a finite number or None, got {baseline!r}")
+        self.baseline, self.verbose = baseline, verbose
         self.best: float | None = None
         self.best_epoch: int | None = None
         self.best_state: dict[str, np.ndarray] | None = None
@@ -135,7 +143,7 @@ class EarlyStopping(Callback):
         return value > self.best + self.min_delta
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
-        self.best, self.best_epoch, self.best_state, self.wait, self.stopped_epoch = None, None, None, 0, None
+        self.best, self.best_epoch, self.best_state, self.wait, self.stopped_epoch = self.baseline, None, None, 0, None
 
     def on_epoch_end(self, epoch: int, logs: Logs | None = None) -> bool:
         value = _monitor_value("EarlyStopping", self.monitor, logs or {})
@@ -147,6 +155,11 @@ class EarlyStopping(Callback):
         self.wait += 1
         if self.wait >= max(self.patience, 1):
             self.stopped_epoch = epoch
+            if self.verbose:
+                best = "" if self.best_epoch is None else \
+                    f"; best epoch {self.best_epoch + 1}, {self.monitor} {self.best:.4g}"
+                print(f"early stopping at epoch {epoch + 1}: {self.monitor} did not improve for {self.wait} "
+                      f"epoch(s){best}", flush=True)
             return True
         return False
 
@@ -169,7 +182,7 @@ class ModelCheckpoint(Callback):
         self, filepath: str | os.PathLike, monitor: str = "val_loss", save_best_only: bool = False,
         mode: str = "auto", verbose: int = 0,
     ) -> None:
-        self.filepath = os.fspath(filepath)
+        self.filepath = os.fspath(check_path(filepath, "filepath", "ModelCheckpoint"))
         if not self.filepath.endswith(".npz"):
             raise ValueError(f"ModelCheckpoint: filepath must end in .npz (a checkpoint file), got {filepath!r}")
         self.monitor, self.save_best_only, self.verbose = monitor, bool(save_best_only), verbose
@@ -210,7 +223,8 @@ class CSVLogger(Callback):
     ``append=True`` adds to an existing file instead of replacing it."""
 
     def __init__(self, filename: str | os.PathLike, separator: str = ",", append: bool = False) -> None:
-        self.filename, self.separator, self.append = os.fspath(filename), separator, bool(append)
+        self.filename = os.fspath(check_path(filename, "filename", "CSVLogger"))
+        self.separator, self.append = separator, bool(append)
         self._file: Any = None
         self._writer: Any = None
         self._keys: list[str] | None = None

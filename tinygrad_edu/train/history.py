@@ -22,6 +22,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .progress import format_seconds
+
 __all__ = ["History"]
 
 _KERAS_NAMES = (
@@ -148,21 +150,22 @@ class History:
         if not self.epochs:
             return "History(no epochs)"
         figures = ", ".join(f"{k} {_num(v[0])} -> {_num(v[-1])}" for k, v in self.history.items() if k != "lr")
-        return f"History({len(self.epochs)} epochs, {self.iterations} steps: {figures}, {self.seconds:.1f} s" \
-               f"{self._status()})"
+        took = format_seconds(self.seconds)
+        return f"History({len(self.epochs)} epochs, {self.iterations} steps: {figures}, {took}{self._status()})"
 
     def _repr_html_(self) -> str:
         e = html.escape
-        head = f"History: {len(self.epochs)} epochs, {self.iterations} gradient steps, {self.seconds:.1f} s" \
+        head = f"History: {len(self.epochs)} epochs, {self.iterations} gradient steps, {format_seconds(self.seconds)}" \
                f"{self._status()}"
         if not self.epochs:
             return f"<p>{e(head)}</p>"
         rows = []
+        td = "<td style='padding:2px 8px;text-align:right'>"
         for key, values in self.history.items():
-            best = min(values) if "loss" in key else max(values)
+            best = "" if key == "lr" else _num(min(values) if "loss" in key else max(values))
             rows.append(
-                f"<tr><td><b>{e(key)}</b></td><td>{_num(values[0])}</td><td>{_num(values[-1])}</td>"
-                f"<td>{_num(best)}</td><td>{sparkline_svg(values)}</td></tr>"
+                f"<tr><td style='padding:2px 8px'><b>{e(key)}</b></td>{td}{_num(values[0])}</td>"
+                f"{td}{_num(values[-1])}</td>{td}{best}</td><td>{sparkline_svg(values)}</td></tr>"
             )
         th = "".join(f"<th style='text-align:left;padding:2px 8px'>{h}</th>" for h in
                      ("metric", "first", "last", "best", "per epoch"))

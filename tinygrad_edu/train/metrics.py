@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..argcheck import as_float_array
 from ..tensor_class import Tensor
 
 __all__ = ["accuracy", "default_threshold", "predict_classes"]
@@ -32,7 +33,7 @@ def default_threshold(loss_fn: Any) -> float:
 
 def predict_classes(outputs: Any, threshold: float = 0.5) -> np.ndarray:
     """Class labels from network outputs: argmax over columns, or ``output > threshold`` for one column."""
-    out = outputs.data if isinstance(outputs, Tensor) else np.asarray(outputs)
+    out = outputs.data if isinstance(outputs, Tensor) else as_float_array(outputs, "outputs", "predict_classes")
     if out.ndim == 2 and out.shape[1] > 1:
         return out.argmax(axis=1)
     return (out.reshape(len(out)) > threshold).astype(np.int64)
@@ -40,7 +41,7 @@ def predict_classes(outputs: Any, threshold: float = 0.5) -> np.ndarray:
 
 def accuracy(outputs: Any, targets: Any, threshold: float = 0.5) -> float:
     """Share of examples whose predicted class equals the label (labels of shape (m,) or one-hot (m, C))."""
-    y = np.asarray(targets.data if isinstance(targets, Tensor) else targets)
+    y = targets.data if isinstance(targets, Tensor) else as_float_array(targets, "targets", "accuracy")
     if y.ndim == 2 and y.shape[1] > 1:
         y = y.argmax(axis=1)
     y = y.reshape(len(y))

@@ -30,14 +30,22 @@ def in_notebook() -> bool:
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
-def _seconds(seconds: float) -> str:
-    return f"{seconds:.1f} s" if seconds >= 0.1 else f"{1000 * seconds:.0f} ms"
+def _installed(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def format_seconds(seconds: float) -> str:
+    """``0.2 s``; below a tenth of a second ``12 ms`` or ``0.4 ms``."""
+    if seconds >= 0.1:
+        return f"{seconds:.1f} s"
+    ms = 1000 * seconds
+    return f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
 
 
 def epoch_line(epoch: int, epochs: int, logs: dict[str, float], seconds: float) -> str:
     """``epoch 3/10 - loss 0.4100 - accuracy 0.95 - val_loss 0.45 - 0.2 s`` (the learning rate is left out)."""
     figures = " - ".join(f"{k} {v:.4g}" for k, v in logs.items() if k != "lr")
-    return f"epoch {epoch}/{epochs} - {figures} - {_seconds(seconds)}"
+    return f"epoch {epoch}/{epochs} - {figures} - {format_seconds(seconds)}"
 
 
 def _short(logs: dict[str, float]) -> str:
@@ -56,10 +64,10 @@ def _tqdm_bar(epochs: int) -> Any:
     notebook = in_notebook()
     if not notebook and not sys.stdout.isatty():
         return None
-    if importlib.util.find_spec("tqdm") is None:
+    if not _installed("tqdm"):
         return None
     if notebook:
-        if importlib.util.find_spec("ipywidgets") is None:
+        if not _installed("ipywidgets"):
             return None  # tqdm.auto would fall back to a text bar and warn: the epoch lines read better
         from tqdm.auto import tqdm
 

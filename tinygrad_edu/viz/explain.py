@@ -160,7 +160,7 @@ def _primitives_by_name() -> dict[str, list[type[P.Primitive]]]:
 def _primitive_for(node: Tensor) -> type[P.Primitive] | None:
     if node._fn is not None:
         return node._fn
-    custom = released_call(node._op)  # a tg.Function: its forward rebuilds what backward needs
+    custom = released_call(node)  # a tg.Function: its forward rebuilds what backward needs
     if custom is not None:
         return custom  # type: ignore[return-value]
     candidates = _primitives_by_name().get(node._op, [])

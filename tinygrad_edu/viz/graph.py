@@ -179,6 +179,12 @@ def _module_names(model: Any) -> dict[int, tuple[str, Any]]:
     return out
 
 
+def _label(node: Any) -> str:
+    """The node's ``label`` as text ("" for none): a number given as a label is drawn as that number."""
+    label = node.label
+    return "" if label is None or label == "" else str(label)
+
+
 def _role(node: Any, root: Any, param_ids: dict[int, str]) -> str:
     if node is root:
         return "output"
@@ -280,7 +286,7 @@ def build(
     for index, node in enumerate(order):
         if not visible(node):
             continue
-        name = param_names.get(id(node)) or node.label or ""
+        name = param_names.get(id(node)) or _label(node)
         path = truncated(full_paths.get(id(node), ()))
         item = DataNode(f"n{index}", node, index, name, _role(node, root, param_names), path)
         data.append(item)
@@ -391,7 +397,7 @@ def _fold(order: list[Any], root: Any, param_names: dict[int, str]) -> _Folding:
     op_formula: dict[int, str] = {}
     sources_of_op: dict[int, list[Any]] = {}
     for index, node in enumerate(order):
-        name = param_names.get(id(node)) or node.label or ""
+        name = param_names.get(id(node)) or _label(node)
         if node is root or name or (not node._parents and node.requires_grad):
             kept.add(id(node))
         if node._parents:

@@ -60,7 +60,8 @@ function drawPoints(ctx, points, size, stroke) {
 function drawOutput() {
   const f = state.frame, canvas = $("output"), size = 300;
   const off = document.createElement("canvas");
-  paintMap(off, f.output, $("discretize").checked);
+  const hovered = state.hovered && state.hovered.grid;  // a neuron under the mouse shows large here
+  paintMap(off, hovered || f.output, !hovered && $("discretize").checked);
   const ctx = canvas.getContext("2d");
   ctx.clearRect(0, 0, size, size);
   ctx.imageSmoothingEnabled = true;
@@ -98,6 +99,8 @@ function neuronBox(layer, index, grid, title) {
   canvas.setAttribute("data-testid", `neuron-${layer}-${index}`);
   canvas.title = title;
   paintMap(canvas, grid, false);
+  canvas.addEventListener("mouseenter", () => { state.hovered = { layer, index }; hoverGrid(); drawOutput(); });
+  canvas.addEventListener("mouseleave", () => { state.hovered = null; drawOutput(); });
   div.appendChild(canvas);
   return div;
 }
@@ -167,6 +170,12 @@ function repaintNetwork() {  // same layers: new pictures and links, the same el
   const out = $("output-layer").querySelector(".neuron canvas");
   if (out) paintMap(out, f.neurons[f.neurons.length - 1][0], false);
   drawLinks();
+}
+
+function hoverGrid() {  // the hovered neuron's picture in the current frame
+  const h = state.hovered, f = state.frame;
+  if (!h) return;
+  h.grid = h.layer === 0 ? (h.index >= 0 ? f.features[h.index] : null) : f.neurons[h.layer - 1][h.index];
 }
 
 function blankGrid() { return [[0, 0], [0, 0]]; }
@@ -272,11 +281,13 @@ function render(frame) {
   const structure = JSON.stringify([s.features, s.hidden]);
   if (!previous || JSON.stringify([previous.state.features, previous.state.hidden]) !== structure) {
     state.selected = null;
+    state.hovered = null;
     $("inspector").classList.add("hidden");
     buildNetwork();
   } else {
     repaintNetwork();
   }
+  hoverGrid();
   drawOutput();
   drawLossChart();
   writeUrl(s);
@@ -338,7 +349,11 @@ async function post(path, body) {
   return answer;
 }
 
-function command(action, extra) { return post("/api/command", { session: state.session, action, ...extra }); }
+async function command(action, extra) {
+  const answer = await post("/api/command", { session: state.session, action, ...extra });
+  if (!answer && state.frame) render(state.frame);  // refused: the controls show the settings in force again
+  return answer;
+}
 
 function update(settings) { return command("update", { settings }); }
 
@@ -482,6 +497,13 @@ function wire() {
   });
   $("close-code").addEventListener("click", () => $("code-dialog").classList.add("hidden"));
   window.addEventListener("resize", () => state.frame && drawLinks());
+  // A hidden tab closes its stream (and so pauses its training, as the original's animation does):
+  // browsers allow about six connections per server, and a stream holds one for as long as it is open.
+  document.addEventListener("visibilitychange", () => {
+    if (!state.session) return;
+    if (document.hidden && state.events) { state.events.close(); state.events = null; }
+    else if (!document.hidden && !state.events) listen();
+  });
   window.addEventListener("hashchange", () => {  // a pasted or edited URL: apply its settings to this session
     const settings = readUrl();
     if (state.session && location.hash !== state.lastHash && Object.keys(settings).length) update(settings);
