@@ -228,7 +228,7 @@ class Optimizer:
                     if isinstance(p, Tensor):
                         # an in-place write, as w -= ... under no_grad: bump the version counter, so a
                         # graph that saved p before this step refuses to backward (versions.check_saved)
-                        record_write(w, "optimizer step")
+                        record_write(w, f"{type(self).__name__}.step")
                     else:
                         p.data = float(w)
         return loss
