@@ -33,7 +33,6 @@ from ..engine import enable_grad, no_grad
 from ..nn.module import Parameter
 from ..tensor_class import Tensor
 from ..value import Value
-from ..versions import record_write
 
 __all__ = ["Optimizer"]
 
@@ -228,7 +227,7 @@ class Optimizer:
                     if isinstance(p, Tensor):
                         # an in-place write, as w -= ... under no_grad: bump the version counter, so a
                         # graph that saved p before this step refuses to backward (versions.check_saved)
-                        record_write(w, f"{type(self).__name__}.step")
+                        p._bump_version(f"{type(self).__name__}.step")
                     else:
                         p.data = float(w)
         return loss
