@@ -75,6 +75,8 @@ def _signature(obj: object, name: str) -> str:
     sig = re.sub(r"(: |-> )'([^']*)'", r"\1\2", sig)
     # a class as a default value: dtype = np.float64 rather than <class 'numpy.float64'>
     sig = re.sub(r"<class '([\w.]+)'>", lambda m: re.sub(r"^numpy\.", "np.", m.group(1)), sig)
+    # a function as a default value: loss_fn = cross_entropy, not its memory address (the page must be stable)
+    sig = re.sub(r"<function ([\w.]+) at 0x[0-9a-f]+>", r"\1", sig)
     return f"{name}{sig}"
 
 
