@@ -25,14 +25,12 @@ sys.path.insert(0, str(ROOT))
 from tinygrad_edu import tensor_class  # noqa: E402
 from tinygrad_edu.ops import elementwise, functional, movement, reductions  # noqa: E402
 
-# The ops defined in tensor_class itself (the core kept there), by family.
+# The ops defined in tensor_class itself (the primitives' front doors and a few helpers), by family.
 CORE = {
     "elementwise": ["__add__", "__sub__", "__mul__", "__truediv__", "__pow__", "__neg__", "exp", "log", "sqrt",
-                    "abs", "tanh", "sigmoid", "relu", "leaky_relu", "elu", "selu", "softplus", "clip", "sign",
-                    "cast", "maximum", "minimum", "where"],
-    "reductions": ["sum", "max", "min", "mean", "var", "std", "logsumexp", "softmax", "log_softmax"],
-    "movement": ["reshape", "flatten", "permute", "transpose", "swapaxes", "expand", "squeeze", "unsqueeze",
-                 "__getitem__", "concatenate", "stack"],
+                    "abs", "tanh", "sigmoid", "relu", "sign", "cast", "maximum", "minimum", "where"],
+    "reductions": ["sum", "max"],
+    "movement": ["reshape", "permute", "expand", "__getitem__", "concatenate", "stack"],
     "matmul": ["matmul"],
 }
 EXAMPLE = [
@@ -62,9 +60,9 @@ DIFFERENCES = [
     "  `correction=1`. Both names are accepted: `x.var(correction=1)` is PyTorch's default estimate.",
     "- Axes are called `axis` (numpy's name); positional use (`x.gather(1, idx)`, `x.cumsum(0)`) reads as",
     "  in PyTorch. `cumsum`/`cumprod` with `axis=None` scan the flattened tensor (numpy's behaviour).",
-    "- Until integer and boolean tensors land, `argmax`/`argmin` return numpy integer arrays, and",
-    "  `sort`/`argsort`/`topk` indices, `one_hot`, `randint` whole numbers in a float tensor; `isnan`,",
-    "  `any`, `logical_and`, ... return 0/1 masks (usable as boolean indices and `where` conditions).",
+    "- As in PyTorch, `argmax`/`argmin`, the indices of `sort`/`argsort`/`topk`, `one_hot` and `randint` are",
+    "  int64 tensors, `isnan`, `any`, `logical_and`, ... bool tensors; `//` and `%` of integers stay integers.",
+    "  `arange(n)` without `dtype=` gives the default float dtype (PyTorch: int64 for integer arguments).",
     "- `Tensor.pad` takes numpy's `pad_width` (one `(before, after)` pair per axis, one pair for all",
     "  axes, or an int); `tinygrad_edu.functional.pad` takes PyTorch's flat last-axis-first form.",
     "- `scatter` with repeated indices adds the sources (PyTorch leaves which one wins unspecified).",

@@ -276,3 +276,26 @@ def test_pytest_output_shows_the_table_and_hides_the_kits_frames(tmp_path: Path)
     assert len(separators) <= 1 and "def check_function" not in out and "def assert_grad_close" not in out
     assert "These lines were always and only run by failing test cases" not in out
     assert out.index("gradcheck FAILED") < out.index("Failing test case: check_Half(")
+
+
+def test_an_op_that_changes_its_input_in_place_is_caught() -> None:
+    class Doubler(Function):
+        @staticmethod
+        def forward(ctx, x):
+            x *= 2.0
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2.0
+
+    with pytest.raises(ValueError, match="Doubler.forward changed one of its arrays in place"):
+        check_function(Doubler, shapes=[(2,)], max_examples=3)
+
+    def sneaky(x: Tensor) -> Tensor:
+        out = x * 2.0
+        x.data += 1.0  # behind autograd's back
+        return out
+
+    with pytest.raises(GradcheckError, match="fn modified x0 in place"):
+        check_function(sneaky, shapes=[(2,)], max_examples=3)

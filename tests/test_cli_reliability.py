@@ -188,3 +188,21 @@ def test_a_failed_run_keeps_an_out_folder_the_user_made(tmp_path: Path) -> None:
     made = tmp_path / "new"
     assert cli.main(["train", "--hidden", "200000,200000", "--out", str(made), "--quiet"]) == 1
     assert not made.exists()  # made by the run and left empty: removed
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["train", "--seed", "-1"], "argument --seed: expected an integer >= 0"),
+        (["demo", "--seed", "x"], "argument --seed: expected an integer >= 0"),
+        (["gradcheck", "--seed", "-3"], "argument --seed: expected an integer >= 0"),
+        (["graph", "--out", "{file}/g.svg"], "exists and is not a folder"),
+    ],
+)
+def test_bad_seed_and_out_paths_are_usage_errors(argv: list[str], message: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(SystemExit) as info:
+        cli.main([a.replace("{file}", str(tmp_path / "file")) for a in argv])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and message in err and "Traceback" not in err and "Errno" not in err

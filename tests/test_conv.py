@@ -226,7 +226,7 @@ def test_small_cnn_learns_vertical_vs_horizontal_bars():
 
     def accuracy(X_, y_):
         with no_grad():
-            return float(np.mean(model(Tensor(X_)).argmax(axis=1) == y_))
+            return float(np.mean(model(Tensor(X_)).argmax(axis=1).numpy() == y_))  # argmax: an int64 Tensor
 
     assert accuracy(X_test, y_test) < 0.8
     onehot = np.eye(2)[y]

@@ -118,6 +118,7 @@ def test_gradcheck_passes_a_right_backward_and_names_a_wrong_one_as_suspect() ->
     result = gradcheck(lambda x: (BadCube.apply(x * 2.0) * 1.5).sum(), x)
     assert not result.ok
     assert [s.op for s in result.suspects] == ["BadCube"] and result.suspects[0].primitive == "BadCube"
+    assert "'BadCube' (tg.Function BadCube)" in result.report()
     assert x.grad is None
 
 

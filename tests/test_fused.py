@@ -202,3 +202,72 @@ def test_matmul_vjp_gives_a_transposed_operand_a_gradient_in_its_own_layout(
     ((xt.T @ w.T) * r).sum().backward()
     assert xt.grad.data.flags.c_contiguous
     np.testing.assert_allclose(xt.grad.data, (r @ w.data).T, rtol=1e-12)
+
+
+def test_backward_only_primitives_equal_the_composed_vjps(rng: np.random.Generator) -> None:
+    # with create_graph the VJPs are Tensor ops; without it one backward-only primitive each:
+    # the gradients must agree bitwise (the same numpy operations in the same order)
+    x = Tensor(rng.normal(size=(5, 3)), requires_grad=True)
+    w = Tensor(rng.normal(size=(4, 3)), requires_grad=True)
+    b = Tensor(rng.normal(size=4), requires_grad=True)
+    r = rng.normal(size=(5, 4))
+    for activation in (Tensor.tanh, Tensor.sigmoid, Tensor.relu):
+        fast = tg.grad((activation(nn.linear(x, w, b)) * r).sum(), [x, w, b])
+        recorded = tg.grad((activation(nn.linear(x, w, b)) * r).sum(), [x, w, b], create_graph=True)
+        for f, c in zip(fast, recorded):
+            np.testing.assert_array_equal(f.data, c.data)
+    for primitive in (P.TanhGrad, P.SigmoidGrad, P.LinearWeightGrad, P.ReluGrad, P.MaxPool2dGrad):
+        with pytest.raises(NotImplementedError, match="create_graph"):
+            primitive.backward(None, None)
+
+
+# ====================================================================== mean squared error
+
+
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3).map(tuple),
+       reduction=st.sampled_from(["mean", "sum", "none"]), seed=seeds)
+def test_mse_equals_composed_values_and_gradients(shape: tuple, reduction: str, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pred = Tensor(rng.normal(size=shape), requires_grad=True)
+    target = Tensor(rng.normal(size=shape), requires_grad=True)
+    fused = nn.mse_loss(pred, target, reduction=reduction)
+    diff = pred - target
+    composed = {"mean": (diff * diff).sum() * (1.0 / diff.size), "sum": (diff * diff).sum(), "none": diff * diff}
+    want = composed[reduction]
+    assert fused._op == "mse_loss" and fused.shape == want.shape
+    np.testing.assert_allclose(fused.data, want.data, rtol=1e-12, atol=1e-14)
+    r = rng.normal(size=fused.shape)
+    for got, expected in zip(_grads(fused, [pred, target], r), _grads(want, [pred, target], r)):
+        np.testing.assert_allclose(got.data, expected.data, rtol=1e-12, atol=1e-14)
+    (dpred,) = _grads(fused, [pred], r)  # the lectures' (2/m)(y_hat - y), times the cotangent
+    scale = {"mean": 1.0 / diff.size, "sum": 1.0, "none": 1.0}[reduction]
+    np.testing.assert_allclose(dpred.data, 2 * scale * r * (pred.data - target.data), rtol=1e-12, atol=1e-14)
+
+
+@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=2).map(tuple), seed=seeds)
+def test_mse_second_derivatives_equal_composed(shape: tuple, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pred = Tensor(rng.normal(size=shape), requires_grad=True)
+    target = rng.normal(size=shape)
+    r = rng.normal(size=shape)
+
+    def hvp(loss_fn) -> np.ndarray:  # noqa: ANN001
+        (d,) = tg.grad(loss_fn(pred.tanh()), [pred], create_graph=True)
+        (h,) = tg.grad((d * r).sum(), [pred])
+        return h.data
+
+    def composed(p: Tensor) -> Tensor:
+        return ((p - target) * (p - target)).sum() * (1.0 / p.size)
+
+    np.testing.assert_allclose(hvp(lambda p: nn.mse_loss(p, target)), hvp(composed), rtol=1e-10, atol=1e-13)
+
+
+def test_mse_keeps_float32_promotes_mixed_dtypes_and_draws_its_formula() -> None:
+    pred = Tensor(np.array([[0.5], [2.0]], dtype=np.float32), requires_grad=True)
+    loss = nn.mse_loss(pred, np.array([[1.0], [1.0]], dtype=np.float32))
+    assert loss.dtype == np.float32 and abs(loss.item() - 0.625) < 1e-7
+    loss.backward()
+    assert pred.grad.dtype == np.float32
+    np.testing.assert_allclose(pred.grad.data, [[-0.5], [1.0]], rtol=1e-6)
+    assert nn.mse_loss(pred, np.array([[1.0], [1.0]])).dtype == np.float64  # float32 with float64
+    assert "dJ/dA = (2/m)(A - Y)" in loss.draw().source

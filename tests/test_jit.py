@@ -191,12 +191,15 @@ def test_gradients_that_backward_copies_are_copied_again_on_replay() -> None:
 def test_constants_computed_from_the_data_are_recomputed_on_replay() -> None:
     # clip's masks (through where) and log_softmax's shift (max z) are constants made from the
     # data; the first two calls agree on them (nothing clipped, same max), later calls do not
-    clip_and_normalise = tg.jit(lambda x: (x.clip(-1.0, 1.0) * 3.0).log_softmax(axis=1))
+    def f(x):  # noqa: ANN001, ANN202
+        clipped = x.clip(-1.0, 1.0) * 3.0
+        return tg.where(x > 0.75, clipped, -clipped).log_softmax(axis=1)  # the package-level where too
+
+    jitted = tg.jit(f)
     inside = np.array([[0.5, -0.25, 0.0]])
     for x in (inside, inside, inside * 4.0, inside * -8.0, inside):
-        want = (tg.Tensor(x).clip(-1.0, 1.0) * 3.0).log_softmax(axis=1)
-        np.testing.assert_array_equal(clip_and_normalise(tg.Tensor(x)).data, want.data)
-    assert clip_and_normalise.replays == 3
+        np.testing.assert_array_equal(jitted(tg.Tensor(x)).data, f(tg.Tensor(x)).data)
+    assert jitted.replays == 3
 
 
 def test_written_out_mlp_replays_bitwise_equal_to_eager() -> None:
@@ -289,3 +292,39 @@ def test_ops_of_other_threads_during_a_trace_are_not_recorded() -> None:
         np.testing.assert_array_equal(plain(x, y).data, busy(x, y).data)
     (entry_plain,), (entry_busy,) = plain._entries.values(), busy._entries.values()
     assert len(entry_busy.recording.steps) == len(entry_plain.recording.steps) and busy.replays == 1
+
+
+def test_arguments_mixing_numbers_objects_and_keywords_replay_correctly() -> None:
+    model = nn.Linear(2, 1, seed=0)
+
+    def scaled(x, factor, y=None, *, shift):  # noqa: ANN001, ANN202
+        out = model(x) * factor + shift
+        return out if y is None else out - tg.Tensor(y)
+
+    jitted = tg.jit(scaled)
+    rng = np.random.default_rng(6)
+    for i in range(5):
+        x, y = rng.normal(size=(3, 2)), rng.normal(size=(3, 1))
+        got = jitted(x, 2.0, y, shift=tg.Tensor(np.full((3, 1), float(i % 2))))
+        np.testing.assert_array_equal(got.data, scaled(x, 2.0, y, shift=tg.Tensor(np.full((3, 1), float(i % 2)))).data)
+    assert jitted.replays == 3
+    jitted(x, 3.0, y, shift=tg.Tensor(np.zeros((3, 1))))  # a new number: a new signature, traced
+    assert jitted.traces == 3
+
+
+def test_replays_keep_the_primitives_error_state_and_unused_parameters_keep_no_gradient() -> None:
+    log = tg.jit(lambda x: tg.Tensor(x).log() * 2.0)
+    zeros = np.zeros(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # log 0 = -inf is a documented result, eagerly and replayed
+        for _ in range(3):
+            np.testing.assert_array_equal(log(zeros).data, np.full(3, -np.inf))
+
+    model = nn.MLP([2, 3, 1], seed=0)
+    unused = tg.Tensor(np.ones(2), requires_grad=True)
+    opt = optim.SGD([*model.parameters(), unused], lr=0.1)
+    jitted = tg.jit(_train_step(model, opt, nn.mse_loss))
+    for _ in range(4):
+        jitted(np.ones((4, 2)), np.zeros((4, 1)))
+        assert unused.grad is None and all(p.grad is not None for p in model.parameters())
+    assert jitted.replays == 2

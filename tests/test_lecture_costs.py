@@ -89,3 +89,39 @@ def test_bce_with_logits_at_infinite_logits_with_agreeing_labels_is_zero(dtype) 
     assert losses.data[2] == pytest.approx(np.log1p(np.exp(-2.0)), rel=1e-6)
     np.testing.assert_array_equal(z.grad.data[:2], [0.0, 0.0])
     assert np.isfinite(losses.data).all() and np.isfinite(z.grad.data).all()
+
+
+@pytest.mark.parametrize("l2_m", ["batch", "dataset"])
+def test_fit_l2_uses_the_batch_or_the_dataset_size_as_m(l2_m: str) -> None:
+    """Issue 20 #6: fit(l2_lambda) used the batch size as m; l2_m="dataset" gives the lectures'
+    full-data J_reg = J + (lambda/2N) sum W^2 for every batch size. One epoch of 4 batches of 10
+    (no shuffling) against the same steps written out."""
+    from tinygrad_edu import optim
+    from tinygrad_edu.train import fit
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.integers(0, 2, size=40)
+    lam, lr = 3.0, 0.1
+    fitted = nn.MLP([3, 4, 2], seed=0)
+    fit(fitted, nn.cross_entropy, optim.SGD(fitted.parameters(), lr=lr), (X, y), epochs=1, batch_size=10,
+        shuffle=False, verbose=0, l2_lambda=lam, l2_m=l2_m)
+    by_hand = nn.MLP([3, 4, 2], seed=0)
+    opt = optim.SGD(by_hand.parameters(), lr=lr)
+    m = 10 if l2_m == "batch" else 40
+    for start in range(0, 40, 10):
+        opt.zero_grad()
+        J = nn.cross_entropy(by_hand(tg.Tensor(X[start:start + 10])), y[start:start + 10])
+        (J + nn.l2_penalty(by_hand, lam, m)).backward()
+        opt.step()
+    for a, b in zip(fitted.parameters(), by_hand.parameters()):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-12, atol=1e-15)
+
+
+def test_fit_rejects_an_unknown_l2_m() -> None:
+    from tinygrad_edu import optim
+    from tinygrad_edu.train import fit
+
+    model = nn.MLP([2, 2], seed=0)
+    with pytest.raises(ValueError, match="fit: l2_m must be 'batch'"):
+        fit(model, nn.cross_entropy, optim.SGD(model.parameters(), lr=0.1), (np.zeros((4, 2)), np.zeros(4, int)),
+            epochs=1, verbose=0, l2_lambda=1.0, l2_m="full")

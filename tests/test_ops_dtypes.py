@@ -68,3 +68,23 @@ def test_truth_valued_ops_index_like_boolean_masks() -> None:
     for mask, expected in ((x.isnan(), [np.nan]), (x.isfinite().logical_and(x != 0), [1.0, -2.0]),
                            ((x > 0).logical_or(x < -1), [1.0, -2.0]), (x.logical_not(), [0.0])):
         np.testing.assert_array_equal(x[mask].data, expected)
+
+
+INT_OPS = {
+    "cumsum": lambda t: t.cumsum(1), "cumprod": lambda t: t.cumprod(1), "prod": lambda t: t.prod(1),
+    "sort": lambda t: t.sort(1)[0], "topk": lambda t: t.topk(2)[0], "gather": lambda t: t.gather(1, IDX),
+    "scatter_add": lambda t: t.scatter_add(1, IDX, t), "index_select": lambda t: t.index_select(0, [1, 1]),
+    "flip": lambda t: t.flip(), "roll": lambda t: t.roll(1, 1), "repeat": lambda t: t.repeat(2, 1),
+    "repeat_interleave": lambda t: t.repeat_interleave(2), "tril": lambda t: t.tril(), "pad": lambda t: t.pad(1),
+    "pad reflect": lambda t: t.pad(1, mode="reflect"), "diagonal": lambda t: t.diagonal(),
+    "narrow": lambda t: t.narrow(1, 1, 2),
+    "masked_fill": lambda t: t.masked_fill(t > 2, 0), "floor": lambda t: t.floor(), "stack": lambda t: tg.stack([t, t]),
+    "floor_divide": lambda t: t // 2, "remainder": lambda t: t % 2,
+}
+
+
+@pytest.mark.parametrize("name", INT_OPS)
+def test_integer_tensors_stay_int64_as_pytorch(name: str) -> None:
+    t = tg.tensor([[3, 1, 2], [0, 5, 4]])
+    out = INT_OPS[name](t)
+    assert out.dtype == np.int64 and not out.requires_grad, f"{name}: {out.dtype}"

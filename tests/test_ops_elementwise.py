@@ -172,7 +172,7 @@ def test_isnan_isinf_isfinite() -> None:
     np.testing.assert_array_equal(np.asarray(x.isnan().data, dtype=bool), [False, True, False, False])
     np.testing.assert_array_equal(np.asarray(x.isinf().data, dtype=bool), [False, False, True, True])
     np.testing.assert_array_equal(np.asarray(x.isfinite().data, dtype=bool), [True, False, False, False])
-    # TODO(dtypes): bool tensors once the integer/bool dtype work lands; a mask indexes either way
+    assert x.isnan().dtype == x.isinf().dtype == x.isfinite().dtype == np.bool_  # as PyTorch
     np.testing.assert_array_equal(x[x.isfinite()].data, [1.0])
 
 
@@ -215,7 +215,8 @@ def test_logical_ops_match_numpy() -> None:
         "not": (x.logical_not(), np.logical_not(a)),
     }
     for name, (got, expected) in truth.items():
-        np.testing.assert_array_equal(np.asarray(got.data, dtype=bool), expected, err_msg=name)
+        assert got.dtype == np.bool_, name
+        np.testing.assert_array_equal(got.data, expected, err_msg=name)
 
 
 # ---------------------------------------------------------------- PyTorch as an oracle (kinks included)
@@ -264,3 +265,17 @@ def test_remainder_broadcasts_and_sums_gradients_back(shapes_, data) -> None:
         return
     out = check_grad(lambda a, b: a % b, x, y)  # gradient shapes equal the inputs' (checked inside)
     assert out.shape == shapes_.result_shape
+
+
+def test_integer_floor_division_and_remainder_stay_integers_as_pytorch() -> None:
+    import tinygrad_edu as tg
+
+    t = tg.tensor([7, -7, 3])
+    for got, expected in ((t // 2, [3, -4, 1]), (t % 3, [1, 2, 0]), (10 // t, [1, -2, 3]), (10 % t, [3, -4, 1])):
+        assert got.dtype == np.int64
+        np.testing.assert_array_equal(got.data, expected)
+    assert (t // 2.0).dtype == np.float64 and (t % 1.5).tolist() == [1.0, 0.5, 0.0]
+    with pytest.raises(ZeroDivisionError, match=r"floor_divide: integer division by zero"):
+        t // tg.tensor([1, 0, 1])
+    with pytest.raises(ZeroDivisionError, match=r"remainder: integer division by zero"):
+        t % 0

@@ -21,7 +21,7 @@ from tinygrad_edu.testing import arrays
 
 def test_one_hot_of_any_shape() -> None:
     y = tg.one_hot(np.array([[0, 2], [1, 1]]), num_classes=4)
-    assert y.shape == (2, 2, 4) and not y.requires_grad
+    assert y.shape == (2, 2, 4) and not y.requires_grad and y.dtype == np.int64  # as PyTorch
     np.testing.assert_array_equal(y.data, np.eye(4)[[[0, 2], [1, 1]]])
     assert tg.one_hot([0, 2, 1]).shape == (3, 3)  # num_classes = max + 1
     with pytest.raises(ValueError, match="one_hot: label 3 is out of range for num_classes=3"):
@@ -161,7 +161,8 @@ def test_linspace_randint_empty() -> None:
     np.testing.assert_array_equal(tg.linspace(-1, 1, 5).data, np.linspace(-1, 1, 5))
     assert tg.linspace(0, 1, 4, dtype=np.float32).dtype == np.float32
     r = tg.randint(2, 5, (300,), seed=0)
-    assert set(np.unique(r.data)) == {2.0, 3.0, 4.0}
+    assert set(np.unique(r.data)) == {2, 3, 4} and r.dtype == np.int64
+    assert tg.randint(0, 2, (3,), seed=0, dtype=np.float32).dtype == np.float32
     np.testing.assert_array_equal(r.data, tg.randint(2, 5, (300,), seed=0).data)
     assert tg.randint(3, size=4, seed=1).data.max() < 3
     assert tg.randint_like(Tensor(np.zeros((2, 3))), 7, seed=0).shape == (2, 3)
@@ -171,3 +172,14 @@ def test_linspace_randint_empty() -> None:
         tg.randint(3, 3, (2,))
     with pytest.raises(ValueError, match="linspace: steps must be >= 0"):
         tg.linspace(0, 1, -1)
+
+
+def test_factories_take_integer_and_bool_dtypes() -> None:
+    assert tg.arange(5, dtype=np.int64).tolist() == [0, 1, 2, 3, 4] and tg.arange(5, dtype="long").dtype == np.int64
+    assert tg.arange(5).dtype == np.float64  # without dtype= the default float (PyTorch would give int64)
+    assert tg.zeros(2, 3, dtype=np.int32).dtype == np.int32 and tg.ones(2, dtype=bool).tolist() == [True, True]
+    assert tg.full((2,), 7, dtype=np.int64).tolist() == [7, 7] and tg.empty(2, dtype=np.int64).dtype == np.int64
+    assert tg.zeros_like(tg.tensor([1, 2])).dtype == np.int64 and tg.linspace(0, 4, 5, dtype=np.int64).tolist() == [
+        0, 1, 2, 3, 4]
+    with pytest.raises(RuntimeError, match="zeros: only float tensors can require gradients"):
+        tg.zeros(2, dtype=np.int64, requires_grad=True)

@@ -99,6 +99,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0 (numpy's generators take non-negative seeds), "
+                                         f"got {text!r}")
+    return value
+
+
 def _batch(text: str) -> int | None:
     if text.strip().lower() in ("full", "all", "batch", "none"):
         return None
@@ -134,7 +145,7 @@ def _add_model_args(p: argparse.ArgumentParser, defaults: dict[str, Any]) -> Non
                    help="hidden-layer activation g (default %(default)s)")
     p.add_argument("--init", choices=INITS, default=defaults["init"],
                    help="weight initialisation; auto = He for relu-like, Xavier otherwise (default %(default)s)")
-    p.add_argument("--seed", type=int, default=defaults["seed"],
+    p.add_argument("--seed", type=_seed, default=defaults["seed"],
                    help="seed for the data, the weights and the shuffling (default %(default)s)")
 
 
@@ -191,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=_positive_int, default=DEMO["epochs"],
                       help="passes over the training set (default %(default)s)")
     demo.add_argument("--n", type=_positive_int, default=DEMO["n"], help="number of examples (default %(default)s)")
-    demo.add_argument("--seed", type=int, default=DEMO["seed"],
+    demo.add_argument("--seed", type=_seed, default=DEMO["seed"],
                       help="seed for the data, the weights and the shuffling (default %(default)s)")
     demo.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -282,6 +293,17 @@ def _load_data(s: dict[str, Any]) -> tuple[np.ndarray, np.ndarray, str]:
         return X, y, "classification"
     X, y = make_dataset(s["dataset"], n=s["n"], noise=s["noise"], seed=s["seed"])
     return X, y, DATASETS[s["dataset"]][1]
+
+
+def _prepare_parent(path: Path) -> None:
+    """Create the folder ``path`` goes in, or say in one line why it cannot be (a usage error)."""
+    for parent in (path.parent, *path.parent.parents):
+        if parent.exists() and not parent.is_dir():
+            raise UsageError(f"--out {path}: {parent} exists and is not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {path}: cannot create the folder {path.parent} ({exc.strerror or exc})") from None
 
 
 def _default_out(command: str) -> Path:
@@ -495,8 +517,7 @@ def _cmd_graph(args: argparse.Namespace) -> int:
     model = _make_model(sizes, args.activation, args.init, args.seed)
     X, y = _described_data(sizes, args.batch, args.seed)
     with_loss = not args.no_loss and sizes[-1] >= 2
-    if args.out.parent != Path(""):
-        args.out.parent.mkdir(parents=True, exist_ok=True)
+    _prepare_parent(args.out)
     graph = draw_model_graph(model, X, y if with_loss else None, cross_entropy, full=True)
     try:
         written = save_graph(graph, args.out)

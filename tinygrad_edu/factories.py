@@ -63,9 +63,11 @@ def _shape(shape: tuple[Any, ...], op: str) -> tuple[int, ...]:
 
 
 def _leaf(array: np.ndarray, dtype: Any, requires_grad: bool, op: str) -> Tensor:
-    """A leaf Tensor of ``array`` in ``dtype`` (default: the default float dtype)."""
+    """A leaf Tensor of ``array`` in ``dtype`` (default: the default float dtype; int and bool dtypes too)."""
     array = _to_float_array(array, dtype if dtype is not None else get_default_dtype(), op=op)
-    return Tensor(array, requires_grad=requires_grad)
+    if requires_grad:
+        _check_can_require_grad(array, op)
+    return Tensor(array, requires_grad=requires_grad, dtype=array.dtype)
 
 
 # ====================================================================== from data (torch.tensor)
@@ -229,11 +231,8 @@ def linspace(start: float, end: float, steps: int, dtype: Any = None, requires_g
 def randint(
     low: int, high: int | None = None, size: Shape = (), seed: Seed = None, dtype: Any = None
 ) -> Tensor:
-    """x_i uniform on the integers low, ..., high - 1 (``randint(high, size=...)`` starts at 0), as PyTorch.
-
-    The values are whole numbers held in the default float dtype until integer tensors exist.
-    """
-    # TODO(dtypes): PyTorch gives int64; return an integer tensor once the Tensor can hold one
+    """x_i uniform on the integers low, ..., high - 1 (``randint(high, size=...)`` starts at 0), as PyTorch:
+    int64 unless ``dtype`` says otherwise."""
     lo, hi = (0, low) if high is None else (low, high)
     try:
         lo, hi = operator.index(lo), operator.index(hi)
@@ -242,7 +241,8 @@ def randint(
     if lo >= hi:
         raise ValueError(f"randint: expected low < high, got low={lo}, high={hi}")
     shape = _shape((size,) if isinstance(size, (int, np.integer)) else tuple(size), "randint")
-    return _leaf(as_generator(seed, "randint").integers(lo, hi, shape), dtype, False, "randint")
+    values = as_generator(seed, "randint").integers(lo, hi, shape)
+    return _leaf(values, np.int64 if dtype is None else dtype, False, "randint")
 
 
 def empty(*shape: Shape, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -54,10 +54,11 @@ inputs that are unused on purpose. A check whose every compared gradient is exac
 
 Localising a failure
 --------------------
-When a ``Tensor`` check fails, gradcheck also checks every primitive op recorded in the
-graph on its own: the op's VJP against finite differences of the op's own forward, at the
-inputs it saw. Ops that fail are listed as *suspects* in the report, by name and primitive
-class, so a wrong ``backward`` in a primitive is named directly.
+When a ``Tensor`` check fails, gradcheck also checks every op recorded in the graph on its
+own (:mod:`tinygrad_edu.gradcheck_locate`): the op's VJP against finite differences of the
+op's own forward, at the inputs it saw. Ops that fail are listed as *suspects* in the report,
+by name and class (a primitive or a user's ``tg.Function``), so a wrong ``backward`` is named
+directly. The result and its table (text and HTML) live in :mod:`tinygrad_edu.gradcheck_result`.
 """
 
 from __future__ import annotations

@@ -72,6 +72,7 @@ def locate_suspects(
                         node=number,
                         op=node._op,
                         primitive=fn_cls.__name__,
+                        kind="tg.Function" if hasattr(fn_cls, "function") else "primitive",
                         label=node.label,
                         scope="/".join(type(s).__name__ for s in getattr(node, "_scope", ())),
                         module=_innermost_module(node, module_names),

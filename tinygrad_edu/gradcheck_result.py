@@ -69,7 +69,8 @@ class InputCheck:
 
 @dataclass
 class OpCheck:
-    """A recorded primitive whose VJP disagrees with finite differences of its own forward.
+    """A recorded op (a primitive or a ``tg.Function``) whose VJP disagrees with finite differences
+    of its own forward.
 
     ``scope`` lists the classes of the modules the op ran in; ``module`` is the innermost one's
     qualified name when the check knows the model (:func:`gradcheck_model`).
@@ -87,6 +88,7 @@ class OpCheck:
     worst_analytic: float
     worst_numeric: float
     module: str = ""
+    kind: str = "primitive"  # or "tg.Function" for a user-defined op
 
     def describe(self) -> str:
         where = f" in {self.scope}" if self.scope else ""
@@ -94,7 +96,7 @@ class OpCheck:
             where += f" (layer {self.module!r})"
         label = f" label {self.label!r}" if self.label else ""
         return (
-            f"op #{self.node} '{self.op}' (primitive {self.primitive}){label}{where}: gradient of its input "
+            f"op #{self.node} '{self.op}' ({self.kind} {self.primitive}){label}{where}: gradient of its input "
             f"{self.input} (shape {self.input_shape}) is off by {self.max_abs_error:.3e};\n      at "
             f"{_fmt_index(self.worst_index)} its backward gives {self.worst_analytic:.6g}, finite differences "
             f"of its forward give {self.worst_numeric:.6g}"

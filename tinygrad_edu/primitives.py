@@ -158,6 +158,8 @@ class Tanh(Primitive):
 
     @staticmethod
     def backward(g, out, x):
+        if not is_grad_enabled():  # backward not recorded: one primitive, g * (1 - a^2)
+            return (g._apply(TanhGrad, g, out),)
         return (g * (1.0 - out * out),)
 
 
@@ -179,6 +181,8 @@ class Sigmoid(Primitive):
 
     @staticmethod
     def backward(g, out, x):
+        if not is_grad_enabled():  # backward not recorded: one primitive, g a (1 - a)
+            return (g._apply(SigmoidGrad, g, out),)
         return (g * out * (1.0 - out),)
 
 
@@ -843,7 +847,12 @@ class Linear(Primitive):
     @staticmethod
     def backward(g, out, x, w, b=None):
         dx = g @ w if x.requires_grad else None
-        dw = g.mT @ x if w.requires_grad else None
+        if not w.requires_grad:
+            dw = None
+        elif is_grad_enabled():
+            dw = g.mT @ x
+        else:  # backward not recorded: G^T X in one primitive (no permute node)
+            dw = g._apply(LinearWeightGrad, g, x)
         db = g.sum(axis=0) if b is not None and b.requires_grad else None
         return dx, dw, db
 
@@ -1202,3 +1211,93 @@ class MaxPool2dGrad(_BackwardOnly):
     def _crop(dx, shape, padding):
         (ph, pw), (h, w) = padding, shape[2:]
         return dx[:, :, ph : ph + h, pw : pw + w] if ph or pw else dx
+
+
+class TanhGrad(_BackwardOnly):
+    """dL/dz = g (1 - a^2) with a = tanh(z): :class:`Tanh`'s VJP (the same three numpy ops, one node)."""
+
+    name = "tanh_grad"
+
+    @staticmethod
+    def forward(g, a):
+        return g * (1.0 - a * a)
+
+    @staticmethod
+    def forward_into(out, g, a):
+        np.multiply(a, a, out=out)
+        np.subtract(1.0, out, out=out)
+        np.multiply(g, out, out=out)
+
+
+class SigmoidGrad(_BackwardOnly):
+    """dL/dz = g a (1 - a) with a = sigma(z): :class:`Sigmoid`'s VJP (the same numpy ops, one node)."""
+
+    name = "sigmoid_grad"
+
+    @staticmethod
+    def forward(g, a):
+        return g * a * (1.0 - a)
+
+    @staticmethod
+    def forward_into(out, g, a):
+        np.multiply(g, a, out=out)
+        np.multiply(out, 1.0 - a, out=out)
+
+
+class LinearWeightGrad(_BackwardOnly):
+    """dL/dW = G^T X: :class:`Linear`'s weight gradient, C-contiguous in W's layout."""
+
+    name = "linear_weight_grad"
+
+    @staticmethod
+    def forward(g, x):
+        return g.T @ x
+
+    @staticmethod
+    def forward_into(out, g, x):
+        np.matmul(g.T, x, out=out)
+
+
+# ====================================================================== fused: mean squared error
+
+
+class SquaredError(Primitive):
+    """J = scale sum_i (y_hat_i - y_i)^2;  dJ/dy_hat = 2 scale (y_hat - y), dJ/dy = -dJ/dy_hat.
+
+    With scale = 1/m this is the lectures' MSE and its gradient (2/m)(y_hat - y); with
+    ``scale`` None the output is the elementwise squares. The composed reference is
+    ``((y_hat - y) * (y_hat - y)).sum() * (1/m)``.
+    """
+
+    name = "mse_loss"
+
+    @staticmethod
+    def forward(pred, target, scale=None):
+        diff = pred - target
+        squares = diff * diff
+        if scale is None:
+            return squares
+        return np.asarray(squares.sum() * scale, dtype=squares.dtype)
+
+    @staticmethod
+    def backward(g, out, pred, target, scale=None):
+        if not is_grad_enabled():  # backward not recorded: one numpy pass
+            dpred = g._apply(SquaredErrorGrad, g, pred, target, scale=scale)
+        else:
+            dpred = (pred - target) * ((g if scale is None else g * scale) * 2.0)
+        return (dpred if pred.requires_grad else None), (-dpred if target.requires_grad else None)
+
+
+class SquaredErrorGrad(_BackwardOnly):
+    """dJ/dy_hat = (y_hat - y) * (2 g scale): :class:`SquaredError`'s VJP in one node."""
+
+    name = "mse_loss_grad"
+
+    @staticmethod
+    def forward(g, pred, target, scale=None):
+        return (pred - target) * ((g if scale is None else g * scale) * 2.0)
+
+    @staticmethod
+    def forward_into(out, g, pred, target, scale=None):
+        np.subtract(pred, target, out=out)
+        np.multiply(out, (g if scale is None else g * scale) * 2.0, out=out)

@@ -2,14 +2,17 @@
 
 Read :mod:`tinygrad_edu.engine`, :mod:`tinygrad_edu.value` and :mod:`tinygrad_edu.primitives`
 first. Here ``Tensor._apply`` records a primitive exactly as ``Value._result`` records a
-scalar op; the rest of the file is the user-facing ops. Next: :mod:`tinygrad_edu.nn`.
+scalar op; the rest of the file is the core of the user-facing ops (arithmetic, the
+primitives' front doors, dtypes, comparisons). The other ops come by family from the mixins
+of :mod:`tinygrad_edu.ops` (elementwise, reductions, movement; ``docs/ops.md`` lists them
+all). Next: :mod:`tinygrad_edu.nn`.
 
 Two tiers, as in tinygrad:
 
 * **Primitives** (:mod:`tinygrad_edu.primitives`) know calculus: each has a forward in
   numpy and a vector-Jacobian product written in Tensor ops.
-* **Composed ops** (everything else on this page: mean, var, softmax, log_softmax,
-  logsumexp, softplus, clip, elu, concatenate, ...) are built from primitives and have
+* **Composed ops** (mean, var, softmax, log_softmax, logsumexp, softplus, clip, elu,
+  stack, ..., mostly in :mod:`tinygrad_edu.ops`) are built from primitives and have
   no backward of their own; their gradients come from the chain rule.
 
 Broadcasting is explicit: a binary op expands every operand that needs a gradient to
@@ -54,7 +57,6 @@ from __future__ import annotations
 
 import functools
 import math
-import operator
 from collections.abc import Iterator, Sequence
 from typing import Any, Union
 
@@ -62,7 +64,9 @@ import numpy as np
 
 from . import engine
 from . import primitives as P
-from .constants import SELU_ALPHA, SELU_SCALE
+from .ops._shared import as_ints as _as_ints
+from .ops._shared import normalize_axis as _normalize_axis
+from .ops._shared import normalize_axis_cached as _normalize_axis_cached  # noqa: F401 (tests clear its cache)
 from .ops.elementwise import ElementwiseOps
 from .ops.movement import MovementOps
 from .ops.reductions import ReductionOps
@@ -241,53 +245,6 @@ def _weak_kind(other: Any) -> str:
         return "f"
     kind = np.asarray(other).dtype.kind
     return "i" if kind == "u" else kind
-
-
-def _as_ints(values: Any, op: str, what: str) -> tuple[int, ...]:
-    """``values`` (a sequence of integers, numpy integers included) as a tuple of Python ints.
-
-    Anything else (floats, nested lists, ...) raises a ``TypeError`` naming the op, rather
-    than being truncated by ``int()``. The result is hashable, so it can key the caches below.
-    """
-    if type(values) is tuple and all(type(v) is int for v in values):
-        return values  # the common case, checked cheaply
-    try:
-        return tuple(operator.index(v) for v in values)
-    except TypeError:
-        raise TypeError(f"{op}: {what} must be integers, got {values!r}") from None
-
-
-def _normalize_axis(axis: Axis, ndim: int, op: str) -> tuple[int, ...]:
-    """``axis`` as a sorted tuple of non-negative axes (all axes for None), validated."""
-    if axis is not None and type(axis) is not int:
-        if isinstance(axis, np.integer) or (isinstance(axis, np.ndarray) and axis.ndim == 0):
-            axis = operator.index(axis)
-        elif isinstance(axis, (tuple, list, np.ndarray)):
-            axis = _as_ints(axis, op, "axes")
-        else:
-            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
-    return _normalize_axis_cached(axis, ndim, op)
-
-
-# Every reduction (and its VJP) asks again for the same few axes. The keys are None, ints and
-# tuples of ints only (checked above), and maxsize bounds the cache in a long-running process.
-@functools.lru_cache(maxsize=1024)
-def _normalize_axis_cached(axis: int | tuple[int, ...] | None, ndim: int, op: str) -> tuple[int, ...]:
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else axis
-    if ndim == 0:  # PyTorch accepts axis 0 or -1 of a 0-d tensor: there is nothing to reduce
-        if any(a not in (0, -1) for a in axes):
-            raise ValueError(f"{op}: axis {axis} is out of range for a 0-d tensor (only 0 or -1)")
-        return ()
-    out = []
-    for a in axes:
-        if not -ndim <= a < max(ndim, 1):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % max(ndim, 1))
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: repeated axis in {axis}")
-    return tuple(sorted(out))
 
 
 # Bound once: Tensor._apply runs for every op, so it avoids repeated attribute look-ups.
@@ -929,54 +886,26 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         """a = max(0, z) (primitive);  da/dz = 1 if z > 0 else 0 (relu'(0) = 0)."""
         return Tensor._apply(P.Relu, self)
 
-    def leaky_relu(self, slope: float = 0.01) -> Tensor:
-        """z if z > 0 else slope*z (composed: where);  derivative 1 or slope, slope at 0."""
-        return where(self > 0, self, self * slope)
-
-    def elu(self, alpha: float = 1.0) -> Tensor:
-        """z if z > 0 else alpha(e^z - 1) (composed);  derivative 1 or alpha e^z, alpha at 0.
-
-        The exponential only sees min(z, 0), so large z never overflows.
-        """
-        positive = self > 0
-        negative_part = where(positive, 0.0, self)
-        return where(positive, self, (negative_part.exp() - 1.0) * alpha)
-
-    def selu(self) -> Tensor:
-        """scale * elu(z, alpha), alpha ~ 1.6733, scale ~ 1.0507 (composed);  derivative scale or scale alpha e^z."""
-        return self.elu(SELU_ALPHA) * SELU_SCALE
-
-    def softplus(self) -> Tensor:
-        """ln(1 + e^z) (composed, stable): max(z, 0) + log1p(e^(z - 2 max(z, 0))).
-
-        z - 2 max(z, 0) = -|z|, so the exponential never overflows. The derivative is sigma(z)
-        everywhere (1/2 at 0, where relu'(0) = 0 leaves d(z - 2 max(z, 0))/dz = 1), and the
-        second derivative is sigma'(z) there too. At z = +-inf, z - 2 max(z, 0) would be
-        inf - inf, so tensors holding an infinity take the branchwise form
-        where(z > 0, z + log1p(e^-z), log1p(e^z)) instead (slower: three where ops):
-        softplus(inf) = inf with gradient 1, softplus(-inf) = 0 with gradient 0.
-        """
-        if not np.isinf(self.data).any():
-            positive = self.relu()
-            return positive + (self - positive * 2.0).exp().log1p()
-        is_positive = self.data > 0
-        above, below = where(is_positive, self, 0.0), where(is_positive, 0.0, self)
-        return where(is_positive, above + (-above).exp().log1p(), below.exp().log1p())
-
-    def clip(self, low: float | None = None, high: float | None = None) -> Tensor:
-        """min(max(x, low), high) (composed: where);  derivative 1 inside [low, high], 0 outside."""
-        if low is None and high is None:
-            raise ValueError("clip: give at least one of low and high (both are None)")
-        out = self
-        if low is not None:
-            out = where(out < low, low, out)
-        if high is not None:
-            out = where(out > high, high, out)
-        return out
-
-    clamp = clip
-
     # ------------------------------------------------------------------ reductions
+
+    def _stable_shift(self, axis: Axis, op: str) -> Tensor:
+        """m = max x over ``axis`` (kept dims) as a *constant*, 0 where the max is infinite.
+
+        Subtracting m makes every exponent <= 0, so e^(x - m) never overflows; m is held
+        constant because the results do not depend on it (their gradient through m is 0),
+        so it is computed in numpy without recording any ops. (It stays here, not in
+        :mod:`tinygrad_edu.ops.reductions` with softmax and logsumexp, because ``tg.jit``
+        records this data-dependent constant by wrapping ``Tensor._stable_shift``.)
+        """
+        axes = _normalize_axis(axis, self.ndim, op)
+        if self.data.size == 0:
+            raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
+        m = self.data.max(axis=axes, keepdims=True)
+        infinite = np.isinf(m)
+        if infinite.any():
+            m = np.where(infinite, 0, m).astype(self.dtype, copy=False)
+        return _wrap(m)
+
 
     @accepts_torch_names
     def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
@@ -991,104 +920,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         if self.data.size == 0:
             raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
         return Tensor._apply(P.Max, self, axis=axes, keepdims=keepdims)
-
-    @accepts_torch_names
-    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """min x = -max(-x) (composed); ties split the gradient evenly."""
-        return -((-self).max(axis=axis, keepdims=keepdims))
-
-    def _count(self, axis: Axis, op: str) -> int:
-        """n, the number of elements a reduction over ``axis`` combines."""
-        return math.prod(self.shape[a] for a in _normalize_axis(axis, self.ndim, op))
-
-    @accepts_torch_names
-    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """mean x = (1/n) sum_i x_i over ``axis`` (composed: sum, then a constant factor)."""
-        n = self._count(axis, "mean")
-        if n == 0:
-            raise ValueError(f"mean: cannot average 0 elements (axis={axis} of a tensor of shape {self.shape})")
-        return self.sum(axis=axis, keepdims=keepdims) * (1.0 / n)
-
-    @accepts_torch_names
-    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, correction: int | None = None) -> Tensor:
-        """(1/(n - ddof)) sum (x - mean)^2 (composed).
-
-        The default is ``ddof=0`` (numpy's, and the lectures' batch norm); PyTorch's default
-        is ``correction=1`` (the unbiased estimate). ``correction=`` is PyTorch's name for ddof.
-        """
-        if correction is not None:
-            if ddof not in (0, correction):
-                raise ValueError(f"var: give ddof or correction, not both (ddof={ddof}, correction={correction})")
-            ddof = correction
-        n = self._count(axis, "var")
-        if n - ddof <= 0:
-            raise ValueError(f"var: {n} elements with ddof={ddof} leaves no degrees of freedom")
-        centred = self - self.mean(axis=axis, keepdims=True)
-        return (centred * centred).sum(axis=axis, keepdims=keepdims) * (1.0 / (n - ddof))
-
-    @accepts_torch_names
-    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0, *, correction: int | None = None) -> Tensor:
-        """sqrt(var) with the same ``ddof`` / ``correction`` (composed; default ddof=0, see ``var``).
-
-        Where var = 0 (a constant row) sqrt'(0) = inf meets d var/dx = 0: the gradient is taken
-        as 0 there (as PyTorch), not inf * 0 = nan.
-        """
-        v = self.var(axis=axis, keepdims=keepdims, ddof=ddof, correction=correction)
-        flat = v.data == 0
-        if not flat.any():
-            return v.sqrt()
-        safe = where(flat, 1.0, v)  # sqrt sees 1 where var = 0, and that branch is then discarded
-        return where(flat, 0.0, safe.sqrt())
-
-    @accepts_torch_names
-    def logsumexp(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
-        """ln sum e^x = m + ln sum e^(x - m) with m = max x held constant (composed, stable)."""
-        m = self._stable_shift(axis, "logsumexp")
-        out = (self - m).exp().sum(axis=axis, keepdims=True).log() + m
-        return out if keepdims else out.reshape(self._reduced_shape(axis))
-
-    def _stable_shift(self, axis: Axis, op: str) -> Tensor:
-        """m = max x over ``axis`` (kept dims) as a *constant*, 0 where the max is infinite.
-
-        Subtracting m makes every exponent <= 0, so e^(x - m) never overflows; m is held
-        constant because the results do not depend on it (their gradient through m is 0),
-        so it is computed in numpy without recording any ops.
-        """
-        axes = _normalize_axis(axis, self.ndim, op)
-        if self.data.size == 0:
-            raise ValueError(f"{op}: cannot reduce an empty tensor of shape {self.shape}")
-        m = self.data.max(axis=axes, keepdims=True)
-        infinite = np.isinf(m)
-        if infinite.any():
-            m = np.where(infinite, 0, m).astype(self.dtype, copy=False)
-        return _wrap(m)
-
-    def _reduced_shape(self, axis: Axis) -> tuple[int, ...]:
-        """The shape after reducing over ``axis`` without keepdims."""
-        axes = _normalize_axis(axis, self.ndim, "logsumexp")
-        return tuple(n for i, n in enumerate(self.shape) if i not in axes)
-
-    @accepts_torch_names
-    def softmax(self, axis: int = -1) -> Tensor:
-        """a_i = softmax(z)_i = e^(z_i) / sum_j e^(z_j), shifted by max z for stability (composed).
-
-        Its Jacobian da_i/dz_j = a_i (delta_ij - a_j) comes from the chain rule through exp,
-        sum and div; with cross-entropy it collapses to dJ/dz = (a - y) / m.
-        """
-        e = (self - self._stable_shift(axis, "softmax")).exp()
-        return e / e.sum(axis=axis, keepdims=True)
-
-    @accepts_torch_names
-    def log_softmax(self, axis: int = -1) -> Tensor:
-        """ln softmax(z)_i = z_i - logsumexp(z) (composed, stable).
-
-        Computed as (z_i - m) - ln sum_j e^(z_j - m) with m = max z held constant: the
-        shift is exact, whereas z_i - logsumexp(z) would lose ulp(|z|) of accuracy
-        (~1e-3 in float32 at |z| = 1e4). The gradient is the same (softmax is
-        shift-invariant).
-        """
-        shifted = self - self._stable_shift(axis, "log_softmax")
-        return shifted - shifted.exp().sum(axis=axis, keepdims=True).log()
 
     # ------------------------------------------------------------------ movement
 
@@ -1107,16 +938,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     view = reshape
 
-    @accepts_torch_names
-    def flatten(self, start_axis: int = 0, end_axis: int = -1) -> Tensor:
-        """Merge axes start_axis..end_axis into one (composed: reshape)."""
-        if self.ndim == 0:
-            return self.reshape(1)
-        (start,), (end,) = (_normalize_axis(a, self.ndim, "flatten") for a in (start_axis, end_axis))
-        if start > end:
-            raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} (shape {self.shape})")
-        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
-
     def permute(self, *axes: int | Sequence[int]) -> Tensor:
         """Reorder the axes (primitive)."""
         order = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
@@ -1128,35 +949,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         if order == tuple(range(self.ndim)):
             return self
         return Tensor._apply(P.Permute, self, axes=order)
-
-    def transpose(self, dim0: int | None = None, dim1: int | None = None) -> Tensor:
-        """Swap two dimensions, as PyTorch's ``transpose(dim0, dim1)`` (composed: permute).
-
-        With no arguments a tensor of at most 2 dimensions is transposed (``.T``). numpy's
-        ``transpose(*axes)`` with a full permutation is :meth:`permute` here.
-        """
-        if dim0 is None and dim1 is None:
-            if self.ndim > 2:
-                raise TypeError(
-                    f"transpose: give the two dimensions to swap for a {self.ndim}-d tensor (shape {self.shape}), "
-                    "e.g. transpose(0, 1); for numpy's full reordering use permute(*dims)"
-                )
-            return self.permute(*reversed(range(self.ndim)))
-        if dim0 is None or dim1 is None:
-            raise TypeError("transpose: give both dimensions to swap, e.g. transpose(0, 1)")
-        return self.swapaxes(dim0, dim1)
-
-    def swapaxes(self, axis1: int, axis2: int) -> Tensor:
-        """Exchange two axes (composed: permute)."""
-        (a,), (b,) = _normalize_axis(axis1, self.ndim, "swapaxes"), _normalize_axis(axis2, self.ndim, "swapaxes")
-        order = list(range(self.ndim))
-        order[a], order[b] = order[b], order[a]
-        return self.permute(*order)
-
-    @property
-    def T(self) -> Tensor:
-        """All axes reversed (the matrix transpose for 2-d)."""
-        return self.permute(*reversed(range(self.ndim)))
 
     @property
     def mT(self) -> Tensor:
@@ -1179,26 +971,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
             raise ValueError(f"expand: cannot broadcast shape {self.shape} to {target}") from None
 
     broadcast_to = expand
-
-    @accepts_torch_names
-    def squeeze(self, axis: Axis = None) -> Tensor:
-        """Remove size-1 axes (all, or the given ones) (composed: reshape)."""
-        if axis is None:
-            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
-        else:
-            axes = _normalize_axis(axis, self.ndim, "squeeze")
-            for a in axes:
-                if self.shape[a] != 1:
-                    raise ValueError(f"squeeze: axis {a} has size {self.shape[a]}, not 1 (shape {self.shape})")
-        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
-
-    @accepts_torch_names
-    def unsqueeze(self, axis: int) -> Tensor:
-        """Insert a size-1 axis at ``axis`` (composed: reshape)."""
-        if not -self.ndim - 1 <= axis <= self.ndim:
-            raise ValueError(f"unsqueeze: axis {axis} out of range for shape {self.shape}")
-        axis = axis % (self.ndim + 1)
-        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def __getitem__(self, index: Any) -> Tensor:
         """Indexing as numpy: ints, slices, None, Ellipsis, integer arrays (repeats accumulate
@@ -1362,7 +1134,14 @@ def _sequence(items: Any, op: str) -> Sequence[Any]:
 
 def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
     """x where cond is true (nonzero) else y, broadcasting all three (primitive ``where``)."""
-    cond_array = (cond.data if isinstance(cond, Tensor) else _to_float_array(cond, op="where")).astype(bool)
+    # The condition is not copied to bool (numpy's where reads any nonzero as true): keeping the
+    # comparison's own array (or the caller's) lets tg.jit's trace see where it comes from.
+    if isinstance(cond, Tensor):
+        cond_array = cond.data
+    elif isinstance(cond, np.ndarray) and cond.dtype.kind in "biuf":
+        cond_array = cond
+    else:
+        cond_array = _to_float_array(cond, op="where")
     anchor = x if isinstance(x, Tensor) else (y if isinstance(y, Tensor) else _operand(x, "where"))
     tx, ty = anchor._constant(x, "where"), anchor._constant(y, "where")
     shape = _broadcast_shape(_broadcast_shape(cond_array.shape, tx.shape, "where"), ty.shape, "where")

@@ -369,8 +369,10 @@ def check_function(
     1. forward against ``reference(*arrays, **params)`` (plain numpy), when given;
     2. backward against central finite differences (:func:`assert_grad_close`: the full
        Jacobian or random cotangents, never only ``out.sum()``), an unused input included;
-    3. the gradients' shapes and dtypes equal the inputs', in float64 and float32;
-    4. forward and backward leave the input arrays unchanged.
+    3. the gradients' shapes and dtypes equal the inputs', in float64 and float32.
+
+    Inputs changed in place fail too: a ``Function`` sees read-only arrays (an in-place edit is an
+    error naming the op), and gradcheck reports a function that modifies its inputs.
 
     ``shapes``: one entry per input, each a tuple or a strategy of tuples (e.g. :func:`shapes`),
     or one strategy drawing a tuple of shapes for all inputs (e.g.
@@ -401,7 +403,6 @@ def check_function(
 
     def check_example(arrays: tuple[np.ndarray, ...]) -> None:
         __tracebackhide__ = True
-        before = [a.copy() for a in arrays]
         tensors = [Tensor(a, requires_grad=True, label=f"x{k}") for k, a in enumerate(arrays)]
         if reference is not None:
             out = op(*tensors, **options).data
@@ -412,9 +413,6 @@ def check_function(
         )
         for dtype in (np.float64, np.float32):
             _assert_gradient_shapes_and_dtypes(name, op, options, arrays, dtype)
-        for k, (a, b) in enumerate(zip(arrays, before)):
-            if not np.array_equal(a, b, equal_nan=True):
-                raise AssertionError(f"{name} changed its input x{k} in place: {b} became {a}")
 
     # named after the op, so hypothesis prints "check_Cube(arrays=...)" and keeps its examples apart
     check_example.__name__ = check_example.__qualname__ = "check_" + re.sub(r"\W", "_", name)

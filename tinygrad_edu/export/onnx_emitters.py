@@ -136,6 +136,13 @@ def _pad_hw(b: Builder, name: str, padding: tuple[int, int], axes: tuple[int, in
     return b.node("Pad", [name, b.ints(pads)], mode="constant")
 
 
+def compact(data: np.ndarray) -> np.ndarray:
+    """``data`` with every broadcast axis (stride 0, as numpy's broadcast views have) cut to size 1."""
+    if data.ndim == 0 or all(st != 0 or n == 1 for st, n in zip(data.strides, data.shape)):
+        return data
+    return data[tuple(slice(0, 1) if st == 0 else slice(None) for st in data.strides)]
+
+
 
 # ====================================================================== primitive emitters
 
@@ -155,7 +162,7 @@ def _pow_const(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
 
 
 def _where(b: Builder, t: Tensor, t2: Tensor, ins: list[str]) -> str:
-    return b.node("Where", [b.const(t._params["cond"], dtype=bool), *ins])
+    return b.node("Where", [b.const(compact(t._params["cond"]), dtype=bool), *ins])
 
 
 def _reduce(op_type: str) -> Emitter:

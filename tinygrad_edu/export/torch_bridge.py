@@ -20,7 +20,9 @@ match too (``"0.weight"``), so ``torch_model.load_state_dict`` also accepts our
 ``state_dict()`` once its arrays are wrapped with ``torch.from_numpy``.
 
 Layers are matched by exact type: a subclass with its own ``forward`` is not silently
-treated as its base class. A parameter (or module) used in two places stays shared in
+treated as its base class. A model with such a module (or any custom ``Module``) converts
+when given an example batch: ``to_torch(model, example_input=x)`` traces it instead
+(:mod:`.torch_trace`). A parameter (or module) used in two places stays shared in
 the converted model. The train/eval flag of every layer is copied.
 """
 
@@ -129,18 +131,32 @@ SUPPORTED_LAYERS = (
 )
 
 
-def to_torch(model: Module) -> Any:
+def to_torch(model: Module, example_input: Any = None, dynamic_batch: bool = True) -> Any:
     """An equivalent ``torch.nn.Module`` with copies of ``model``'s weights (same outputs and gradients).
 
-    Supported layers: see :data:`SUPPORTED_LAYERS` (a custom Module raises a TypeError that
-    names it). Parameters keep their dtype (float64 stays float64: call ``.float()`` on the
-    result for float32). Needs PyTorch (``pip install torch``).
+    Models built from the supported layers (:data:`SUPPORTED_LAYERS`) become the same
+    ``torch.nn`` layers. A model with other modules (your own ``Module`` subclass) needs
+    ``example_input`` (one batch): it is traced, and the result is a ``TracedModule`` that
+    replays the recorded forward pass with torch ops, with the same parameter names, for any
+    batch size (see :mod:`.torch_trace`). Without it such a model raises a TypeError naming
+    the module. Parameters keep their dtype (float64 stays float64). Needs PyTorch.
     """
     torch = require("torch", "to_torch")
     if not isinstance(model, Module):
         raise TypeError(f"to_torch: expected a tinygrad_edu Module, got {type(model).__name__}")
-    converter = _Converter("to_torch", _to_torch_table(torch), SUPPORTED_LAYERS)
-    out = converter.module(model, "")
+    table = _to_torch_table(torch)
+    converter = _Converter("to_torch", table, SUPPORTED_LAYERS)
+    try:
+        out = converter.module(model, "")
+    except TypeError as err:
+        if example_input is None:
+            raise TypeError(
+                f"{err} Or pass example_input= (one batch) to get a traced module that replays its forward pass."
+            ) from None
+        from .torch_trace import traced_torch_module
+
+        fresh = _Converter("to_torch", table, SUPPORTED_LAYERS)
+        return traced_torch_module(model, example_input, fresh, _torch_param(torch), torch, dynamic_batch)
     for m in model.modules():  # every layer's train/eval flag (Dropout depends on it)
         converter.modules[id(m)].train(m.training)
     return out

@@ -27,7 +27,9 @@ How it is computed (three methods, equal values and gradients, tested on random 
 Measured with ``benchmarks/bench_conv.py`` (forward + backward, BLAS on one thread, five
 layer shapes, 1 to 8 input channels): "im2col" took 1.02x-1.11x the time of hand-written
 numpy im2col on a quiet machine, "shifted" 1.35x-3x (worst for one input channel), so
-"auto" means "im2col" for every shape.
+"auto" means "im2col" for every shape. (The choice is fixed, not timed at run time: timing
+would make the method -- and so the last bits of the results -- depend on the machine's load,
+and runs would no longer replay exactly.)
 
 Pooling has no weights: max-pool takes the largest value of each window (its gradient
 goes to the maximum; ties share it evenly), average-pool the mean (each input of a

@@ -130,6 +130,13 @@ class Linear(Module):
 
     def forward(self, x: Any) -> Tensor:
         x = _as_tensor(x)
+        data, w, b = x.data, self.weight, self.bias
+        if (  # the common case, checked cheaply (every training step): a batch of the weight's dtype
+            data.ndim == 2 and data.shape[1] == self.in_features and data.dtype == w.data.dtype
+            and w.data.shape == (self.out_features, self.in_features)
+            and (b is None or (b.data.dtype == data.dtype and b.data.shape == (self.out_features,)))
+        ):
+            return Tensor._apply(P.Linear, x, w) if b is None else Tensor._apply(P.Linear, x, w, b)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear({self.in_features}, {self.out_features}): expected input of shape (batch, "

@@ -6,6 +6,7 @@ tensors are made with ``type(x)(...)`` or ``x._constant(...)``.
 
 from __future__ import annotations
 
+import functools
 import operator
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,53 @@ from .. import primitives as P
 
 if TYPE_CHECKING:
     from ..tensor_class import Tensor
+
+
+def as_ints(values: Any, op: str, what: str) -> tuple[int, ...]:
+    """``values`` (a sequence of integers, numpy integers included) as a tuple of Python ints.
+
+    Anything else (floats, nested lists, ...) raises a ``TypeError`` naming the op, rather
+    than being truncated by ``int()``. The result is hashable, so it can key the caches below.
+    """
+    if type(values) is tuple and all(type(v) is int for v in values):
+        return values  # the common case, checked cheaply
+    try:
+        return tuple(operator.index(v) for v in values)
+    except TypeError:
+        raise TypeError(f"{op}: {what} must be integers, got {values!r}") from None
+
+
+def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...]:
+    """``axis`` as a sorted tuple of non-negative axes (all axes for None), validated."""
+    if axis is not None and type(axis) is not int:
+        if isinstance(axis, np.integer) or (isinstance(axis, np.ndarray) and axis.ndim == 0):
+            axis = operator.index(axis)
+        elif isinstance(axis, (tuple, list, np.ndarray)):
+            axis = as_ints(axis, op, "axes")
+        else:
+            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
+    return normalize_axis_cached(axis, ndim, op)
+
+
+# Every reduction (and its VJP) asks again for the same few axes. The keys are None, ints and
+# tuples of ints only (checked above), and maxsize bounds the cache in a long-running process.
+@functools.lru_cache(maxsize=1024)
+def normalize_axis_cached(axis: int | tuple[int, ...] | None, ndim: int, op: str) -> tuple[int, ...]:
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else axis
+    if ndim == 0:  # PyTorch accepts axis 0 or -1 of a 0-d tensor: there is nothing to reduce
+        if any(a not in (0, -1) for a in axes):
+            raise ValueError(f"{op}: axis {axis} is out of range for a 0-d tensor (only 0 or -1)")
+        return ()
+    out = []
+    for a in axes:
+        if not -ndim <= a < max(ndim, 1):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor with {ndim} dimensions")
+        out.append(a % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: repeated axis in {axis}")
+    return tuple(sorted(out))
 
 
 def one_axis(axis: Any, ndim: int, op: str) -> int:
@@ -48,11 +96,13 @@ def real(value: Any, op: str, what: str) -> float:
     return float(value)
 
 
-def select(cond: np.ndarray, x: Tensor, y: Tensor | float) -> Tensor:
-    """x where ``cond`` (a boolean array) else y, broadcasting the three; gradients flow to the chosen side."""
-    if not isinstance(y, type(x)):
-        y = x._constant(np.asarray(y, dtype=x.dtype))
-    cond = np.asarray(cond, dtype=bool)
+def select(cond: Any, x: Any, y: Any) -> Tensor:
+    """x where ``cond`` (a boolean array or tensor) else y, broadcasting the three; gradients flow to
+    the chosen side. One of x, y is a Tensor; the other may be a number or an array (a constant)."""
+    anchor = x if hasattr(x, "_apply") else y
+    x = x if hasattr(x, "_apply") else anchor._constant(x)
+    y = y if hasattr(y, "_apply") else anchor._constant(y)
+    cond = np.asarray(cond.data if hasattr(cond, "_apply") else cond, dtype=bool)
     shape = np.broadcast_shapes(cond.shape, x.shape, y.shape)
     if engine.is_grad_enabled():
         x = x.expand(shape) if x.requires_grad and x.shape != shape else x
@@ -76,12 +126,13 @@ def piecewise_constant(x: Tensor, values: np.ndarray) -> Tensor:
 
 
 def boolean(x: Tensor, values: np.ndarray) -> Tensor:
-    """A constant holding the truth values ``values`` (what isnan, logical_and, any, ... return).
+    """A bool constant holding ``values`` (what isnan, logical_and, any, ... return, as PyTorch)."""
+    return type(x)(np.asarray(values, dtype=bool), dtype=bool)
 
-    Made as ``(values != 0)`` through the tensor's own comparison, so it has whatever type
-    comparisons give (a mask usable in indexing and ``where``).
-    """
-    return x._constant(np.asarray(values).astype(x.dtype)) != 0
+
+def indices(x: Tensor, values: np.ndarray) -> Tensor:
+    """An int64 constant holding ``values`` (what argmax, argsort, ... return, as PyTorch)."""
+    return type(x)(np.asarray(values, dtype=np.int64), dtype=np.int64)
 
 
 def truth(x: Any, op: str) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import primitives as P
+from ..constants import SELU_ALPHA, SELU_SCALE
 from ._shared import boolean, piecewise_constant, real, select, truth
 
 if TYPE_CHECKING:
@@ -32,6 +33,55 @@ class ElementwiseOps:
     """Mixin of elementwise ops for ``Tensor`` (uses only its primitives and methods)."""
 
     __slots__ = ()
+
+    # ------------------------------------------------------------------ activations of the lectures
+
+    def leaky_relu(self: Tensor, slope: float = 0.01) -> Tensor:
+        """z if z > 0 else slope*z (composed: where);  derivative 1 or slope, slope at 0."""
+        return select(self > 0, self, self * slope)
+
+    def elu(self: Tensor, alpha: float = 1.0) -> Tensor:
+        """z if z > 0 else alpha(e^z - 1) (composed);  derivative 1 or alpha e^z, alpha at 0.
+
+        The exponential only sees min(z, 0), so large z never overflows.
+        """
+        positive = self > 0
+        negative_part = select(positive, 0.0, self)
+        return select(positive, self, (negative_part.exp() - 1.0) * alpha)
+
+    def selu(self: Tensor) -> Tensor:
+        """scale * elu(z, alpha), alpha ~ 1.6733, scale ~ 1.0507 (composed);  derivative scale or scale alpha e^z."""
+        return self.elu(SELU_ALPHA) * SELU_SCALE
+
+    def softplus(self: Tensor) -> Tensor:
+        """ln(1 + e^z) (composed, stable): max(z, 0) + log1p(e^(z - 2 max(z, 0))).
+
+        z - 2 max(z, 0) = -|z|, so the exponential never overflows. The derivative is sigma(z)
+        everywhere (1/2 at 0, where relu'(0) = 0 leaves d(z - 2 max(z, 0))/dz = 1), and the
+        second derivative is sigma'(z) there too. At z = +-inf, z - 2 max(z, 0) would be
+        inf - inf, so tensors holding an infinity take the branchwise form
+        where(z > 0, z + log1p(e^-z), log1p(e^z)) instead (slower: three where ops):
+        softplus(inf) = inf with gradient 1, softplus(-inf) = 0 with gradient 0.
+        """
+        if not np.isinf(self.data).any():
+            positive = self.relu()
+            return positive + (self - positive * 2.0).exp().log1p()
+        is_positive = self > 0
+        above, below = select(is_positive, self, 0.0), select(is_positive, 0.0, self)
+        return select(is_positive, above + (-above).exp().log1p(), below.exp().log1p())
+
+    def clip(self: Tensor, low: float | None = None, high: float | None = None) -> Tensor:
+        """min(max(x, low), high) (composed: where);  derivative 1 inside [low, high], 0 outside."""
+        if low is None and high is None:
+            raise ValueError("clip: give at least one of low and high (both are None)")
+        out = self
+        if low is not None:
+            out = select(out < low, low, out)
+        if high is not None:
+            out = select(out > high, high, out)
+        return out
+
+    clamp = clip
 
     # ------------------------------------------------------------------ trigonometry
 
@@ -143,8 +193,8 @@ class ElementwiseOps:
         min_val, max_val = real(min_val, "hardtanh", "min_val"), real(max_val, "hardtanh", "max_val")
         if not min_val < max_val:
             raise ValueError(f"hardtanh: expected min_val < max_val, got min_val={min_val}, max_val={max_val}")
-        inside = (self.data > min_val) & (self.data < max_val)
-        return select(inside, self, np.clip(self.data, min_val, max_val))
+        # two wheres on comparisons (not numpy masks), so tg.jit replays them with the data
+        return select(self < max_val, select(self > min_val, self, min_val), max_val)
 
     def relu6(self: Tensor) -> Tensor:
         """a = min(max(z, 0), 6) = hardtanh(z, 0, 6) (composed);  da/dz = 1 for 0 < z < 6, else 0."""
@@ -165,7 +215,7 @@ class ElementwiseOps:
         """
         if real(alpha, "celu", "alpha") == 0:
             raise ValueError("celu: alpha must not be 0 (it divides z)")
-        positive = self.data > 0
+        positive = self > 0
         negative_part = select(positive, self._constant(np.zeros((), dtype=self.dtype)), self)
         return select(positive, self, (negative_part * (1.0 / alpha)).expm1() * alpha)
 
@@ -204,7 +254,12 @@ class ElementwiseOps:
     # ------------------------------------------------------------------ floor division and remainder
 
     def floor_divide(self: Tensor, other: Any) -> Tensor:
-        """z = floor(x / y) (``//``; piecewise constant);  dz/dx = dz/dy = 0."""
+        """z = floor(x / y) (``//``; piecewise constant);  dz/dx = dz/dy = 0.
+
+        Two integer operands give an integer result (as PyTorch); dividing one by 0 is an error.
+        """
+        if _both_integer(self, other):
+            return _integer_op(np.floor_divide, self, other, "floor_divide")
         return (self / other).floor()
 
     def __floordiv__(self: Tensor, other: Any) -> Tensor:
@@ -213,11 +268,13 @@ class ElementwiseOps:
 
     def __rfloordiv__(self: Tensor, other: Any) -> Tensor:
         """c // x = floor(c / x) for a number or array c (piecewise constant);  gradient 0."""
-        return (other / self).floor()
+        return self._constant(other).floor_divide(self)
 
     def remainder(self: Tensor, other: Any) -> Tensor:
         """z = x - y floor(x / y) (``%``; sign of y, as Python, numpy and PyTorch) (composed);
-        dz/dx = 1, dz/dy = -floor(x / y)."""
+        dz/dx = 1, dz/dy = -floor(x / y). Two integer operands give an integer result."""
+        if _both_integer(self, other):
+            return _integer_op(np.mod, self, other, "remainder")
         return self - (self / other).floor() * other
 
     def __mod__(self: Tensor, other: Any) -> Tensor:
@@ -226,8 +283,7 @@ class ElementwiseOps:
 
     def __rmod__(self: Tensor, other: Any) -> Tensor:
         """c % x = c - x floor(c / x) for a number or array c (composed);  dz/dx = -floor(c / x)."""
-        other = self._constant(other)
-        return other - (other / self).floor() * self
+        return self._constant(other).remainder(self)
 
     # ------------------------------------------------------------------ logic (nonzero is true; no gradient)
 
@@ -246,3 +302,18 @@ class ElementwiseOps:
     def logical_xor(self: Tensor, other: Any) -> Tensor:
         """True where exactly one of x and y is nonzero (broadcasting; no gradient)."""
         return boolean(self, truth(self, "logical_xor") ^ truth(other, "logical_xor"))
+
+
+def _both_integer(x: Tensor, other: Any) -> bool:
+    """Whether x and ``other`` (a Tensor, array or number) both hold integers (or bools)."""
+    data = other.data if isinstance(other, type(x)) else np.asarray(other)
+    return x.dtype.kind in "iub" and data.dtype.kind in "iub"
+
+
+def _integer_op(fn: Any, x: Tensor, other: Any, op: str) -> Tensor:
+    """``fn`` (floor_divide or mod) of two integer operands as an integer constant (no gradient)."""
+    data = other.data if isinstance(other, type(x)) else np.asarray(other)
+    if np.any(data == 0):
+        raise ZeroDivisionError(f"{op}: integer division by zero (shapes {x.shape} and {np.shape(data)})")
+    result = np.asarray(fn(x.data, data))
+    return type(x)(result, dtype=result.dtype if result.dtype.kind in "iu" else np.int64)

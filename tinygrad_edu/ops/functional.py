@@ -30,7 +30,7 @@ def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
     """Y_ik = 1 if labels_i == k else 0: one row per label, ``num_classes`` columns (default max + 1).
 
     Labels of any shape give a result of shape ``labels.shape + (num_classes,)``, as
-    ``torch.nn.functional.one_hot``. A constant (no gradient).
+    ``torch.nn.functional.one_hot``: an int64 constant (no gradient); ``.float()`` makes a float target.
     """
     y = index_array(labels, "one_hot")
     if y.size and y.min() < 0:
@@ -38,8 +38,7 @@ def one_hot(labels: Any, num_classes: int = -1) -> Tensor:
     n = int(y.max()) + 1 if num_classes == -1 and y.size else num_classes
     if n < 0 or (y.size and y.max() >= n):
         raise ValueError(f"one_hot: label {int(y.max())} is out of range for num_classes={num_classes}")
-    # TODO(dtypes): PyTorch gives int64; until integer tensors exist this is the default float dtype
-    return Tensor(np.arange(n) == y[..., None])
+    return Tensor((np.arange(n) == y[..., None]).astype(np.int64), dtype=np.int64)
 
 
 # ====================================================================== einsum

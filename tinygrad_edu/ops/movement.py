@@ -21,13 +21,14 @@ import numpy as np
 
 from .. import primitives as P
 from ..torch_names import accepts_torch_names
-from ._shared import integer, one_axis, real, select
+from ._shared import integer, normalize_axis, one_axis, real, select
 
 if TYPE_CHECKING:
     from ..tensor_class import Tensor
 
 __all__ = ["MovementOps"]
 
+Axis = int | Sequence[int] | None
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 _NUMPY_PAD_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 
@@ -98,6 +99,67 @@ class MovementOps:
     """Mixin of movement and indexing ops for ``Tensor``."""
 
     __slots__ = ()
+
+    # ------------------------------------------------------------------ shapes and axes
+
+    @accepts_torch_names
+    def flatten(self: Tensor, start_axis: int = 0, end_axis: int = -1) -> Tensor:
+        """Merge axes start_axis..end_axis into one (composed: reshape)."""
+        if self.ndim == 0:
+            return self.reshape(1)
+        (start,), (end,) = (normalize_axis(a, self.ndim, "flatten") for a in (start_axis, end_axis))
+        if start > end:
+            raise ValueError(f"flatten: start_axis {start_axis} comes after end_axis {end_axis} (shape {self.shape})")
+        return self.reshape(self.shape[:start] + (-1,) + self.shape[end + 1 :])
+
+    def transpose(self: Tensor, dim0: int | None = None, dim1: int | None = None) -> Tensor:
+        """Swap two dimensions, as PyTorch's ``transpose(dim0, dim1)`` (composed: permute).
+
+        With no arguments a tensor of at most 2 dimensions is transposed (``.T``). numpy's
+        ``transpose(*axes)`` with a full permutation is :meth:`permute` here.
+        """
+        if dim0 is None and dim1 is None:
+            if self.ndim > 2:
+                raise TypeError(
+                    f"transpose: give the two dimensions to swap for a {self.ndim}-d tensor (shape {self.shape}), "
+                    "e.g. transpose(0, 1); for numpy's full reordering use permute(*dims)"
+                )
+            return self.permute(*reversed(range(self.ndim)))
+        if dim0 is None or dim1 is None:
+            raise TypeError("transpose: give both dimensions to swap, e.g. transpose(0, 1)")
+        return self.swapaxes(dim0, dim1)
+
+    def swapaxes(self: Tensor, axis1: int, axis2: int) -> Tensor:
+        """Exchange two axes (composed: permute)."""
+        (a,), (b,) = normalize_axis(axis1, self.ndim, "swapaxes"), normalize_axis(axis2, self.ndim, "swapaxes")
+        order = list(range(self.ndim))
+        order[a], order[b] = order[b], order[a]
+        return self.permute(*order)
+
+    @property
+    def T(self: Tensor) -> Tensor:
+        """All axes reversed (the matrix transpose for 2-d)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    @accepts_torch_names
+    def squeeze(self: Tensor, axis: Axis = None) -> Tensor:
+        """Remove size-1 axes (all, or the given ones) (composed: reshape)."""
+        if axis is None:
+            axes = tuple(i for i, n in enumerate(self.shape) if n == 1)
+        else:
+            axes = normalize_axis(axis, self.ndim, "squeeze")
+            for a in axes:
+                if self.shape[a] != 1:
+                    raise ValueError(f"squeeze: axis {a} has size {self.shape[a]}, not 1 (shape {self.shape})")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    @accepts_torch_names
+    def unsqueeze(self: Tensor, axis: int) -> Tensor:
+        """Insert a size-1 axis at ``axis`` (composed: reshape)."""
+        if not -self.ndim - 1 <= axis <= self.ndim:
+            raise ValueError(f"unsqueeze: axis {axis} out of range for shape {self.shape}")
+        axis = axis % (self.ndim + 1)
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     # ------------------------------------------------------------------ gather and scatter
 
@@ -172,7 +234,8 @@ class MovementOps:
             shape = None
         if shape != self.shape:
             raise ValueError(f"masked_fill: mask of shape {m.shape} does not broadcast to the input shape {self.shape}")
-        return select(~np.broadcast_to(m, self.shape), self, real(value, "masked_fill", "value"))
+        fill = np.asarray(real(value, "masked_fill", "value"), dtype=self.dtype)  # in x's dtype, as PyTorch
+        return select(~np.broadcast_to(m, self.shape), self, fill)
 
     def tril(self: Tensor, diagonal: int = 0) -> Tensor:
         """Lower triangle of the last two axes: z_ij = x_ij if j - i <= diagonal else 0 (composed: where)."""
@@ -414,4 +477,4 @@ def _triangle(x: Tensor, diagonal: int, lower: bool) -> Tensor:
     rows, cols = x.shape[-2:]
     offset = np.arange(cols)[None, :] - np.arange(rows)[:, None]  # j - i
     keep = offset <= diagonal if lower else offset >= diagonal
-    return select(keep, x, 0.0)
+    return select(keep, x, 0)

@@ -196,6 +196,7 @@ def fit(
     validation_data: Any = None,
     validation_split: float = 0.0,
     l2_lambda: float = 0.0,
+    l2_m: str = "batch",
     metric: Any = "auto",
     scheduler: Any = None,
     max_grad_norm: float | None = None,
@@ -215,7 +216,13 @@ def fit(
     ``batch_size`` here too is an error).
     ``loss_fn(outputs, y_batch)`` returns the mean cost J over the batch (e.g.
     ``nn.losses.cross_entropy``); ``l2_lambda`` adds the lectures' (lambda / 2m) sum ||W[l]||^2
-    with m = the batch size. ``seed`` seeds the shuffling.
+    to each batch's cost, with m = ``l2_m``: ``"batch"`` (the default) uses the batch size B, so
+    every step decays W by (alpha lambda / B) W -- under mini-batches N/B steps per epoch, a
+    regulariser N/B times stronger per epoch than full-batch GD with the same lambda;
+    ``"dataset"`` uses the number of training examples N, so each mini-batch gradient estimates
+    the gradient of the lectures' full-data J_reg = J + (lambda / 2N) sum ||W||^2 and the same
+    lambda means the same thing for every batch size. (With batch GD the two agree.)
+    ``seed`` seeds the shuffling.
     ``verbose``: 0 silent, 1 a progress bar (tqdm on a terminal or in Jupyter; otherwise, e.g. in
     a piped log, one line per epoch), 2 one line per epoch (see :mod:`tinygrad_edu.train.progress`).
     ``callbacks``: :class:`Callback` objects (Keras's hooks, see :mod:`tinygrad_edu.train.callbacks`)
@@ -238,6 +245,9 @@ def fit(
         or not math.isfinite(l2_lambda) or l2_lambda < 0
     ):
         raise ValueError(f"fit: l2_lambda (lambda) must be a finite number >= 0, got {l2_lambda!r}")
+    if l2_m not in ("batch", "dataset"):
+        raise ValueError(f"fit: l2_m must be 'batch' (m = batch size) or 'dataset' (m = training examples), "
+                         f"got {l2_m!r}")
     train_data, val_data = _split_validation(train_data, val_data, validation_data, validation_split)
     if isinstance(train_data, DataLoader):
         if batch_size is not None:
@@ -255,6 +265,7 @@ def fit(
     if val_data is not None:
         _as_arrays(val_data, "fit (validation_data)")
     metric_fn = resolve_metric(metric, loader.y, loss_fn)
+    l2_over = len(loader.y) if l2_m == "dataset" else None  # the m of lambda/2m; None: each batch's size
     anomaly_ctx: Callable[[], Any] | None = None
     if check_finite:
         from ..anomaly import detect_anomaly  # lazy: only when asked for
@@ -278,9 +289,9 @@ def fit(
                     hooks.batch_begin(batch)
                     if anomaly_ctx is not None:
                         with anomaly_ctx():
-                            loss, out = _step(model, loss_fn, optimizer, Xb, yb, l2_lambda, max_grad_norm)
+                            loss, out = _step(model, loss_fn, optimizer, Xb, yb, l2_lambda, l2_over, max_grad_norm)
                     else:
-                        loss, out = _step(model, loss_fn, optimizer, Xb, yb, l2_lambda, max_grad_norm)
+                        loss, out = _step(model, loss_fn, optimizer, Xb, yb, l2_lambda, l2_over, max_grad_norm)
                     history.record_step(loss)
                     total += loss * len(yb)
                     seen += len(yb)
@@ -344,13 +355,13 @@ def _record_epoch(history: History, epoch: int, logs: dict[str, float]) -> None:
 
 def _step(
     model: Any, loss_fn: LossFn, optimizer: Any, Xb: np.ndarray, yb: np.ndarray, l2_lambda: float,
-    max_grad_norm: float | None,
+    l2_over: int | None, max_grad_norm: float | None,
 ) -> tuple[float, np.ndarray]:
-    """One gradient step on one batch; returns (J, outputs)."""
+    """One gradient step on one batch; returns (J, outputs). ``l2_over``: the m of lambda/2m (None: the batch size)."""
     out = _forward(model, Xb)
     loss = loss_fn(out, yb)
     if l2_lambda:
-        loss = loss + l2_penalty(model, l2_lambda, len(yb))
+        loss = loss + l2_penalty(model, l2_lambda, len(yb) if l2_over is None else l2_over)
     optimizer.zero_grad()
     loss.backward()
     if max_grad_norm is not None:

@@ -161,7 +161,11 @@ def _tensor_rows(node: Any, show_values: bool, show_shapes: bool, show_grads: bo
 _OP_PARAMS = ("axis", "shape", "axes", "exponent", "dtype", "pad_width")
 
 #: The lectures' formula shown under a fused op's name (one node stands for several steps).
-_OP_FORMULAS = {"linear": "Z = A W^T + b", "softmax_cross_entropy": "dZ[L] = A[L] - Y"}
+_OP_FORMULAS = {
+    "linear": "Z = A W^T + b",
+    "softmax_cross_entropy": "dZ[L] = A[L] - Y",
+    "mse_loss": "dJ/dA = (2/m)(A - Y)",
+}
 
 
 def _op_label(node: Any, formula: str = "") -> str:
