@@ -8,6 +8,7 @@ where torch is importable the trajectories are also compared live.
 from __future__ import annotations
 
 import math
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -413,3 +414,40 @@ def test_the_usual_loop_is_unaffected_and_loading_or_initialising_bumps_the_vers
     assert model.weight._version == version + 1
     with pytest.raises(RuntimeError, match=r"modified by an inplace operation \(load_state_dict\)"):
         stale.backward()
+
+
+def test_a_shorthand_assignment_that_fails_for_one_group_changes_no_group() -> None:
+    a, b, opt = two_groups_sgd()  # group 1 has momentum 0, so nesterov=True is invalid there
+    with pytest.raises(ValueError, match="nesterov=True needs momentum > 0"):
+        opt.nesterov = True
+    assert [g["nesterov"] for g in opt.param_groups] == [False, False]
+
+
+@pytest.mark.parametrize(
+    "make, temporaries",
+    [
+        (lambda p: SGD(p, lr=0.1), 1),  # lr * g
+        (lambda p: SGD(p, lr=0.1, momentum=0.9), 1),
+        (lambda p: Momentum(p, lr=0.1), 1),
+        (lambda p: RMSprop(p), 1),
+        (lambda p: Adam(p), 2),  # the step and its denominator
+        (lambda p: AdamW(p), 2),
+    ],
+)
+def test_a_step_allocates_only_the_rules_temporaries(make, temporaries) -> None:
+    # issue 16: updates in place. Before, a step built new arrays for W, V and S (Adam: a peak of 6
+    # parameter-sized arrays, 2 kept); now the state is updated in place and only the rule's
+    # scratch arrays exist during the step (tracemalloc counts numpy's allocations)
+    p = Tensor(np.ones((100, 100)), requires_grad=True)
+    p.grad = Tensor(np.full((100, 100), 0.5))
+    opt = make([p])
+    opt.step()  # the state (V, S, buffers) is allocated on the first step
+    tracemalloc.start()
+    try:
+        opt.step()
+        retained, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    size = p.data.nbytes
+    assert peak <= temporaries * size + 20_000  # room for a few small Python objects
+    assert retained < 20_000

@@ -8,7 +8,7 @@ sequence: ``zeros(2, 3) == zeros((2, 3))``.
 
 The random factories take ``seed=``: an int (the same int, the same numbers), a
 ``numpy.random.Generator`` (shared, so successive calls continue one stream) or None
-(fresh entropy); see :mod:`tinygrad_edu.seeding`.
+(the package-wide generator that ``tg.manual_seed`` seeds); see :mod:`tinygrad_edu.seeding`.
 """
 
 from __future__ import annotations

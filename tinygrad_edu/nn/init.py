@@ -50,7 +50,6 @@ import numpy as np
 from ..argcheck import check_int, check_real
 from ..seeding import Seed, as_generator
 from ..tensor_class import Tensor
-from ..versions import record_write
 
 __all__ = [
     "calculate_fans",
@@ -82,7 +81,7 @@ def _target(t: Any, op: str) -> Tensor:
 def _fill(t: Tensor, values: np.ndarray | float, op: str) -> Tensor:
     _target(t, op)
     t.data[...] = values
-    record_write(t.data, f"init.{op}")  # an in-place write: bump the version counter
+    t._bump_version(f"init.{op}")  # an in-place write: bump the version counter
     return t
 
 

@@ -37,7 +37,6 @@ import numpy as np
 
 from .. import engine
 from ..tensor_class import Tensor, _to_float_array, get_default_dtype
-from ..versions import record_write
 
 __all__ = ["Module", "Parameter", "StateDictError", "LoadResult"]
 
@@ -369,7 +368,7 @@ class Module:
             )
         for key, array in arrays.items():
             np.copyto(own[key].data, array, casting="unsafe")
-            record_write(own[key].data, "load_state_dict")  # an in-place write: bump the version counter
+            own[key]._bump_version("load_state_dict")  # an in-place write: bump the version counter
         return LoadResult(missing, unexpected)
 
     # ------------------------------------------------------------------ printing

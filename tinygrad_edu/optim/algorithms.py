@@ -143,9 +143,11 @@ class RMSprop(Optimizer):
 
     def _update(self, w: np.ndarray, g: np.ndarray, state: dict[str, Any], group: dict[str, Any]) -> None:
         s = state.setdefault("S", np.zeros_like(w))
+        step = np.multiply(g, g)  # the one scratch array: (1 - beta) dW^2, then the step
+        step *= 1.0 - group["beta"]
         s *= group["beta"]
-        s += (1.0 - group["beta"]) * g * g
-        step = np.sqrt(s)
+        s += step
+        np.sqrt(s, out=step)
         step += group["eps"]
         np.divide(g, step, out=step)
         step *= group["lr"]
@@ -193,9 +195,11 @@ class Adam(Optimizer):
         s = state.setdefault("S", np.zeros_like(w))
         v *= beta1
         v += (1.0 - beta1) * g
+        denominator = np.multiply(g, g)  # (1 - beta2) dW^2, then S^, then sqrt(S^) + eps: one array
+        denominator *= 1.0 - beta2
         s *= beta2
-        s += (1.0 - beta2) * g * g
-        denominator = s / (1.0 - beta2**t)  # S^, then sqrt(S^) + eps, in one array
+        s += denominator
+        np.divide(s, 1.0 - beta2**t, out=denominator)
         np.sqrt(denominator, out=denominator)
         denominator += group["eps"]
         step = v / (1.0 - beta1**t)  # V^, then the whole step

@@ -33,7 +33,6 @@ from ..engine import enable_grad, no_grad
 from ..nn.module import Parameter
 from ..tensor_class import Tensor
 from ..value import Value
-from ..versions import record_write
 
 __all__ = ["Optimizer"]
 
@@ -178,8 +177,9 @@ class Optimizer:
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self.__dict__.get("defaults", {}):
-            for group in self.param_groups:
-                group.update(self._checked({**group, name: value}, type(self).__name__))
+            checked = [self._checked({**group, name: value}, type(self).__name__) for group in self.param_groups]
+            for group, new in zip(self.param_groups, checked):  # all valid: only now change them
+                group.update(new)
             return
         object.__setattr__(self, name, value)
 
@@ -210,7 +210,6 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        op = f"{type(self).__name__}.step"
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -228,7 +227,7 @@ class Optimizer:
                     if isinstance(p, Tensor):
                         # an in-place write, as w -= ... under no_grad: bump the version counter, so a
                         # graph that saved p before this step refuses to backward (versions.check_saved)
-                        record_write(w, op)
+                        p._bump_version(f"{type(self).__name__}.step")
                     else:
                         p.data = float(w)
         return loss
