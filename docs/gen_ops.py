@@ -119,7 +119,7 @@ def generate() -> str:
         "suite checks that this page is up to date). Every `Tensor` op and functional op, its family (the module",
         "of `tinygrad_edu.ops` it lives in, or the core kept in `tensor_class`), and its tier:",
         "",
-        "- **primitive**: it has its own forward and VJP in `tinygrad_edu/primitives.py`;",
+        "- **primitive**: it has its own forward and VJP in `tinygrad_edu/primitives/`;",
         "- **composed**: built from other ops, so its gradient (and second derivative) comes from the chain rule;",
         "- **composed (gradient 0)**: piecewise constant (floor, round, ...): in the graph, with gradient 0;",
         "- **no gradient**: returns indices or truth values.",
