@@ -25,13 +25,14 @@ sys.path.insert(0, str(ROOT))
 from tinygrad_edu import tensor_class  # noqa: E402
 from tinygrad_edu.ops import elementwise, functional, movement, reductions  # noqa: E402
 
-# The ops defined in tensor_class itself (the primitives' front doors and a few helpers), by family.
+# The core ops: the primitives' front doors, defined in tensor_class itself, in its core mixins
+# ops.arithmetic and ops.indexing, and in tensor_functions (re-exported by tensor_class), by family.
 CORE = {
     "elementwise": ["__add__", "__sub__", "__mul__", "__truediv__", "__pow__", "__neg__", "exp", "log", "sqrt",
                     "abs", "tanh", "sigmoid", "relu", "sign", "cast", "maximum", "minimum", "where"],
     "reductions": ["sum", "max"],
-    "movement": ["reshape", "permute", "expand", "__getitem__", "concatenate", "stack"],
-    "matmul": ["matmul"],
+    "movement": ["reshape", "view", "permute", "expand", "broadcast_to", "__getitem__", "concatenate", "stack"],
+    "matmul": ["matmul", "dot"],
 }
 EXAMPLE = [
     "## Example",

@@ -2,10 +2,22 @@
 
 Read :mod:`tinygrad_edu.engine`, :mod:`tinygrad_edu.value` and :mod:`tinygrad_edu.primitives`
 first. Here ``Tensor._apply`` records a primitive exactly as ``Value._result`` records a
-scalar op; the rest of the file is the core of the user-facing ops (arithmetic, the
-primitives' front doors, dtypes, comparisons). The other ops come by family from the mixins
-of :mod:`tinygrad_edu.ops` (elementwise, reductions, movement; ``docs/ops.md`` lists them
-all). Next: :mod:`tinygrad_edu.nn`.
+scalar op; the rest of the file is the core every op builds on: construction and the dtype
+policy (``_to_float_array``, ``_constant``, ``cast``), broadcasting binary ops (``_binary``),
+``backward``/``grad`` plumbing, comparisons (``_compare``), ``sum``/``max``, and numpy
+interop/repr. The ops themselves come by family from the mixins of :mod:`tinygrad_edu.ops`
+(``docs/ops.md`` lists them all):
+
+* :mod:`tinygrad_edu.ops.arithmetic` -- ``+ - * / **``, ``@`` (matmul), ``& | ^ ~``, ``< == ...``
+  and the unary primitives (exp, log, sqrt, abs, tanh, sigmoid, relu);
+* :mod:`tinygrad_edu.ops.indexing` -- reshape, permute, mT, expand and ``t[index]``;
+* :mod:`tinygrad_edu.ops.elementwise`, :mod:`~tinygrad_edu.ops.reductions`,
+  :mod:`~tinygrad_edu.ops.movement` -- the composed ops;
+* :mod:`tinygrad_edu.tensor_functions` -- ``where``, ``maximum``, ``minimum``, ``cat``,
+  ``stack``, ``grad`` (re-exported here);
+* :mod:`tinygrad_edu.tensor_inplace` -- the in-place ops (below).
+
+Next: :mod:`tinygrad_edu.nn`.
 
 Two tiers, as in tinygrad:
 
@@ -57,8 +69,6 @@ and ``~`` combine them. A float tensor is not an index (an ``IndexError``, as in
 
 from __future__ import annotations
 
-import functools
-import math
 from collections.abc import Iterator, Sequence
 from typing import Any, Union
 
@@ -70,14 +80,21 @@ from .dtypes import _BOOL, _DTYPE_SET, _FLOAT_DTYPES, DTYPES, as_dtype, get_defa
 from .dtypes import check_can_require_grad as _check_can_require_grad
 from .dtypes import promote as _promote
 from .dtypes import result_dtype as _result_dtype
-from .ops._shared import as_ints as _as_ints
+from .ops._shared import broadcast_shape as _broadcast_shape
 from .ops._shared import normalize_axis as _normalize_axis
 from .ops._shared import normalize_axis_cached as _normalize_axis_cached  # noqa: F401 (tests clear its cache)
+from .ops.arithmetic import ArithmeticOps
+from .ops.arithmetic import _is_float as _is_float  # noqa: F401 (re-exported: it lived here)
+from .ops.arithmetic import _no_bool_arithmetic as _no_bool_arithmetic  # noqa: F401 (re-exported)
 from .ops.elementwise import ElementwiseOps
+from .ops.indexing import IndexingOps
+from .ops.indexing import _normalize_index as _normalize_index  # noqa: F401 (re-exported: it lived here)
+from .ops.indexing import _resolve_shape as _resolve_shape  # noqa: F401 (re-exported)
+from .ops.indexing import _resolve_shape_cached as _resolve_shape_cached  # noqa: F401 (tests clear its cache)
 from .ops.movement import MovementOps
 from .ops.reductions import ReductionOps
 from .tensor_inplace import InplaceOps
-from .torch_names import accepts_torch_names, add_torch_names
+from .torch_names import add_torch_names
 from .versions import CLOCK, check_saved, version_of
 
 __all__ = [
@@ -171,30 +188,11 @@ _current_scope = engine.current_scope
 _new_tensor = object.__new__
 
 
-@functools.lru_cache(maxsize=1024)  # a model broadcasts the same few pairs of shapes on every step
-def _broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[int, ...]:
-    """numpy's broadcasting rule, with an error that names the op and both shapes."""
-    n = max(len(a), len(b))
-    pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-    out = []
-    for x, y in zip(pa, pb):
-        if x == y or y == 1:
-            out.append(x)
-        elif x == 1:
-            out.append(y)
-        else:
-            raise ValueError(
-                f"{op}: shapes {a} and {b} cannot be broadcast together (axis sizes {x} and {y} "
-                "differ and neither is 1). Reshape or transpose one operand."
-            )
-    return tuple(out)
-
-
-class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
+class Tensor(InplaceOps, ArithmeticOps, IndexingOps, ElementwiseOps, ReductionOps, MovementOps):
     """An n-d array in the computation graph: float (differentiable), or int/bool (labels, masks).
 
-    The ops of the families in :mod:`tinygrad_edu.ops` (elementwise, reductions,
-    movement/indexing) and the in-place ops (:mod:`tinygrad_edu.tensor_inplace`) are
+    The ops of the families in :mod:`tinygrad_edu.ops` (arithmetic, indexing, elementwise,
+    reductions, movement) and the in-place ops (:mod:`tinygrad_edu.tensor_inplace`) are
     inherited from their mixins; the core ones are below. ``Tensor(data)`` makes a float
     tensor; ``tg.tensor(data)`` infers int64/bool as ``torch.tensor`` (see the module docstring).
 
@@ -523,121 +521,7 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
 
     __hash__ = object.__hash__
 
-    # ------------------------------------------------------------------ arithmetic (primitives)
-
-    def __add__(self, other: ArrayLike) -> Tensor:
-        """z = x + y (primitive ``add``; broadcasts through ``expand``);  dL/dx = g, dL/dy = g."""
-        return self._binary(P.Add, other)
-
-    def __radd__(self, other: ArrayLike) -> Tensor:
-        """z = c + x for a number or array c (reflected ``add``)."""
-        return self._binary(P.Add, other, reverse=True)
-
-    def __sub__(self, other: ArrayLike) -> Tensor:
-        """z = x - y (primitive ``sub``);  dL/dx = g, dL/dy = -g."""
-        if self.data.dtype is _BOOL or getattr(other, "dtype", None) is _BOOL:
-            _no_bool_arithmetic("sub (-)", self, other)
-        return self._binary(P.Sub, other)
-
-    def __rsub__(self, other: ArrayLike) -> Tensor:
-        """z = c - x for a number or array c (reflected ``sub``);  dL/dx = -g."""
-        if self.data.dtype is _BOOL or getattr(other, "dtype", None) is _BOOL:
-            _no_bool_arithmetic("sub (-)", self, other)
-        return self._binary(P.Sub, other, reverse=True)
-
-    def __mul__(self, other: ArrayLike) -> Tensor:
-        """z = x * y elementwise (primitive ``mul``);  dL/dx = g * y, dL/dy = g * x."""
-        return self._binary(P.Mul, other)
-
-    def __rmul__(self, other: ArrayLike) -> Tensor:
-        """z = c * x for a number or array c (reflected ``mul``);  dL/dx = g * c."""
-        return self._binary(P.Mul, other, reverse=True)
-
-    def __truediv__(self, other: ArrayLike) -> Tensor:
-        """z = x / y (primitive ``div``);  dL/dx = g / y, dL/dy = -g x / y^2. Integers divide to floats."""
-        if self.data.dtype.kind != "f" and not _is_float(other):
-            return self._floating()._binary(P.Div, other)
-        return self._binary(P.Div, other)
-
-    def __rtruediv__(self, other: ArrayLike) -> Tensor:
-        """z = c / x for a number or array c (reflected ``div``);  dL/dx = -g c / x^2."""
-        if self.data.dtype.kind != "f" and not _is_float(other):
-            return self._floating()._binary(P.Div, other, reverse=True)
-        return self._binary(P.Div, other, reverse=True)
-
-    def __pow__(self, exponent: ArrayLike) -> Tensor:
-        """z = x^c for a number c (primitive ``PowConst``;  dL/dx = g c x^(c-1)) or z = x^y for a
-        tensor or array y (primitive ``Pow``;  dL/dx = g y x^(y-1), dL/dy = g x^y ln x, x > 0)."""
-        if isinstance(exponent, (int, float)) and not isinstance(exponent, bool):
-            return Tensor._apply(P.PowConst, self, exponent=float(exponent))
-        return self._binary(P.Pow, exponent)
-
-    def __rpow__(self, base: ArrayLike) -> Tensor:
-        """z = a^x for a number or array a > 0 (reflected ``pow``);  dL/dx = g a^x ln a."""
-        return self._binary(P.Pow, base, reverse=True)
-
-    def __neg__(self) -> Tensor:
-        """z = -x (primitive ``neg``);  dL/dx = -g."""
-        if self.data.dtype is _BOOL:
-            _no_bool_arithmetic("neg (-)", self, None)
-        return Tensor._apply(P.Neg, self)
-
-    def __rmatmul__(self, other: ArrayLike) -> Tensor:
-        """Z = C @ X for a constant array C (see ``matmul``)."""
-        return self._constant(other).matmul(self)
-
-    def matmul(self, other: ArrayLike) -> Tensor:
-        """Z = X @ Y, Z_ij = sum_k X_ik Y_kj;  dL/dX = G @ Y^T, dL/dY = X^T @ G (primitive ``matmul``).
-
-        numpy's rules: 1-d operands are promoted to a row/column
-        and the added axis removed afterwards; leading (batch) axes broadcast.
-        Composed of ``reshape``, ``expand`` and the 2-d/batched ``MatMul`` primitive."""
-        other = self._constant(other)
-        x, y = self, other
-        xd, yd = x.data, y.data
-        if xd.ndim == 2 == yd.ndim and xd.shape[1] == yd.shape[0] and xd.dtype == yd.dtype:
-            return Tensor._apply(P.MatMul, x, y)  # fast path: two matrices (every layer and matmul VJP)
-        if x.ndim == 0 or y.ndim == 0:
-            raise ValueError(f"matmul: operands must have at least 1 dimension, got shapes {x.shape} and {y.shape}")
-        if x.shape[-1] != y.shape[-2 if y.ndim > 1 else 0]:
-            raise ValueError(
-                f"matmul: shapes {x.shape} and {y.shape} are not aligned: the last axis of the first "
-                f"({x.shape[-1]}) must equal the {'second-to-last' if y.ndim > 1 else 'only'} axis of the "
-                f"second ({y.shape[-2 if y.ndim > 1 else 0]})"
-            )
-        squeeze_first, squeeze_last = x.ndim == 1, y.ndim == 1
-        if squeeze_first:
-            x = x.reshape(1, x.shape[0])
-        if squeeze_last:
-            y = y.reshape(y.shape[0], 1)
-        if x.ndim > 2 or y.ndim > 2:
-            try:
-                batch = _broadcast_shape(x.shape[:-2], y.shape[:-2], "matmul")
-            except ValueError:
-                raise ValueError(
-                    f"matmul: shapes {self.shape} and {other.shape}: the batch axes {x.shape[:-2]} and "
-                    f"{y.shape[:-2]} cannot be broadcast together"
-                ) from None
-            if engine.is_grad_enabled():
-                if x.requires_grad and x.shape[:-2] != batch:
-                    x = x.expand(batch + x.shape[-2:])
-                if y.requires_grad and y.shape[:-2] != batch:
-                    y = y.expand(batch + y.shape[-2:])
-        if x.dtype != y.dtype:
-            common = _promote(x.dtype, y.dtype)
-            x, y = x.cast(common), y.cast(common)
-        out = Tensor._apply(P.MatMul, x, y)
-        if squeeze_first:
-            out = out.reshape(out.shape[:-2] + out.shape[-1:])
-        if squeeze_last:
-            out = out.reshape(out.shape[:-1])
-        return out
-
-    __matmul__ = matmul
-
-    def dot(self, other: ArrayLike) -> Tensor:
-        """Alias of ``matmul`` (inner product for two 1-d tensors)."""
-        return self.matmul(other)
+    # ------------------------------------------------------------------ dtypes (the policy's entry points)
 
     def cast(self, dtype: Any) -> Tensor:
         """This tensor in another dtype (no-op if already that dtype).
@@ -701,61 +585,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
                 _broadcast_shape(self.data.shape, other_data.shape, name)
         return _wrap(op(self.data, other_data))
 
-    def _logical(self, other: ArrayLike | None, op: Any, name: str) -> Tensor:
-        """Bitwise ``& | ^ ~`` on bool (logical and, or, xor, not) and integer tensors, as PyTorch."""
-        operands = [self] if other is None else [self, self._constant(other, name)]
-        for t in operands:
-            if t.data.dtype.kind not in "biu":
-                raise TypeError(
-                    f"{name}: needs bool or integer tensors, got {t.dtype} (shape {t.shape}); for masks "
-                    "combine comparisons, e.g. (x > 0) & (x < 6)"
-                )
-        if other is None:
-            return _wrap(op(self.data))
-        if self.data.shape != operands[1].data.shape:
-            _broadcast_shape(self.data.shape, operands[1].data.shape, name)
-        return _wrap(op(self.data, operands[1].data).astype(_promote(self.dtype, operands[1].dtype)))
-
-    def __and__(self, other: ArrayLike) -> Tensor:
-        """x & y: logical and of bool tensors (bitwise for integers)."""
-        return self._logical(other, np.bitwise_and, "and (&)")
-
-    __rand__ = __and__
-
-    def __or__(self, other: ArrayLike) -> Tensor:
-        """x | y: logical or of bool tensors (bitwise for integers)."""
-        return self._logical(other, np.bitwise_or, "or (|)")
-
-    __ror__ = __or__
-
-    def __xor__(self, other: ArrayLike) -> Tensor:
-        """x ^ y: logical xor of bool tensors (bitwise for integers)."""
-        return self._logical(other, np.bitwise_xor, "xor (^)")
-
-    __rxor__ = __xor__
-
-    def __invert__(self) -> Tensor:
-        """~x: logical not of a bool tensor (bitwise not for integers)."""
-        return self._logical(None, np.invert, "invert (~)")
-
-    def __lt__(self, other: ArrayLike) -> Tensor:
-        return self._compare(other, np.less, "lt")
-
-    def __le__(self, other: ArrayLike) -> Tensor:
-        return self._compare(other, np.less_equal, "le")
-
-    def __gt__(self, other: ArrayLike) -> Tensor:
-        return self._compare(other, np.greater, "gt")
-
-    def __ge__(self, other: ArrayLike) -> Tensor:
-        return self._compare(other, np.greater_equal, "ge")
-
-    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.equal, "eq")  # type: ignore[arg-type]
-
-    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
-        return self._compare(other, np.not_equal, "ne")  # type: ignore[arg-type]
-
     def zeros_like(self) -> Tensor:
         """A constant of zeros with this tensor's shape and dtype."""
         return _wrap(np.zeros_like(self.data))
@@ -763,38 +592,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
     def sign(self) -> Tensor:
         """sign(x) in {-1, 0, 1}: a constant (its derivative is 0 wherever it exists)."""
         return _wrap(np.sign(self.data))
-
-    # ------------------------------------------------------------------ unary functions
-
-    def exp(self) -> Tensor:
-        """z = e^x (primitive);  dz/dx = e^x = z."""
-        return Tensor._apply(P.Exp, self._floating())
-
-    def log(self) -> Tensor:
-        """z = ln x (primitive);  dz/dx = 1/x. ln 0 = -inf, ln of a negative number = nan."""
-        return Tensor._apply(P.Log, self._floating())
-
-    def sqrt(self) -> Tensor:
-        """z = sqrt(x) (primitive);  dz/dx = 1 / (2 sqrt(x)), inf at 0."""
-        return Tensor._apply(P.Sqrt, self._floating())
-
-    def abs(self) -> Tensor:
-        """z = |x| (primitive);  dz/dx = sign(x), 0 at 0."""
-        return Tensor._apply(P.Abs, self)
-
-    __abs__ = abs
-
-    def tanh(self) -> Tensor:
-        """a = tanh(z) (primitive);  da/dz = 1 - tanh(z)^2 = 1 - a^2."""
-        return Tensor._apply(P.Tanh, self._floating())
-
-    def sigmoid(self) -> Tensor:
-        """a = sigma(z) = 1 / (1 + e^-z) (primitive, stable);  da/dz = sigma(z)(1 - sigma(z)) = a(1 - a)."""
-        return Tensor._apply(P.Sigmoid, self._floating())
-
-    def relu(self) -> Tensor:
-        """a = max(0, z) (primitive);  da/dz = 1 if z > 0 else 0 (relu'(0) = 0)."""
-        return Tensor._apply(P.Relu, self)
 
     # ------------------------------------------------------------------ reductions
 
@@ -828,66 +625,6 @@ class Tensor(InplaceOps, ElementwiseOps, ReductionOps, MovementOps):
         if self.data.size == 0:
             raise ValueError(f"max: cannot reduce an empty tensor of shape {self.shape}")
         return Tensor._apply(P.Max, self, axis=axes, keepdims=keepdims)
-
-    # ------------------------------------------------------------------ movement
-
-    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
-        """The same elements in a new shape (primitive); one axis may be -1."""
-        new = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-        if new == self.data.shape:  # fast path (VJPs reshape to known shapes often)
-            return self
-        try:
-            resolved = _resolve_shape(new, self.data.size)
-        except ValueError as err:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {self.shape} to {new}: {err}") from None
-        if resolved == self.shape:
-            return self
-        return Tensor._apply(P.Reshape, self, shape=resolved)
-
-    view = reshape
-
-    def permute(self, *axes: int | Sequence[int]) -> Tensor:
-        """Reorder the axes (primitive)."""
-        order = tuple(axes[0]) if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes
-        if not all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in order):
-            raise TypeError(f"permute: axes must be integers, got {order!r:.60} for shape {self.shape}")
-        if sorted(a % max(self.ndim, 1) for a in order) != list(range(self.ndim)):
-            raise ValueError(f"permute: {order} is not a permutation of the {self.ndim} axes of shape {self.shape}")
-        order = tuple(int(a) % self.ndim for a in order)
-        if order == tuple(range(self.ndim)):
-            return self
-        return Tensor._apply(P.Permute, self, axes=order)
-
-    @property
-    def mT(self) -> Tensor:
-        """The last two axes swapped (a batch of transposed matrices)."""
-        if self.ndim < 2:
-            raise ValueError(f"mT: needs at least 2 dimensions, got shape {self.shape}")
-        n = self.data.ndim
-        axes = (1, 0) if n == 2 else (*range(n - 2), n - 1, n - 2)
-        return Tensor._apply(P.Permute, self, axes=axes)  # used by every matmul VJP
-
-    def expand(self, *shape: int | Sequence[int]) -> Tensor:
-        """Broadcast to ``shape`` (primitive; its VJP sums over the broadcast axes)."""
-        target = _as_ints(shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape,
-                          "expand", "the sizes of the target shape")
-        if target == self.data.shape:
-            return self
-        try:  # numpy's broadcast_to checks the shapes (cheaper than checking them here first)
-            return Tensor._apply(P.Expand, self, shape=target)
-        except ValueError:
-            raise ValueError(f"expand: cannot broadcast shape {self.shape} to {target}") from None
-
-    broadcast_to = expand
-
-    def __getitem__(self, index: Any) -> Tensor:
-        """Indexing as numpy: ints, slices, None, Ellipsis, integer arrays (repeats accumulate
-        gradients) and boolean masks (primitive ``getitem``)."""
-        return Tensor._apply(P.Getitem, self, index=self._index(index, "getitem"))
-
-    def _index(self, index: Any, op: str) -> tuple[Any, ...]:
-        """``index`` checked against this tensor's shape, with tensors and lists as numpy arrays."""
-        return _normalize_index(index, self.shape, op)
 
     @property
     def _version(self) -> int:
@@ -967,214 +704,6 @@ def _own_leaf_grads(leaves: Sequence[Tensor]) -> None:
         node.grad = g
 
 
-def _no_bool_arithmetic(op: str, x: Tensor, other: Any) -> None:
-    """PyTorch refuses - with bool tensors (a mask is not a number): say what to write instead."""
-    raise TypeError(
-        f"{op}: a bool tensor (shape {x.shape if x.data.dtype is _BOOL else np.shape(other)}) cannot be "
-        "subtracted or negated (as PyTorch); to invert a mask use ~mask, for 0/1 numbers mask.long() or mask.float()"
-    )
-
-
-def _is_float(x: Any) -> bool:
-    """Whether ``x`` (a Tensor, array, numpy scalar or Python number) is a float: then integer
-    division by it follows the promotion rules; integer / integer gives the default float."""
-    return isinstance(x, float) or getattr(x, "dtype", None) is not None and np.dtype(x.dtype).kind == "f"
-
-
-def _resolve_shape(shape: tuple[Any, ...], size: int) -> tuple[int, ...]:
-    """``shape`` as a tuple of ints with its -1 axis (if any) filled in, checked against ``size``."""
-    return _resolve_shape_cached(_as_ints(shape, "reshape", "the new shape's sizes"), size)
-
-
-@functools.lru_cache(maxsize=1024)  # VJPs reshape to the same few shapes on every step (keys: ints only)
-def _resolve_shape_cached(shape: tuple[int, ...], size: int) -> tuple[int, ...]:
-    unknown = [i for i, n in enumerate(shape) if n == -1]
-    if len(unknown) > 1:
-        raise ValueError("only one axis may be -1")
-    known = math.prod(n for n in shape if n != -1)
-    if unknown:
-        if known == 0 or size % known:
-            raise ValueError(f"{size} elements do not fill a whole number of rows of {known}")
-        shape = shape[: unknown[0]] + (size // known,) + shape[unknown[0] + 1 :]
-    if math.prod(shape) != size or any(n < 0 for n in shape):
-        raise ValueError(f"{size} elements do not fit shape {shape}")
-    return shape
-
-
-def _normalize_index(index: Any, shape: tuple[int, ...], op: str = "getitem") -> Any:
-    """Tensors and lists in an index become numpy arrays (they carry no gradient), checked against ``shape``.
-
-    As PyTorch: integer tensors index as integer arrays, bool tensors (comparisons, ``&``, ``|``)
-    as masks whose shape must match the axes they cover, and a float tensor is an error -- a 0/1
-    float mask would otherwise silently pick elements 0 and 1.
-    """
-    items = index if isinstance(index, tuple) else (index,)
-    out = []
-    axis = 0  # the axis of ``shape`` the next item indexes (for the mask check; numpy checks after an Ellipsis)
-    for item in items:
-        if isinstance(item, Tensor):
-            item = item.data
-        elif isinstance(item, list):
-            item = np.asarray(item)
-        if isinstance(item, np.ndarray):
-            if item.dtype.kind == "f" or item.dtype.kind not in "iub":
-                raise IndexError(
-                    f"{op}: tensors used as indices must be integer or bool (as PyTorch), got {item.dtype}. "
-                    "For a mask use a comparison, (x > 0) & (x < 6), or t.bool(); for indices t.long()"
-                )
-            if item.dtype.kind == "b" and axis >= 0:
-                covered = shape[axis : axis + item.ndim]
-                if item.shape != covered:
-                    raise IndexError(
-                        f"{op}: a boolean mask of shape {item.shape} does not match the shape {covered} of the "
-                        f"axes it indexes (tensor shape {shape}); a mask needs the shape of what it selects from"
-                    )
-                axis += item.ndim
-            else:
-                axis += 1
-        elif item is Ellipsis:
-            axis = -len(shape) - 1  # unknown from here on
-        elif item is not None:
-            axis += 1
-        out.append(item)
-    normalized = tuple(out)
-    try:
-        np.empty(shape, dtype=np.bool_)[normalized]  # validate cheaply (1 byte per element view)
-    except (IndexError, ValueError) as err:
-        raise IndexError(f"{op}: index {index!r} is invalid for shape {shape}: {err}") from None
-    return normalized
-
-
-# ====================================================================== module-level ops
-
-
-def _operand(x: ArrayLike, op: str) -> Tensor:
-    """``x`` as a Tensor operand of ``op`` (the Tensor policy; a bad ``x`` is an error naming ``op``)."""
-    return x if isinstance(x, Tensor) else Tensor(_to_float_array(x, op=op))
-
-
-def _sequence(items: Any, op: str) -> Sequence[Any]:
-    """``items`` if it is a list or tuple (of tensors), else a ``TypeError`` naming ``op``."""
-    if not isinstance(items, (list, tuple)):
-        raise TypeError(f"{op}: expected a list or tuple of tensors, got {type(items).__name__}: {items!r:.60}")
-    return items
-
-
-def where(cond: ArrayLike, x: ArrayLike, y: ArrayLike) -> Tensor:
-    """x where cond is true (nonzero) else y, broadcasting all three (primitive ``where``)."""
-    # The condition is not copied to bool (numpy's where reads any nonzero as true): keeping the
-    # comparison's own array (or the caller's) lets tg.jit's trace see where it comes from.
-    if isinstance(cond, Tensor):
-        cond_array = cond.data
-    elif isinstance(cond, np.ndarray) and cond.dtype.kind in "biuf":
-        cond_array = cond
-    else:
-        cond_array = _to_float_array(cond, op="where")
-    anchor = x if isinstance(x, Tensor) else (y if isinstance(y, Tensor) else _operand(x, "where"))
-    tx, ty = anchor._constant(x, "where"), anchor._constant(y, "where")
-    shape = _broadcast_shape(_broadcast_shape(cond_array.shape, tx.shape, "where"), ty.shape, "where")
-    if engine.is_grad_enabled():
-        tx = tx.expand(shape) if tx.requires_grad else tx
-        ty = ty.expand(shape) if ty.requires_grad else ty
-    if tx.dtype != ty.dtype:
-        common = _promote(tx.dtype, ty.dtype)
-        tx, ty = tx.cast(common), ty.cast(common)
-    return Tensor._apply(P.Where, tx, ty, cond=np.broadcast_to(cond_array, shape))
-
-
-def maximum(x: ArrayLike, y: ArrayLike) -> Tensor:
-    """Elementwise max(x, y) (primitive); ties split the gradient evenly."""
-    tx = _operand(x, "maximum")
-    return tx._binary(P.Maximum, y)
-
-
-def minimum(x: ArrayLike, y: ArrayLike) -> Tensor:
-    """Elementwise min(x, y) = -max(-x, -y) (composed)."""
-    tx = _operand(x, "minimum")
-    return -maximum(-tx, -tx._constant(y, "minimum"))
-
-
-@accepts_torch_names
-def concatenate(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along ``axis`` (primitive ``concatenate``;  dL/dx_i = the slice of g where x_i lies)."""
-    parts = [_operand(t, "concatenate") for t in _sequence(tensors, "concatenate")]
-    if not parts:
-        raise ValueError("concatenate: needs at least one tensor")
-    first = parts[0]
-    if first.ndim == 0:
-        raise ValueError("concatenate: zero-dimensional tensors cannot be concatenated; use stack")
-    (axis,) = _normalize_axis(axis, first.ndim, "concatenate")
-    for t in parts[1:]:
-        if t.ndim != first.ndim or any(a != b for i, (a, b) in enumerate(zip(t.shape, first.shape)) if i != axis):
-            raise ValueError(
-                f"concatenate: shapes {first.shape} and {t.shape} differ outside axis {axis}"
-            )
-    if any(t.dtype != first.dtype for t in parts[1:]):
-        common = np.result_type(*(t.dtype for t in parts))
-        parts = [t.cast(common) for t in parts]
-    return Tensor._apply(P.Concatenate, *parts, axis=axis)
-
-
-cat = concatenate  # PyTorch's name (tg.cat(tensors, dim=0))
-
-
-@accepts_torch_names
-def stack(tensors: Sequence[Tensor], axis: int = 0) -> Tensor:
-    """Join tensors along a new axis (composed: unsqueeze + concatenate)."""
-    parts = [_operand(t, "stack") for t in _sequence(tensors, "stack")]
-    if not parts:
-        raise ValueError("stack: needs at least one tensor")
-    for t in parts[1:]:
-        if t.shape != parts[0].shape:
-            raise ValueError(f"stack: all tensors need the same shape, got {parts[0].shape} and {t.shape}")
-    return concatenate([t.unsqueeze(axis) for t in parts], axis=axis)
-
-
-def grad(
-    output: Tensor,
-    inputs: Tensor | Sequence[Tensor],
-    grad_output: ArrayLike | None = None,
-    retain_graph: bool = False,
-    create_graph: bool = False,
-    allow_unused: bool = False,
-) -> list[Tensor | None]:
-    """dL/d(input) for each input, without touching any ``.grad`` (like ``torch.autograd.grad``).
-
-    Returns a list with one gradient per input (also for a single ``inputs`` tensor), each a
-    Tensor of that input's shape and dtype. Inputs may be leaves or intermediate results.
-
-    * ``grad_output`` is dL/d(output): required for a non-scalar output (same shape),
-      1 by default for a scalar one.
-    * The graph is released afterwards, as after ``backward``, unless ``retain_graph=True``
-      (needed to call ``grad`` or ``backward`` through it again).
-    * ``create_graph=True`` records the backward pass, so the results are themselves
-      differentiable (Hessian-vector products, gradient penalties); it implies
-      ``retain_graph``. Without it the results are constants with arrays of their own.
-    * Every input must require grad. An input the output does not depend on raises
-      unless ``allow_unused=True`` (then its entry is ``None``).
-    """
-    if not isinstance(output, Tensor):
-        raise TypeError(f"grad: output must be a Tensor (the result of a computation), got {type(output).__name__}")
-    seq = [inputs] if isinstance(inputs, Tensor) else list(_sequence(inputs, "grad"))
-    for i, t in enumerate(seq):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"grad: inputs must be Tensors, got {type(t).__name__} for input {i}")
-        if not t.requires_grad:
-            raise RuntimeError(
-                f"grad: input {i} (shape {t.shape}) does not require grad, so it has no gradient; "
-                "create it with requires_grad=True"
-            )
-    seed = output._seed(grad_output, "grad")
-    result = engine.gradients(output, seed, seq, retain_graph=retain_graph or create_graph, create_graph=create_graph)
-    for i, (t, g) in enumerate(zip(seq, result)):
-        if g is None and not allow_unused:
-            raise RuntimeError(
-                f"grad: input {i} (shape {t.shape}) is not used to compute the output; "
-                "pass allow_unused=True to get None for it"
-            )
-    return result if create_graph else _own_gradients(result)
-
-
 # Hooks called after every primitive (used by detect_anomaly); empty means no cost.
 _anomaly_hooks: list[Any] = []
 
@@ -1194,3 +723,10 @@ def __getattr__(name: str) -> Any:
 
         return getattr(factories, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# The module-level functions (where, maximum, minimum, concatenate/cat, stack, grad) live in
+# tinygrad_edu.tensor_functions, which imports Tensor from here: so they are imported last.
+from .tensor_functions import _operand as _operand  # noqa: E402, F401 (nn.conv imports it from here)
+from .tensor_functions import _sequence as _sequence  # noqa: E402, F401
+from .tensor_functions import cat, concatenate, grad, maximum, minimum, stack, where  # noqa: E402

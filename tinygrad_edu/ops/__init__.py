@@ -1,10 +1,15 @@
 """The user-facing ``Tensor`` ops added on top of the core, one module per family.
 
 Each module defines a *mixin* class whose methods ``Tensor`` inherits
-(``class Tensor(ElementwiseOps, ReductionOps, MovementOps)``), plus the free functions of
-:mod:`~tinygrad_edu.ops.functional`. The mixins import only :mod:`~tinygrad_edu.primitives`
-and numpy, never ``tensor_class``, so the import arrows point down the floors:
+(``class Tensor(InplaceOps, ArithmeticOps, IndexingOps, ElementwiseOps, ReductionOps,
+MovementOps)``), plus the free functions of :mod:`~tinygrad_edu.ops.functional`. The mixins
+import only :mod:`~tinygrad_edu.primitives` and numpy, never ``tensor_class`` at module level
+(a few helpers import it inside a function), so the import arrows point down the floors:
 
+* :mod:`~tinygrad_edu.ops.arithmetic` -- the operators ``+ - * / ** @``, comparisons and
+  ``& | ^ ~``, and the unary primitives (exp, log, sqrt, abs, tanh, sigmoid, relu);
+* :mod:`~tinygrad_edu.ops.indexing` -- the movement primitives' front doors: reshape,
+  permute, mT, expand and ``t[index]``;
 * :mod:`~tinygrad_edu.ops.elementwise` -- trigonometry, exp/log variants, activations
   (gelu, silu, mish, ...), rounding (zero gradient), tests (isnan, ...), ``//``, ``%``, logic;
 * :mod:`~tinygrad_edu.ops.reductions` -- prod, cumsum/cumprod, argmax/argmin, any/all,

@@ -66,6 +66,25 @@ def normalize_axis_cached(axis: int | tuple[int, ...] | None, ndim: int, op: str
     return tuple(sorted(out))
 
 
+@functools.lru_cache(maxsize=1024)  # a model broadcasts the same few pairs of shapes on every step
+def broadcast_shape(a: tuple[int, ...], b: tuple[int, ...], op: str) -> tuple[int, ...]:
+    """numpy's broadcasting rule, with an error that names the op and both shapes."""
+    n = max(len(a), len(b))
+    pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+    out = []
+    for x, y in zip(pa, pb):
+        if x == y or y == 1:
+            out.append(x)
+        elif x == 1:
+            out.append(y)
+        else:
+            raise ValueError(
+                f"{op}: shapes {a} and {b} cannot be broadcast together (axis sizes {x} and {y} "
+                "differ and neither is 1). Reshape or transpose one operand."
+            )
+    return tuple(out)
+
+
 def one_axis(axis: Any, ndim: int, op: str) -> int:
     """``axis`` (one int, negative counts from the end) as a non-negative axis of an ``ndim``-d tensor.
 

@@ -1,9 +1,11 @@
 """Reductions and scans: ops that combine the elements along an axis.
 
-Read top to bottom: scans (cumsum, cumprod) and the product built on them, index reductions
-(argmax, argmin; no gradient), truth reductions (any, all), sorting (sort, argsort, topk:
-the values are a differentiable gather), and norms. Notation: x input, z output, g = dL/dz.
-The classic reductions (sum, max, min, mean, var, std, logsumexp) are in ``tensor_class``.
+Read top to bottom: the classic reductions composed from ``sum`` and ``max`` (min, mean, var,
+std, logsumexp, softmax, log_softmax), scans (cumsum, cumprod) and the product built on them,
+index reductions (argmax, argmin; no gradient), truth reductions (any, all), sorting (sort,
+argsort, topk: the values are a differentiable gather), and norms. Notation: x input, z output,
+g = dL/dz. The primitives' front doors ``sum`` and ``max`` (and ``_stable_shift``) are in
+``tensor_class``.
 """
 
 from __future__ import annotations
