@@ -128,9 +128,9 @@ def standardize(X_train: Any, *others: Any) -> tuple[np.ndarray, ...]:
 
     ``Xtr, Xte = standardize(X_train, X_test)``; returns a tuple even for one array.
     """
-    as_float_array(X_train, "X_train", "standardize")
+    X_train = as_float_array(X_train, "X_train", "standardize")  # converted once, here, errors named
     scaler = Standardizer().fit(X_train)
-    return (scaler.transform(X_train),) + tuple(scaler.transform(X) for X in others)
+    return (scaler.transform(X_train),) + tuple(scaler.transform(as_float_array(X, "X", "standardize")) for X in others)
 
 
 def one_hot(y: Any, num_classes: int | None = None) -> np.ndarray:
