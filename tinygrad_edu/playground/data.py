@@ -15,19 +15,18 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..data.synthetic import make_circle, make_gaussian, make_multi_gaussian, make_plane, make_spiral, make_xor
+from ..data import synthetic
 from ..seeding import Seed, as_generator
 
 __all__ = ["DATASETS", "NUM_SAMPLES", "make_playground_data"]
 
-#: page name -> (generator of ``synthetic``, problem)
+#: page name -> the name of the same generator in :mod:`tinygrad_edu.data.synthetic`
+PAGE_NAMES = {"circle": "circle", "xor": "xor", "gauss": "gaussian", "spiral": "spiral", "plane": "plane",
+              "multi_gauss": "multi_gaussian"}
+
+#: page name -> (generator of ``synthetic``, problem), taken from ``synthetic.DATASETS``
 DATASETS: dict[str, tuple[Callable[..., tuple[np.ndarray, np.ndarray]], str]] = {
-    "circle": (make_circle, "classification"),
-    "xor": (make_xor, "classification"),
-    "gauss": (make_gaussian, "classification"),
-    "spiral": (make_spiral, "classification"),
-    "plane": (make_plane, "regression"),
-    "multi_gauss": (make_multi_gaussian, "regression"),
+    page: synthetic.DATASETS[name] for page, name in PAGE_NAMES.items()
 }
 
 #: problem -> number of points (``NUM_SAMPLES_CLASSIFY`` and ``NUM_SAMPLES_REGRESS`` of ``playground.ts``)
