@@ -97,11 +97,16 @@ def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     dtype is wrapped, sharing its memory; anything else is converted as :func:`tensor` does
     (integers stay integers, so ``Linear(dtype=float32)(int_array)`` computes in float32).
     """
+    return _as_tensor(data, dtype, "as_tensor")
+
+
+def _as_tensor(data: Any, dtype: Any, op: str) -> Tensor:
+    """:func:`as_tensor`, with errors naming ``op`` (the layer or function that converts its input)."""
     if isinstance(data, Tensor):
         return data if dtype is None else data.cast(dtype)
     if isinstance(data, np.ndarray) and dtype is None and data.dtype in DTYPES:
         return Tensor(data, dtype=data.dtype)
-    array = _infer_array(data, dtype, "as_tensor")
+    array = _infer_array(data, dtype, op)
     return Tensor(array, dtype=array.dtype)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import primitives as P
 from ..argcheck import check_instance, check_int, check_real
-from ..factories import as_tensor
+from ..factories import _as_tensor as _as_tensor_named
 from ..seeding import Seed, as_generator
 from ..tensor_class import Tensor, get_default_dtype
 from . import init as _init
@@ -49,12 +49,7 @@ __all__ = [
 
 def _as_tensor(x: Any, op: str = "linear") -> Tensor:
     """``x`` as a Tensor (int arrays stay int: they take the layer's dtype); bad data is an error naming ``op``."""
-    if isinstance(x, Tensor):
-        return x
-    try:
-        return as_tensor(x)
-    except TypeError as err:  # "as_tensor: cannot make ..." -> "<op>: cannot make ..."
-        raise TypeError(f"{op}: {str(err).partition(': ')[2] or err}") from None
+    return x if isinstance(x, Tensor) else _as_tensor_named(x, None, op)
 
 
 def _torch_alias(value: Any, default: Any, alias_value: Any, name: str, alias: str, op: str) -> Any:
